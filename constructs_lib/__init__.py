@@ -1,0 +1,1 @@
+"""YAML model configurations to SageMaker Pipelines, deployed with the AWS CDK."""
