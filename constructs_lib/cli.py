@@ -1,0 +1,97 @@
+"""``python -m constructs_lib <command>``: validate, graph, schema, definition.
+
+User errors print ``path:line:col: key.path: what is wrong (hint)`` lines on stderr and exit 2, with no
+traceback and nothing written. Heavy imports (SageMaker SDK) happen only in the commands that need them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from constructs_lib.errors import ConfigError
+
+EXIT_USER_ERROR = 2
+
+
+def _add_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", action="append", metavar="GLOB",
+                        help="model config files (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
+                             "context modelConfigPath, else model_repos/*/conf/conf.yaml")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m constructs_lib",
+                                     description="YAML model configurations to SageMaker Pipelines.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("validate", help="check the config files and the step graph")
+    _add_config(p)
+
+    p = commands.add_parser("graph", help="print the step graph (mermaid, dot or text)")
+    _add_config(p)
+    p.add_argument("--format", choices=("mermaid", "dot", "text"), default="mermaid")
+
+    commands.add_parser("schema", help="print the JSON Schema of a model config file")
+
+    p = commands.add_parser("definition", help="compile the SageMaker pipeline definition (offline)")
+    _add_config(p)
+    p.add_argument("--out", metavar="FILE", help="write here instead of stdout (the asset manifest goes beside it)")
+    return parser
+
+
+def _load(args):
+    from constructs_lib.config.loader import load_project
+    from constructs_lib.graph.builder import build_graph
+
+    project = load_project(args.config)
+    return project, build_graph(project)
+
+
+def cmd_validate(args) -> int:
+    project, graph = _load(args)
+    print(f"ok: pipeline {graph.pipeline_name}: {len(project.files)} file(s), {len(graph.models)} model(s), "
+          f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s)")
+    return 0
+
+
+def cmd_graph(args) -> int:
+    from constructs_lib.graph.render import FORMATS
+
+    _, graph = _load(args)
+    sys.stdout.write(FORMATS[args.format](graph))
+    return 0
+
+
+def cmd_schema(args) -> int:
+    from constructs_lib.config.json_schema import config_json_schema
+
+    sys.stdout.write(json.dumps(config_json_schema(), indent=2, sort_keys=True) + "\n")
+    return 0
+
+
+def cmd_definition(args) -> int:
+    from constructs_lib.compiler.facade import write_definition
+
+    project, graph = _load(args)
+    return write_definition(project, graph, Path(args.out) if args.out else None)
+
+
+COMMANDS = {"validate": cmd_validate, "graph": cmd_graph, "schema": cmd_schema, "definition": cmd_definition}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            print(problem.format(), file=sys.stderr)
+        count = len(exc.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return 130
