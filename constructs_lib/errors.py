@@ -62,6 +62,8 @@ def join_path(parts: Sequence[object]) -> str:
     for part in parts:
         if isinstance(part, int):
             out += f"[{part}]"
-        else:
+        elif str(part).isprintable() and str(part) and not any(c in str(part) for c in ".[] "):
             out += ("." if out else "") + str(part)
+        else:  # keys that would make the path ambiguous or unreadable are quoted
+            out += f"[{str(part)!r}]"
     return out

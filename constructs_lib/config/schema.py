@@ -31,17 +31,19 @@ def _drop_blank(data: Any) -> Any:
     return data
 
 
-def _int_or_param(low: int, high: int | None = None):
+def _int_or_param(low: int, high: int | None = None, *, param: bool = False):
+    """A whole number in [low, high]; with ``param``, also a ``${params.Name}`` reference."""
     def check(value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError(f"must be a whole number, not {str(value).lower()}")
         if isinstance(value, str):
-            if PARAM_REF.match(value.strip()):
+            if param and PARAM_REF.match(value.strip()):
                 return value.strip()
             if re.fullmatch(r"\s*-?\d+\s*", value):
                 value = int(value)
             else:
-                raise ValueError(f"must be a whole number or a ${{params.Name}} reference (got {value!r})")
+                allowed = " or a ${params.Name} reference" if param else ""
+                raise ValueError(f"must be a whole number{allowed} (got {value!r})")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         if not isinstance(value, int):
@@ -77,12 +79,12 @@ def _string_list(value: Any) -> Any:
     return value
 
 
-Str = Annotated[str, BeforeValidator(_string)]
-Count = Annotated[int | str, BeforeValidator(_int_or_param(1, 100))]
+Str = Annotated[str, BeforeValidator(_string, json_schema_input_type=str | int | float)]
+Count = Annotated[int | str, BeforeValidator(_int_or_param(1, 100, param=True), json_schema_input_type=int | Annotated[str, Field(pattern=PARAM_REF.pattern)])]
 Seconds = Annotated[int, BeforeValidator(_int_or_param(1, 2_419_200))]
 VolumeGb = Annotated[int, BeforeValidator(_int_or_param(1, 16_384))]
-Bool = Annotated[bool, BeforeValidator(_flexible_bool)]
-StrList = Annotated[list[Str], BeforeValidator(_string_list)]
+Bool = Annotated[bool, BeforeValidator(_flexible_bool, json_schema_input_type=bool | Literal["True", "False", "true", "false", "yes", "no"])]
+StrList = Annotated[list[Str], BeforeValidator(_string_list, json_schema_input_type=str | list[str])]
 
 
 def _tags(value: Any) -> Any:
@@ -99,7 +101,7 @@ def _tags(value: Any) -> Any:
     raise ValueError("must be a mapping of tag names to values, or a list of {Key, Value}")
 
 
-Tags = Annotated[dict[str, str], BeforeValidator(_tags)]
+Tags = Annotated[dict[str, str], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
 
 
 def _env(value: Any) -> Any:
@@ -108,7 +110,7 @@ def _env(value: Any) -> Any:
     return {str(k): _string(v) for k, v in value.items()}
 
 
-Env = Annotated[dict[str, str], BeforeValidator(_env)]
+Env = Annotated[dict[str, str], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
 
 InstanceType = Annotated[str, BeforeValidator(_string), Field(pattern=r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$")]
 
@@ -163,7 +165,7 @@ def _channels(value: Any) -> Any:
     raise ValueError("must be a mapping of channel names to channel settings, or a channel name")
 
 
-Channels = Annotated[dict[str, Channel], BeforeValidator(_channels)]
+Channels = Annotated[dict[str, Channel], BeforeValidator(_channels, json_schema_input_type=dict[str, Channel | None] | str | list[str])]
 
 # --------------------------------------------------------------------------------------------------------------
 # Model sections (conf.models.<model>.<section>)
@@ -218,7 +220,7 @@ class TrainingSection(_JobSection):
     """Size of the ML storage volume, in GB."""
     max_runtime_seconds: Seconds = 3000
     """Job timeout in seconds."""
-    hyperparams: dict[str, Annotated[str, BeforeValidator(_string)]] = Field(default_factory=dict)
+    hyperparams: dict[str, Str] = Field(default_factory=dict)
     """Hyperparameters passed to the script as ``--name value`` arguments."""
     model_data_uri: Str | None = None
     """S3 URI of existing model artifacts (``model.tar.gz``). Lets CreateModel/RegisterModel work in a
@@ -475,7 +477,7 @@ class Schedule(_Section):
 
     expression: Str = Field(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
     """``rate(1 day)`` or ``cron(0 3 * * ? *)`` (EventBridge syntax, UTC)."""
-    parameters: dict[str, Annotated[str, BeforeValidator(_string)]] = Field(default_factory=dict)
+    parameters: dict[str, Str] = Field(default_factory=dict)
     """Parameter values for scheduled executions (names from ``parameters``)."""
     enabled: Bool = True
     """Create the rule disabled when false."""

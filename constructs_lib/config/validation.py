@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import types
 import typing
 from typing import Any
@@ -95,7 +96,16 @@ def problems_from(exc: ValidationError, doc: SourceDoc, root: type[BaseModel], d
         loc = _clean_loc(data, tuple(err["loc"]), err["type"])
         by_loc.setdefault(loc, []).append(err)
     problems = []
+    # "entry_pont: unknown key (did you mean 'entry_point'?)" already explains the missing 'entry_point'.
+    typo_fixes = set()
     for loc, errs in by_loc.items():
+        if any(e["type"] == "extra_forbidden" for e in errs):
+            cls = model_at(root, loc[:-1])
+            for guess in difflib.get_close_matches(str(loc[-1]), allowed_keys(cls) if cls else [], n=1, cutoff=0.6):
+                typo_fixes.add(loc[:-1] + (guess,))
+    for loc, errs in by_loc.items():
+        if loc in typo_fixes and all(e["type"] == "missing" for e in errs):
+            continue
         preferred = [e for e in errs if e["type"] not in ("none_required", "is_instance_of")] or errs
         rank = {"extra_forbidden": 0, "missing": 1, "value_error": 2, "literal_error": 3}
         err = sorted(preferred, key=lambda e: rank.get(e["type"], 9))[0]
@@ -118,7 +128,7 @@ def _message(err: dict, root: type[BaseModel], loc: tuple, alternatives: list[di
         if cls is None:
             parent = model_at(root, loc[:-1])
             field = _field_by_key(parent, str(loc[-1])) if parent else None
-            doc = (field.description or "").split("\n")[0] if field else ""
+            doc = " ".join((field.description or "").split()).split(". ")[0] if field else ""
         return "required key is missing", ("add it: " + doc.rstrip(".").replace("``", "'")) if doc else "add it"
     if kind == "literal_error":
         expected = ctx.get("expected", "")

@@ -45,12 +45,14 @@ def build_graph(project: ProjectConfig) -> PipelineGraph:
     by_name: dict[str, StepNode] = {}
     for node in nodes:
         by_name.setdefault(node.name, node)
+    # Steps whose class is unknown are already reported; references to them are not "unknown steps".
+    invalid = {s.step_name for unit in project.pipeline.models.values() for s in unit.steps} - set(by_name)
     _check_duplicates(nodes, check)
     _check_units(project, nodes, check)
     edges: dict[tuple[str, str], set[EdgeKind]] = {}
-    _data_edges(project, nodes, by_name, edges, check)
+    _data_edges(project, nodes, by_name, invalid, edges, check)
     _implicit_edges(project, nodes, edges)
-    _dependency_edges(project, by_name, edges, check)
+    _dependency_edges(project, by_name, invalid, edges, check)
     graph = PipelineGraph(project.pipeline.pipelineName, tuple(nodes),
                           tuple(Edge(s, t, tuple(sorted(k, key=lambda x: x.value))) for (s, t), k in edges.items()))
     for cycle in find_cycles(graph):
@@ -69,7 +71,6 @@ def _nodes(project: ProjectConfig, check: _Checker) -> list[StepNode]:
         if model not in project.models:
             check.at(model, None, (), f"model '{model}' has no section in conf.models of any config file",
                      did_you_mean(model, project.models, what="models") or "define conf.models." + model)
-            continue
         for index, step in enumerate(unit.steps):
             step_class = _CLASS_BY_LOWER.get(step.step_class.lower())
             if step_class is None:
@@ -104,7 +105,9 @@ def _check_units(project: ProjectConfig, nodes: list[StepNode], check: _Checker)
             continue
         unit[node.step_class] = node
     for node in nodes:
-        config = project.models[node.model]
+        config = project.models.get(node.model)
+        if config is None:  # already reported: the unit has no model section
+            continue
         step = node.config
         unit = units[node.model]
         # step_type
@@ -119,7 +122,7 @@ def _check_units(project: ProjectConfig, nodes: list[StepNode], check: _Checker)
         section = SECTION.get(node.step_class)
         if section and getattr(config, section) is None:
             check.at(node, None, ("step_class",),
-                     f"{node.step_class.value} step '{node.name}' needs a '{section}' section in conf.models.{node.model}",
+                     f"{node.step_class.value} step '{node.name}' needs the '{section}' section in conf.models.{node.model}",
                      f"add conf.models.{node.model}.{section} in {project.model_files[node.model]}")
         # what the step needs from its unit
         has_model_data = config.train is not None and config.train.model_data_uri is not None
@@ -153,7 +156,7 @@ def _check_units(project: ProjectConfig, nodes: list[StepNode], check: _Checker)
     check.problems[:] = list(dict.fromkeys(check.problems))
 
 
-def _data_edges(project, nodes, by_name, edges, check) -> None:
+def _data_edges(project, nodes, by_name, invalid, edges, check) -> None:
     for node in nodes:
         sources = node.config.chain_input_source_step
         if node.config.chain_input_additional_prefix is not None and node.step_class is not StepClass.TRANSFORM:
@@ -165,7 +168,7 @@ def _data_edges(project, nodes, by_name, edges, check) -> None:
                      f"a {node.step_class.value} step takes no chained inputs (its inputs come from its modeling unit)",
                      "remove chain_input_source_step")
             continue
-        if node.step_class is StepClass.TRANSFORM:
+        if node.step_class is StepClass.TRANSFORM and node.model in project.models:
             config = project.models[node.model].transform
             has_file = config is not None and any(c.dataFiles for c in config.channels.values())
             if len(sources) > 1:
@@ -180,6 +183,8 @@ def _data_edges(project, nodes, by_name, edges, check) -> None:
                          f"Transform step '{node.name}' has both a chain source and a data file in transform.channels",
                          "a Transform step takes one input: keep one")
         for i, source in enumerate(sources):
+            if source in invalid:
+                continue
             if source not in by_name:
                 check.at(node, None, ("chain_input_source_step", i), f"unknown step '{source}'",
                          did_you_mean(source, by_name, what="steps"))
@@ -235,7 +240,7 @@ def parse_dependency(text: str) -> list[list[str]] | str:
     return groups
 
 
-def _dependency_edges(project, by_name, edges, check) -> None:
+def _dependency_edges(project, by_name, invalid, edges, check) -> None:
     for index, text in enumerate(project.pipeline.dependencies):
         key = ("dependencies", index)
         parsed = parse_dependency(text)
@@ -243,11 +248,11 @@ def _dependency_edges(project, by_name, edges, check) -> None:
             check.problems.append(project.pipeline_problem(key, f"invalid dependency {text!r}: {parsed}",
                                                            "Airflow notation: 'A >> B >> C' or 'A >> [B, C]'"))
             continue
-        unknown = [n for group in parsed for n in group if n not in by_name]
+        unknown = [n for group in parsed for n in group if n not in by_name and n not in invalid]
         for name in dict.fromkeys(unknown):
             check.problems.append(project.pipeline_problem(key, f"unknown step '{name}' in dependency {text!r}",
                                                            did_you_mean(name, by_name, what="steps")))
-        if unknown:
+        if unknown or any(n in invalid for group in parsed for n in group):
             continue
         for before, after in zip(parsed, parsed[1:]):
             for source in before:

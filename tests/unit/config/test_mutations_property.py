@@ -1,0 +1,88 @@
+"""Property: random mutations of valid configs never produce a traceback, only a valid result or exit 2."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from constructs_lib.cli import main
+from tests.conftest import FIXTURES, SEED_EXAMPLES
+
+BASES = [
+    yaml.safe_load((FIXTURES / "valid" / "full" / "conf.yaml").read_text()),
+    yaml.safe_load((SEED_EXAMPLES / "examples" / "tf" / "conf" / "conf.yaml").read_text()),
+    yaml.safe_load((SEED_EXAMPLES / "examples" / "lgbm" / "conf" / "conf.yaml").read_text()),
+]
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
+                    st.text(max_size=12), st.sampled_from(["", "SMP_S3BUCKETNAME", "${X}", "${params.Nope}",
+                                                           "A >> B", "Processing", "ml.m5.large", "[", "{"]))
+values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
+                                                       st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+                      max_leaves=6)
+
+
+def _paths(data, at=()):
+    yield at
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _paths(v, at + (k,))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _paths(v, at + (i,))
+
+
+def _mutate(data, path, op, value, name):
+    import copy
+
+    data = copy.deepcopy(data)
+    if not path:
+        return value if op == "replace" else data
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    key = path[-1]
+    if op == "replace":
+        parent[key] = value
+    elif op == "delete":
+        del parent[key]
+    elif op == "rename" and isinstance(parent, dict):
+        parent[str(key) + name] = parent.pop(key)
+    elif op == "insert" and isinstance(parent[key], dict):
+        parent[key][name or "x"] = value
+    elif op == "insert" and isinstance(parent[key], list):
+        parent[key].append(value)
+    return data
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.sampled_from(range(len(BASES))), pick=st.integers(0, 10**6),
+       op=st.sampled_from(["replace", "delete", "rename", "insert"]), value=values, name=st.text(max_size=4))
+def test_mutation_gives_result_or_clean_error(tmp_path_factory, base, pick, op, value, name) -> None:
+    data = BASES[base]
+    paths = list(_paths(data))
+    mutated = _mutate(data, paths[pick % len(paths)], op, value, name)
+    work = tmp_path_factory.mktemp("mut")
+    (work / "conf.yaml").write_text(yaml.safe_dump(mutated, sort_keys=False, allow_unicode=True))
+    out, err = io.StringIO(), io.StringIO()
+    import os
+
+    cwd = Path.cwd()
+    os.chdir(work)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = main(["validate", "--config", "conf.yaml"])
+    finally:
+        os.chdir(cwd)
+    assert code in (0, 2)
+    if code == 2:
+        lines = err.getvalue().rstrip("\n").split("\n")
+        assert lines and lines[-1].endswith("nothing was written.")
+        assert all(line.startswith(("conf.yaml:", "environment:")) for line in lines[:-1]), lines
+    else:
+        assert out.getvalue().startswith("ok: pipeline ")
