@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("mermaid", "dot", "text"), default="mermaid")
 
     commands.add_parser("schema", help="print the JSON Schema of a model config file")
+    commands.add_parser("reference", help="print the configuration reference (Markdown, as in the README)")
 
     p = commands.add_parser("definition", help="compile the SageMaker pipeline definition (offline)")
     _add_config(p)
@@ -73,6 +74,13 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_reference(args) -> int:
+    from constructs_lib.config.reference import render_reference
+
+    sys.stdout.write(render_reference())
+    return 0
+
+
 def cmd_definition(args) -> int:
     from constructs_lib.compiler.facade import write_definition
 
@@ -80,7 +88,8 @@ def cmd_definition(args) -> int:
     return write_definition(project, graph, Path(args.out) if args.out else None)
 
 
-COMMANDS = {"validate": cmd_validate, "graph": cmd_graph, "schema": cmd_schema, "definition": cmd_definition}
+COMMANDS = {"validate": cmd_validate, "graph": cmd_graph, "schema": cmd_schema, "reference": cmd_reference,
+            "definition": cmd_definition}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
