@@ -1,0 +1,93 @@
+"""ltv training (SageMaker Training job, scikit-learn container).
+
+Reads  ``$SM_CHANNEL_TRAIN/train/train.csv`` (default /opt/ml/input/data/train): the
+``train`` output channel of ltv-Preprocessing; first column is the label
+``revenue_next_12m``, the rest are features (with header).
+Writes ``$SM_MODEL_DIR/model.joblib`` (default /opt/ml/model), a
+GradientBoostingRegressor, plus ``$SM_MODEL_DIR/code/inference.py`` (served without
+repacking, ModelRepack "False") and ``model_info.json``.
+
+Hyperparameters arrive as CLI arguments
+(``--n_estimators 150 --max_depth 3 --learning_rate 0.1``).
+"""
+import argparse
+import json
+import os
+import shutil
+import sys
+
+import joblib
+import numpy as np
+from sklearn.ensemble import GradientBoostingRegressor
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description="ltv training")
+    p.add_argument("--n_estimators", type=int, default=150)
+    p.add_argument("--max_depth", type=int, default=3)
+    p.add_argument("--learning_rate", type=float, default=0.1)
+    p.add_argument("--subsample", type=float, default=1.0)
+    p.add_argument("--random_state", type=int, default=0)
+    p.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
+    p.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
+    args, unknown = p.parse_known_args(argv)
+    if unknown:
+        print("ignoring unknown arguments: %s" % unknown)
+    return args
+
+
+def locate_train_csv(channel_dir):
+    for candidate in (os.path.join(channel_dir, "train", "train.csv"), os.path.join(channel_dir, "train.csv")):
+        if os.path.isfile(candidate):
+            return candidate
+    raise SystemExit("no train/train.csv under %s (contents: %s)"
+                     % (channel_dir, os.listdir(channel_dir) if os.path.isdir(channel_dir) else "missing"))
+
+
+def read_train_csv(path):
+    """Header line, label column (first) and feature matrix of a numeric CSV file
+    (numpy only: no pandas import, the job starts faster)."""
+    with open(path) as fh:
+        header = [name.strip() for name in fh.readline().strip().split(",")]
+    data = np.loadtxt(path, delimiter=",", skiprows=1, dtype="float64", ndmin=2)
+    if data.shape[1] != len(header) or data.shape[0] == 0:
+        raise SystemExit("%s: %d header names for %s values" % (path, len(header), data.shape))
+    return header, data[:, 0], data[:, 1:]
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    path = locate_train_csv(args.train)
+    header, y, x = read_train_csv(path)
+    label, features = header[0], header[1:]
+
+    model = GradientBoostingRegressor(
+        n_estimators=args.n_estimators,
+        max_depth=args.max_depth,
+        learning_rate=args.learning_rate,
+        subsample=args.subsample,
+        random_state=args.random_state,
+    )
+    model.fit(x, y)
+    train_r2 = float(model.score(x, y))
+
+    os.makedirs(args.model_dir, exist_ok=True)
+    joblib.dump(model, os.path.join(args.model_dir, "model.joblib"))
+    code_dir = os.path.join(args.model_dir, "code")
+    os.makedirs(code_dir, exist_ok=True)
+    shutil.copy2(os.path.join(HERE, "inference.py"), os.path.join(code_dir, "inference.py"))
+    with open(os.path.join(args.model_dir, "model_info.json"), "w") as fh:
+        json.dump({"label": label, "features": features, "rows": int(x.shape[0]),
+                   "train_r2": train_r2,
+                   "hyperparameters": {"n_estimators": args.n_estimators, "max_depth": args.max_depth,
+                                       "learning_rate": args.learning_rate, "subsample": args.subsample,
+                                       "random_state": args.random_state}}, fh, indent=2)
+    print("trained on %d rows x %d features from %s; train r2 %.4f -> %s"
+          % (x.shape[0], x.shape[1], path, train_r2, args.model_dir))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
