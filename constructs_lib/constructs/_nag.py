@@ -7,8 +7,9 @@ them would break on any rename, so the ids are computed here from the same value
 put in their policies, with the same flattening that cdk-nag applies (a port of its
 ``flattenCfnReference``).
 
-checkov reads skips from a resource's CloudFormation ``Metadata``; ``skip_checkov`` adds one
-without losing skips already there.
+checkov and cfn-lint read skips from a resource's CloudFormation ``Metadata``; ``skip_checkov``
+and ``skip_cfn_lint`` add one without losing those already there. Use them only on resources that
+aws-cdk-lib generates, or with a reason that holds for every use of the construct.
 """
 
 from __future__ import annotations
@@ -65,17 +66,23 @@ def acknowledge(scope: IConstruct, rule_id: str, reason: str) -> None:
     cdk.Validations.of(scope).acknowledge(cdk.Acknowledgment(id=rule_id, reason=reason))
 
 
+def wildcard_resource_finding_ids(scope: IConstruct, resources: Iterable[Any]) -> list[str]:
+    """The ``AwsSolutions-IAM5`` finding ids that ``resources`` produce (those with a ``*``)."""
+    ids: dict[str, None] = {}
+    for resource in resources:
+        flat = flatten_reference(cdk.Stack.of(scope).resolve(resource))
+        if "*" in flat:
+            ids[f"{AWS_SOLUTIONS}-IAM5[Resource::{flat}]"] = None
+    return list(ids)
+
+
 def acknowledge_wildcard_resources(scope: IConstruct, resources: Iterable[Any], reason: str) -> None:
     """Acknowledge ``AwsSolutions-IAM5`` for each wildcard resource in ``resources``.
 
     Values without a ``*`` after flattening produce no finding and are skipped.
     """
-    seen: set[str] = set()
-    for resource in resources:
-        rule_id = finding_id(scope, "IAM5", "Resource", resource)
-        if "*" in rule_id and rule_id not in seen:
-            seen.add(rule_id)
-            acknowledge(scope, rule_id, reason)
+    for rule_id in wildcard_resource_finding_ids(scope, resources):
+        acknowledge(scope, rule_id, reason)
 
 
 def acknowledge_wildcard_actions(scope: IConstruct, actions: Iterable[str], reason: str) -> None:
@@ -93,13 +100,17 @@ def skip_checkov(resource: cdk.CfnResource, check_id: str, comment: str) -> None
     resource.add_metadata("checkov", {**current, "skip": skips})
 
 
-def cfn_resource_of(scope: IConstruct | None) -> cdk.CfnResource | None:
-    """The L1 resource of ``scope``: itself if it is one, else its default child, else None."""
+def skip_cfn_lint(resource: cdk.CfnResource, rule_id: str) -> None:
+    """Make cfn-lint ignore ``rule_id`` on one L1 resource (``Metadata: cfn-lint: config``)."""
+    current = resource.get_metadata("cfn-lint") or {}
+    config = dict(current.get("config", {}))
+    ignored = list(dict.fromkeys([*config.get("ignore_checks", []), rule_id]))
+    resource.add_metadata("cfn-lint", {**current, "config": {**config, "ignore_checks": ignored}})
+
+
+def policy_resource(scope: IConstruct | None) -> IConstruct | None:
+    """The L1 ``AWS::IAM::Policy`` of an ``iam.Policy`` (e.g. a role's DefaultPolicy): the narrowest
+    construct to acknowledge a policy finding on. None when ``scope`` is None."""
     if scope is None:
         return None
-    if cdk.CfnResource.is_cfn_resource(scope):
-        return scope  # type: ignore[return-value]
-    child = scope.node.default_child
-    if child is not None and cdk.CfnResource.is_cfn_resource(child):
-        return child  # type: ignore[return-value]
-    return None
+    return scope.node.default_child or scope

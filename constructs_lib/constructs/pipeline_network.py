@@ -1,0 +1,451 @@
+"""``PipelineNetwork``: the isolated VPC (or imported subnets) that SageMaker pipeline jobs run in."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping, Sequence
+
+import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import custom_resources as cr
+from constructs import Construct
+
+from constructs_lib.constructs import _nag
+
+DEFAULT_VPC_CIDR = "10.0.0.0/16"
+DEFAULT_FLOW_LOGS_RETENTION = logs.RetentionDays.ONE_YEAR
+HTTPS = ec2.Port.tcp(443)
+
+
+def default_interface_endpoints() -> dict[str, ec2.IInterfaceVpcEndpointService]:
+    """The interface endpoints a SageMaker job in an isolated subnet needs, by construct id.
+
+    SageMaker API and runtime (the SDK inside jobs, e.g. property files and model calls), ECR API
+    and Docker registry (image pulls; the layers themselves come from S3 through the gateway
+    endpoint), CloudWatch Logs and monitoring (job logs and metrics), STS (credentials).
+    """
+    services = ec2.InterfaceVpcEndpointAwsService
+    return {
+        "SageMakerApi": services.SAGEMAKER_API,
+        "SageMakerRuntime": services.SAGEMAKER_RUNTIME,
+        "EcrApi": services.ECR,
+        "EcrDocker": services.ECR_DOCKER,
+        "Logs": services.CLOUDWATCH_LOGS,
+        "Monitoring": services.CLOUDWATCH_MONITORING,
+        "Sts": services.STS,
+    }
+
+
+class PipelineNetwork(Construct):
+    """Private networking for SageMaker pipeline jobs, or imported subnets and security groups.
+
+    Created mode (default): a VPC with one PRIVATE_ISOLATED subnet in each of two availability zones
+    (no internet gateway, no NAT); an S3 gateway endpoint; interface endpoints (see
+    ``default_interface_endpoints``) with ``open=False`` behind their own security group; a job
+    security group that allows only inter-container traffic within itself and HTTPS to the
+    endpoints' security group and to the S3 prefix list; VPC flow logs (all traffic) to a KMS
+    encrypted CloudWatch log group with retention. Keys and the log group are retained on delete.
+    The VPC's default security group is stripped of its rules. Both that and the S3 prefix list
+    lookup are done by Lambdas that aws-cdk-lib generates (one per stack); their cdk-nag, checkov and
+    cfn-lint findings are settled on those CDK-internal resources only.
+
+    Imported mode: ``existing_subnet_ids`` and ``existing_security_group_ids``; no lookups, nothing
+    created, ``vpc`` is None.
+
+    Props of the two modes cannot be mixed; all input errors are reported together.
+
+    :param existing_subnet_ids: Subnets for jobs, instead of a new VPC. Requires
+        ``existing_security_group_ids``. Default: a new VPC is created.
+    :param existing_security_group_ids: Security groups for jobs. Requires ``existing_subnet_ids``.
+        Default: a new job security group is created.
+    :param vpc_cidr: IPv4 range of the new VPC (/16 to /24), split evenly between the subnets.
+        Default: ``10.0.0.0/16``.
+    :param availability_zones: The zones of the subnets (at least two), one subnet each.
+        Default: the first two zones of the region, resolved at deploy time (``Fn::GetAZs``; no
+        hard-coded zones for cfn-lint W3010). Note: ``ec2.Vpc`` reads the stack's zones in any
+        case, so a stack with an explicit environment must supply them to synth offline (override
+        ``Stack.availability_zones`` or put ``availability-zones:account=...:region=...`` in the
+        cdk.json context); they are not looked up by this construct.
+    :param interface_endpoints: Interface endpoints to create, by construct id.
+        Default: ``default_interface_endpoints()``.
+    :param flow_logs_retention: Retention of the flow log group (checkov wants at least a year).
+        Default: one year.
+    :param flow_logs_key: KMS key for the flow log group; its key policy must let CloudWatch Logs
+        use it. Default: a new key with rotation, retained, whose policy allows CloudWatch Logs.
+    :param s3_prefix_list_id: ID of the regional ``com.amazonaws.<region>.s3`` prefix list, for the
+        job security group's egress rule. Default: looked up at deploy time by a custom resource
+        (``ec2:DescribePrefixLists``), since CloudFormation exposes no such attribute.
+    """
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        existing_subnet_ids: Sequence[str] | None = None,
+        existing_security_group_ids: Sequence[str] | None = None,
+        vpc_cidr: str | None = None,
+        availability_zones: Sequence[str] | None = None,
+        interface_endpoints: Mapping[str, ec2.IInterfaceVpcEndpointService] | None = None,
+        flow_logs_retention: logs.RetentionDays | None = None,
+        flow_logs_key: kms.IKey | None = None,
+        s3_prefix_list_id: str | None = None,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        created_props = {
+            "vpc_cidr": vpc_cidr,
+            "availability_zones": availability_zones,
+            "interface_endpoints": interface_endpoints,
+            "flow_logs_retention": flow_logs_retention,
+            "flow_logs_key": flow_logs_key,
+            "s3_prefix_list_id": s3_prefix_list_id,
+        }
+        _check_props(existing_subnet_ids, existing_security_group_ids, created_props)
+
+        self._vpc: ec2.Vpc | None = None
+        self._job_security_group: ec2.SecurityGroup | None = None
+        self._endpoint_security_group: ec2.SecurityGroup | None = None
+        self._interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
+        self._s3_endpoint: ec2.GatewayVpcEndpoint | None = None
+        self._flow_logs_key: kms.IKey | None = None
+        self._flow_logs_log_group: logs.LogGroup | None = None
+        self._flow_log: ec2.FlowLog | None = None
+        self._s3_prefix_list_id: str | None = None
+        self._s3_prefix_list_lookup: cr.AwsCustomResource | None = None
+
+        if existing_subnet_ids is not None and existing_security_group_ids is not None:
+            self._subnet_ids = list(existing_subnet_ids)
+            self._security_group_ids = list(existing_security_group_ids)
+            return
+
+        isolated = ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+        self._vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            ip_addresses=ec2.IpAddresses.cidr(vpc_cidr or DEFAULT_VPC_CIDR),
+            availability_zones=list(availability_zones) if availability_zones else _first_two_zones(),
+            nat_gateways=0,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="Jobs", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
+            ],
+            restrict_default_security_group=True,
+            enable_dns_hostnames=True,  # private DNS of interface endpoints needs both
+            enable_dns_support=True,
+        )
+        self._acknowledge_restrict_default_sg_provider()
+
+        self._flow_logs_key = flow_logs_key or self._new_flow_logs_key()
+        self._flow_logs_log_group = logs.LogGroup(
+            self,
+            "FlowLogsLogGroup",
+            encryption_key=self._flow_logs_key,
+            retention=flow_logs_retention or DEFAULT_FLOW_LOGS_RETENTION,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        self._flow_log = ec2.FlowLog(
+            self,
+            "FlowLog",
+            resource_type=ec2.FlowLogResourceType.from_vpc(self._vpc),
+            destination=ec2.FlowLogDestination.to_cloud_watch_logs(self._flow_logs_log_group),
+            traffic_type=ec2.FlowLogTrafficType.ALL,
+        )
+
+        self._s3_endpoint = self._vpc.add_gateway_endpoint(
+            "S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[isolated]
+        )
+
+        self._endpoint_security_group = ec2.SecurityGroup(
+            self,
+            "EndpointSecurityGroup",
+            vpc=self._vpc,
+            description="Interface endpoints of the pipeline network: HTTPS from pipeline jobs only",
+            allow_all_outbound=False,
+        )
+        self._job_security_group = ec2.SecurityGroup(
+            self,
+            "JobSecurityGroup",
+            vpc=self._vpc,
+            description="SageMaker pipeline jobs: traffic within the group, HTTPS to endpoints and S3",
+            allow_all_outbound=False,
+        )
+        jobs = self._job_security_group
+        # Distributed training and multi-instance processing talk between their own instances.
+        jobs.add_ingress_rule(jobs, ec2.Port.all_traffic(), "Inter-container traffic between pipeline jobs")
+        jobs.add_egress_rule(jobs, ec2.Port.all_traffic(), "Inter-container traffic between pipeline jobs")
+        jobs.add_egress_rule(self._endpoint_security_group, HTTPS, "HTTPS to the interface endpoints")
+        self._endpoint_security_group.add_ingress_rule(jobs, HTTPS, "HTTPS from pipeline jobs")
+        self._s3_prefix_list_id = s3_prefix_list_id or self._look_up_s3_prefix_list_id()
+        jobs.add_egress_rule(
+            ec2.Peer.prefix_list(self._s3_prefix_list_id),
+            HTTPS,
+            "HTTPS to Amazon S3 through the gateway endpoint",
+        )
+
+        if interface_endpoints is None:
+            interface_endpoints = default_interface_endpoints()
+        for endpoint_id, service in interface_endpoints.items():
+            self._interface_endpoints[endpoint_id] = self._vpc.add_interface_endpoint(
+                endpoint_id,
+                service=service,
+                subnets=isolated,
+                security_groups=[self._endpoint_security_group],
+                open=False,
+                private_dns_enabled=True,
+            )
+
+        self._subnet_ids = self._vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
+        self._security_group_ids = [jobs.security_group_id]
+
+    # -- public, read-only -------------------------------------------------------------------
+
+    @property
+    def vpc(self) -> ec2.IVpc | None:
+        """The VPC; None when subnets were imported."""
+        return self._vpc
+
+    @property
+    def subnet_ids(self) -> list[str]:
+        """Subnet IDs for a job's ``VpcConfig.Subnets`` (tokens in created mode)."""
+        return list(self._subnet_ids)
+
+    @property
+    def security_group_ids(self) -> list[str]:
+        """Security group IDs for a job's ``VpcConfig.SecurityGroupIds``."""
+        return list(self._security_group_ids)
+
+    @property
+    def job_security_group(self) -> ec2.ISecurityGroup | None:
+        """The security group of the jobs; None when imported."""
+        return self._job_security_group
+
+    @property
+    def endpoint_security_group(self) -> ec2.ISecurityGroup | None:
+        """The security group of the interface endpoints; None when imported."""
+        return self._endpoint_security_group
+
+    @property
+    def interface_endpoints(self) -> dict[str, ec2.InterfaceVpcEndpoint]:
+        """The interface endpoints by construct id; empty when imported."""
+        return dict(self._interface_endpoints)
+
+    @property
+    def s3_endpoint(self) -> ec2.GatewayVpcEndpoint | None:
+        """The S3 gateway endpoint; None when imported."""
+        return self._s3_endpoint
+
+    @property
+    def s3_prefix_list_id(self) -> str | None:
+        """The S3 prefix list ID used in the job egress rule (a token when looked up)."""
+        return self._s3_prefix_list_id
+
+    @property
+    def s3_prefix_list_lookup(self) -> cr.AwsCustomResource | None:
+        """The deploy-time lookup of the S3 prefix list ID; None when given or imported."""
+        return self._s3_prefix_list_lookup
+
+    @property
+    def flow_log(self) -> ec2.FlowLog | None:
+        """The VPC flow log; None when imported."""
+        return self._flow_log
+
+    @property
+    def flow_logs_log_group(self) -> logs.ILogGroup | None:
+        """The encrypted flow log group; None when imported."""
+        return self._flow_logs_log_group
+
+    @property
+    def flow_logs_key(self) -> kms.IKey | None:
+        """The KMS key of the flow log group; None when imported."""
+        return self._flow_logs_key
+
+    # -- private -------------------------------------------------------------------------------
+
+    def _new_flow_logs_key(self) -> kms.Key:
+        key = kms.Key(
+            self,
+            "FlowLogsKey",
+            description=f"Encrypts the VPC flow logs of {self.node.path}",
+            enable_key_rotation=True,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+        )
+        stack = cdk.Stack.of(self)
+        # CloudWatch Logs uses the key only for log groups of this account and region
+        # (the encryption context carries the log group ARN).
+        key.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="AllowCloudWatchLogsOfThisAccount",
+                principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
+                actions=[
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                resources=["*"],
+                conditions={
+                    "ArnLike": {
+                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                            service="logs",
+                            resource="log-group",
+                            resource_name="*",
+                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                        )
+                    }
+                },
+            )
+        )
+        return key
+
+    def _look_up_s3_prefix_list_id(self) -> str:
+        stack = cdk.Stack.of(self)
+        call = cr.AwsSdkCall(
+            service="EC2",
+            action="DescribePrefixLists",
+            parameters={
+                "Filters": [{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{stack.region}.s3"]}]
+            },
+            physical_resource_id=cr.PhysicalResourceId.of(f"com.amazonaws.{stack.region}.s3"),
+            output_paths=["PrefixLists.0.PrefixListId"],
+        )
+        lookup = self._s3_prefix_list_lookup = cr.AwsCustomResource(
+            self,
+            "S3PrefixListLookup",
+            on_create=call,
+            on_update=call,
+            # ec2:Describe* calls support no resource-level permissions.
+            policy=cr.AwsCustomResourcePolicy.from_statements(
+                [iam.PolicyStatement(actions=["ec2:DescribePrefixLists"], resources=["*"])]
+            ),
+            install_latest_aws_sdk=False,
+        )
+        _nag.acknowledge(
+            _nag.policy_resource(lookup.node.find_child("CustomResourcePolicy")),
+            _nag.finding_id(lookup, "IAM5", "Resource", "*"),
+            "ec2:DescribePrefixLists supports no resource-level permissions; the lookup reads the ID "
+            "of the regional S3 prefix list for the job security group's egress rule.",
+        )
+        self._accept_cdk_provider(
+            "AWS679f53fac002430cb0da5b7982bd2287",
+            "the aws-cdk-lib AwsCustomResource Lambda that looks up the S3 prefix list ID",
+        )
+        return lookup.get_response_field("PrefixLists.0.PrefixListId")
+
+    def _acknowledge_restrict_default_sg_provider(self) -> None:
+        self._accept_cdk_provider(
+            "Custom::VpcRestrictDefaultSGCustomResourceProvider",
+            "the aws-cdk-lib provider Lambda that removes the rules of the VPC's default security group",
+        )
+
+    def _accept_cdk_provider(self, child_id: str, what: str) -> None:
+        """Settle the findings on a CDK-internal, stack-level singleton Lambda, on its own resources.
+
+        aws-cdk-lib generates these (one per stack, shared by every construct that needs them):
+        a short deploy-time handler whose role, runtime and log group it chooses itself.
+        cdk-nag: the AWS managed basic execution policy of the handler's role (IAM4).
+        checkov: concurrency limit, DLQ and VPC placement of the handler (CKV_AWS_115/116/117),
+        KMS on its log group (CKV_AWS_158). cfn-lint: W3005, a DependsOn on the handler's role that
+        its GetAtt already implies.
+        """
+        provider = cdk.Stack.of(self).node.try_find_child(child_id)
+        if provider is None:
+            return
+        stack = cdk.Stack.of(self)
+        for child in provider.node.find_all():
+            if not cdk.CfnResource.is_cfn_resource(child):
+                continue
+            resource: cdk.CfnResource = child  # type: ignore[assignment]
+            kind = resource.cfn_resource_type
+            if kind == "AWS::IAM::Role" and isinstance(resource, iam.CfnRole):
+                for policy_arn in stack.resolve(resource.managed_policy_arns) or []:
+                    _nag.acknowledge(
+                        resource,
+                        f"{_nag.AWS_SOLUTIONS}-IAM4[Policy::{_nag.flatten_reference(policy_arn)}]",
+                        f"aws-cdk-lib attaches this AWS managed policy (basic execution: CloudWatch "
+                        f"Logs only) to the role of {what}; that role is not configurable.",
+                    )
+            elif kind == "AWS::Lambda::Function":
+                for check_id, comment in _PROVIDER_LAMBDA_CHECKOV.items():
+                    _nag.skip_checkov(resource, check_id, f"CDK-internal: {what}; {comment}")
+                # The handler's DependsOn on its role (added by aws-cdk-lib) is implied by its GetAtt.
+                _nag.skip_cfn_lint(resource, "W3005")
+            elif kind == "AWS::Logs::LogGroup":
+                _nag.skip_checkov(
+                    resource,
+                    "CKV_AWS_158",
+                    f"CDK-internal: log group of {what}; it holds only deploy-time handler logs.",
+                )
+
+
+# checkov findings on the CDK-generated handlers: these checks target application functions.
+_PROVIDER_LAMBDA_CHECKOV = {
+    "CKV_AWS_115": "a one-shot deploy-time handler needs no reserved concurrency.",
+    "CKV_AWS_116": "CloudFormation reports a failed invocation itself; a DLQ would never be read.",
+    "CKV_AWS_117": "the handler only calls AWS APIs at deploy time and is not part of the job network.",
+}
+
+
+def _first_two_zones() -> list[str]:
+    zones = cdk.Fn.get_azs()
+    return [cdk.Fn.select(0, zones), cdk.Fn.select(1, zones)]
+
+
+_SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
+_SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
+_PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8,17}$")
+
+
+def _check_props(
+    existing_subnet_ids: Sequence[str] | None,
+    existing_security_group_ids: Sequence[str] | None,
+    created_props: Mapping[str, object],
+) -> None:
+    errors: list[str] = []
+    importing = existing_subnet_ids is not None or existing_security_group_ids is not None
+    if importing:
+        if existing_subnet_ids is None or existing_security_group_ids is None:
+            errors.append("existing_subnet_ids and existing_security_group_ids must be given together")
+        given = sorted(name for name, value in created_props.items() if value is not None)
+        if given:
+            errors.append(
+                "Either provide existing_subnet_ids/existing_security_group_ids or the props of a new "
+                f"network ({', '.join(given)}), but not both"
+            )
+        for name, ids, pattern in (
+            ("existing_subnet_ids", existing_subnet_ids, _SUBNET_ID),
+            ("existing_security_group_ids", existing_security_group_ids, _SECURITY_GROUP_ID),
+        ):
+            if ids is None:
+                continue
+            if isinstance(ids, str) or not list(ids):
+                errors.append(f"{name} must be a non-empty list of IDs (got {ids!r})")
+                continue
+            bad = [i for i in ids if not cdk.Token.is_unresolved(i) and not pattern.match(i)]
+            if bad:
+                errors.append(f"{name}: not an ID of the form {pattern.pattern}: {', '.join(map(repr, bad))}")
+    vpc_cidr = created_props.get("vpc_cidr")
+    if isinstance(vpc_cidr, str):
+        try:
+            network = ipaddress.IPv4Network(vpc_cidr)
+            if not 16 <= network.prefixlen <= 24:
+                errors.append(f"vpc_cidr must be a /16 to /24 range (got {vpc_cidr})")
+        except ValueError:
+            errors.append(f"vpc_cidr is not an IPv4 CIDR range (got {vpc_cidr!r})")
+    zones = created_props.get("availability_zones")
+    if zones is not None:
+        zone_list = [zones] if isinstance(zones, str) else list(zones)  # type: ignore[arg-type]
+        if isinstance(zones, str) or len(set(zone_list)) < 2:
+            errors.append(f"availability_zones must list at least two distinct zones (got {zones!r})")
+    prefix_list_id = created_props.get("s3_prefix_list_id")
+    if (
+        isinstance(prefix_list_id, str)
+        and not cdk.Token.is_unresolved(prefix_list_id)
+        and not _PREFIX_LIST_ID.match(prefix_list_id)
+    ):
+        errors.append(f"s3_prefix_list_id is not a prefix list ID (got {prefix_list_id!r})")
+    if errors:
+        raise ValueError("Invalid PipelineNetwork props:\n  - " + "\n  - ".join(errors))
