@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("definition", help="compile the SageMaker pipeline definition (offline)")
     _add_config(p)
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout (the asset manifest goes beside it)")
+
+    from constructs_lib.runtime import cli_commands as runtime  # cheap: boto imports happen per command
+
+    runtime.add_parsers(commands)
     return parser
 
 
@@ -92,10 +96,16 @@ COMMANDS = {"validate": cmd_validate, "graph": cmd_graph, "schema": cmd_schema, 
             "definition": cmd_definition}
 
 
+def _commands() -> dict:
+    from constructs_lib.runtime import cli_commands as runtime
+
+    return {**COMMANDS, **runtime.COMMANDS}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command](args)
+        return _commands()[args.command](args)
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)

@@ -60,10 +60,11 @@ class _Builder:
             for key_node, value_node in node.value:
                 key = self.build(key_node, at) if isinstance(key_node, yaml.ScalarNode) else None
                 pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
-                if key is None or isinstance(key, (dict, list)):
+                if isinstance(key, (dict, list)):
                     self.problems.append(Problem(self.path, *pos, join_path(at), "a key must be a plain scalar"))
                     continue
-                key = str(key) if not isinstance(key, bool) else str(key).lower()
+                # A key is a name: YAML 1.1 would read `on:`/`yes:` as booleans, keep the text as written.
+                key = key_node.value if isinstance(key, bool) or key is None else str(key)
                 if key in out:
                     first = self.marks[at + (key,)]
                     self.problems.append(

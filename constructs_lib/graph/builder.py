@@ -118,6 +118,9 @@ def _check_units(project: ProjectConfig, nodes: list[StepNode], check: _Checker)
         elif step.step_type is not None and step.step_type not in allowed:
             check.at(node, None, ("step_type",), f"step_type '{step.step_type}' does not fit step_class {node.step_class.value}",
                      f"use {' or '.join(sorted(allowed))}, or remove step_type")
+        if step.enable_cache and node.step_class in (StepClass.CREATE_MODEL, StepClass.REGISTER_MODEL):
+            check.at(node, None, ("enable_cache",), f"SageMaker Pipelines cannot cache {node.step_class.value} steps",
+                     "remove enable_cache (Processing, Training, Transform and Metrics steps can be cached)")
         # the section that configures the step
         section = SECTION.get(node.step_class)
         if section and getattr(config, section) is None:

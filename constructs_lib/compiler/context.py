@@ -1,0 +1,191 @@
+"""What every step builder needs while compiling: values, S3 locations, caching, retries, network, problems."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
+from constructs_lib.compiler.assets import AssetCollector
+from constructs_lib.compiler.bindings import InfraBindings
+from constructs_lib.config.loader import ProjectConfig
+from constructs_lib.config.schema import ModelConfig, RetryPolicy, StepClass
+from constructs_lib.errors import Problem
+from constructs_lib.graph.model import PipelineGraph, StepNode
+from sagemaker.core.network import NetworkConfig
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
+from sagemaker.core.workflow.functions import Join
+from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
+from sagemaker.core.workflow.parameters import ParameterBoolean
+from sagemaker.mlops.workflow.retry import (SageMakerJobExceptionTypeEnum, SageMakerJobStepRetryPolicy,
+                                            StepExceptionTypeEnum, StepRetryPolicy)
+from sagemaker.mlops.workflow.steps import CacheConfig
+
+_PARAM = re.compile(r"\$\{params\.([A-Za-z][A-Za-z0-9_-]*)\}")
+
+#: Where the Metrics step writes its report, and the report's file name (the original's name, with the "/").
+EVALUATION_CHANNEL = "evaluation"
+REPORT_FILE = "model_evaluation_metrics.json"
+PROCESSING_INPUT = "/opt/ml/processing/input"
+PROCESSING_OUTPUT = "/opt/ml/processing/output"
+
+
+@dataclass(frozen=True)
+class ChainedOutput:
+    """An output of an upstream step that a step consumes: its channel name and an S3 URI expression."""
+
+    source: str
+    channel: str
+    uri: Any
+
+
+@dataclass
+class CompileContext:
+    project: ProjectConfig
+    graph: PipelineGraph
+    bindings: InfraBindings
+    session: Any
+    assets: AssetCollector
+    parameters: dict[str, Any] = field(default_factory=dict)
+    built: dict[str, Any] = field(default_factory=dict)
+    """SDK step objects by step name (the step whose properties downstream steps reference)."""
+    gates: dict[str, str] = field(default_factory=dict)
+    """RegisterModel step name -> the ConditionStep that wraps it (dependencies point at the condition)."""
+    problems: list[Problem] = field(default_factory=list)
+
+    # ---------------------------------------------------------------------------------------------- values
+
+    @property
+    def pipeline_name(self) -> str:
+        return self.project.pipeline.pipelineName
+
+    def model(self, node: StepNode) -> ModelConfig:
+        return self.project.models[node.model]
+
+    def problem(self, node: StepNode, key: tuple, message: str, hint: str = "") -> None:
+        """A problem located in the model's section (``key`` relative to conf.models.<model>)."""
+        self.problems.append(self.project.model_problem(node.model, key, message, hint))
+
+    def value(self, text: Any) -> Any:
+        """A config value for the SDK: framework variables bound, ``${params.X}`` as pipeline parameters."""
+        if not isinstance(text, str):
+            return text
+        text = self.bindings.resolve(text)
+        parts = _PARAM.split(text)
+        if len(parts) == 1:
+            return text
+        values = [self.parameters[p] if i % 2 else p for i, p in enumerate(parts)]
+        values = [v for v in values if v != ""]
+        return values[0] if len(values) == 1 else Join(on="", values=values)
+
+    def uses_parameter(self, value: Any) -> bool:
+        return isinstance(value, str) and bool(_PARAM.search(value))
+
+    def data_uri(self, node: StepNode, file_name: str, key: tuple) -> Any:
+        """An ``s3://`` URI as given, or a local file (relative to the project root) as an asset."""
+        resolved = self.bindings.resolve(file_name)
+        if resolved.startswith("s3://") or self.uses_parameter(resolved):
+            return self.value(file_name)
+        path = self.project.root / resolved
+        if not path.exists():
+            self.problem(node, key, f"local data file '{resolved}' does not exist",
+                         f"paths are relative to the project root {self.project.root}; or give an s3:// URI")
+            return f"s3://{self.bindings.bucket}/missing/{Path(resolved).name}"
+        return self.assets.add(resolved, "file" if path.is_file() else "sourcedir")
+
+    def code_uri(self, node: StepNode, entry_point: str, key: tuple) -> str:
+        """The S3 URI of a job's script (one file, keeping its real name for ContainerEntrypoint)."""
+        relative = Path(self.model(node).source_directory) / entry_point
+        if not (self.project.root / relative).is_file():
+            self.problem(node, key, f"script '{relative}' does not exist",
+                         f"entry_point is relative to source_directory ({self.model(node).source_directory})")
+            return f"s3://{self.bindings.bucket}/missing/{Path(entry_point).name}"
+        return self.assets.add(relative.as_posix(), "file")
+
+    def sourcedir_uri(self, node: StepNode, key: tuple) -> str:
+        """The S3 URI of the unit's ``source_directory`` packed as ``sourcedir.tar.gz``."""
+        directory = self.model(node).source_directory
+        if not (self.project.root / directory).is_dir():
+            self.problem(node, key, f"source_directory '{directory}' does not exist",
+                         f"paths are relative to the project root {self.project.root}")
+            return f"s3://{self.bindings.bucket}/missing/sourcedir.tar.gz"
+        return self.assets.add(directory, "sourcedir")
+
+    def output_uri(self, step_name: str, channel: str | None = None, bucket: str | None = None) -> Join:
+        """``s3://<bucket>/<pipeline>/<execution id>/<step>[/<channel>]``: every execution writes apart."""
+        values: list[Any] = [f"s3://{self.bindings.resolve(bucket) if bucket else self.bindings.bucket}/{self.pipeline_name}",
+                             ExecutionVariables.PIPELINE_EXECUTION_ID, step_name]
+        if channel:
+            values.append(channel)
+        return Join(on="/", values=values)
+
+    # --------------------------------------------------------------------------------- step-level settings
+
+    def cache(self, node: StepNode) -> CacheConfig | None:
+        if not node.config.enable_cache:
+            return None
+        return CacheConfig(enable_caching=True, expire_after=self.project.pipeline.cache_expire_after)
+
+    def retries(self, node: StepNode, *, job: bool) -> list[Any]:
+        policy: RetryPolicy | None = node.config.retry or self.project.pipeline.retry
+        if policy is None:
+            return []
+        common = dict(max_attempts=policy.max_attempts, interval_seconds=policy.interval_seconds,
+                      backoff_rate=policy.backoff_rate)
+        # By value through our own map: in SDK 3.27 StepExceptionTypeEnum("Step.THROTTLING") returns SERVICE_FAULT.
+        kinds = {e.value: e for e in (*StepExceptionTypeEnum, *SageMakerJobExceptionTypeEnum)}
+        step_types = [kinds[kind] for kind in policy.on if kind.startswith("Step.")]
+        job_types = [kinds[kind] for kind in policy.on if kind.startswith("SageMaker.")]
+        out: list[Any] = []
+        if step_types:
+            out.append(StepRetryPolicy(exception_types=step_types, **common))
+        if job_types and job:
+            out.append(SageMakerJobStepRetryPolicy(exception_types=job_types, **common))
+        return out
+
+    def network_config(self) -> NetworkConfig:
+        return NetworkConfig(subnets=list(self.bindings.subnets), security_group_ids=list(self.bindings.security_groups),
+                             encrypt_inter_container_traffic=True)
+
+    def tags(self, tags: dict[str, str]) -> list[dict[str, str]]:
+        merged = {**self.project.pipeline.tags, **tags}
+        return [{"Key": k, "Value": self.bindings.resolve(v)} for k, v in merged.items()]
+
+    def depends_on(self, node: StepNode) -> list[str]:
+        """Ordering-only edges (data and implicit edges are already references between steps)."""
+        from constructs_lib.graph.model import EdgeKind
+
+        names = []
+        for edge in self.graph.edges:
+            if edge.target == node.name and edge.kinds == (EdgeKind.DEPENDENCY,):
+                names.append(self.gates.get(edge.source, edge.source))
+        return names
+
+    # --------------------------------------------------------------------------------------- chained data
+
+    def outputs_of(self, source: str, selected: list[str]) -> list[ChainedOutput]:
+        """The outputs of step ``source`` a consumer uses (``selected``: the consumer's channel names)."""
+        node = self.graph.node(source)
+        step = self.built[source]
+        if node.step_class is StepClass.PROCESSING:
+            channels = list(self.model(node).preprocess.channels)
+            wanted = [c for c in channels if c in selected] if selected and any(c in selected for c in channels) else channels
+            return [ChainedOutput(source, c, step.properties.ProcessingOutputConfig.Outputs[c].S3Output.S3Uri)
+                    for c in wanted]
+        if node.step_class is StepClass.METRICS:
+            return [ChainedOutput(source, EVALUATION_CHANNEL,
+                                  step.properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri)]
+        if node.step_class is StepClass.TRAINING:
+            return [ChainedOutput(source, "model", step.properties.ModelArtifacts.S3ModelArtifacts)]
+        if node.step_class is StepClass.TRANSFORM:
+            channel = selected[0] if len(selected) == 1 else "output"
+            return [ChainedOutput(source, channel, step.properties.TransformOutput.S3OutputPath)]
+        return []
+
+
+def make_parameters(project: ProjectConfig) -> dict[str, Any]:
+    kinds = {"String": ParameterString, "Integer": ParameterInteger, "Float": ParameterFloat,
+             "Boolean": ParameterBoolean}
+    return {p.name: kinds[p.type](name=p.name, default_value=p.default) for p in project.pipeline.parameters}

@@ -1,0 +1,39 @@
+"""Metrics -> CreateProcessingJob running ``evaluate.entry_point``; its report is registered with the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs_lib.compiler.context import EVALUATION_CHANNEL, REPORT_FILE, CompileContext
+from constructs_lib.compiler.steps.processing import inputs, output, processor
+from constructs_lib.config.schema import StepClass
+from constructs_lib.graph.model import StepNode
+from sagemaker.core.workflow.properties import PropertyFile
+from sagemaker.mlops.workflow.steps import ProcessingStep
+
+
+def report_name(node: StepNode) -> str:
+    return f"{node.name}-report"
+
+
+def build(ctx: CompileContext, node: StepNode) -> list[Any]:
+    section = ctx.model(node).evaluate
+    register = ctx.graph.unit(node.model).get(StepClass.REGISTER_MODEL)
+    registry = ctx.model(node).registry
+    gated = register is not None and registry is not None and registry.quality_gate is not None
+    job = processor(ctx, node, section, section.max_runtime_in_seconds)
+    step = ProcessingStep(
+        name=node.name,
+        cache_config=ctx.cache(node),
+        retry_policies=ctx.retries(node, job=True) or None,
+        depends_on=ctx.depends_on(node) or None,
+        property_files=[PropertyFile(name=report_name(node), output_name=EVALUATION_CHANNEL, path=REPORT_FILE)]
+        if gated else None,
+        step_args=job.run(
+            code=ctx.code_uri(node, section.entry_point, ("evaluate", "entry_point")),
+            inputs=inputs(ctx, node, section, "evaluate"),
+            outputs=[output(ctx, node, EVALUATION_CHANNEL)],
+        ),
+    )
+    ctx.built[node.name] = step
+    return [step]

@@ -1,0 +1,88 @@
+"""Training -> CreateTrainingJob, in script mode: the framework image runs ``entry_point`` from
+``sourcedir.tar.gz`` (``sagemaker_program`` / ``sagemaker_submit_directory``), nothing is uploaded."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs_lib.compiler.context import CompileContext
+from constructs_lib.graph.model import StepNode
+from sagemaker.core.shapes import Channel, DataSource, S3DataSource, Tag
+from sagemaker.core.training.configs import Compute, Networking, OutputDataConfig, StoppingCondition
+from sagemaker.mlops.workflow.steps import TrainingStep
+from sagemaker.train.model_trainer import ModelTrainer
+
+
+def _channel(name: str, uri: Any) -> Channel:
+    return Channel(channel_name=name, input_mode="File", data_source=DataSource(s3_data_source=S3DataSource(
+        s3_data_type="S3Prefix", s3_data_distribution_type="FullyReplicated", s3_uri=uri)))
+
+
+def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
+    """Each configured channel gets its own files (the original overwrote all with the last one); chained
+    Processing outputs become channels named after the output channel."""
+    section = ctx.model(node).train
+    out: dict[str, Channel] = {}
+    origin: dict[str, str] = {}
+
+    def add(name: str, uri: Any, where: str) -> None:
+        if name in out:
+            ctx.problem(node, ("train", "channels"),
+                        f"training channel '{name}' of '{node.name}' comes from both {origin[name]} and {where}",
+                        "rename the channel in one of them (channel names must be unique per training job)")
+            return
+        out[name] = _channel(name, uri)
+        origin[name] = where
+
+    selected = [name for name, channel in section.channels.items() if not channel.dataFiles]
+    for source in node.config.chain_input_source_step:
+        for item in ctx.outputs_of(source, selected):
+            add(item.channel, item.uri, f"step '{source}'")
+    for name, channel in section.channels.items():
+        files = channel.dataFiles or []
+        if len(files) > 1:
+            ctx.problem(node, ("train", "channels", name, "dataFiles"),
+                        f"training channel '{name}' has {len(files)} data files; a channel reads one S3 prefix",
+                        "put the files under one S3 prefix, or give each its own channel")
+        for i, data_file in enumerate(files[:1]):
+            add(name, ctx.data_uri(node, data_file.fileName, ("train", "channels", name, "dataFiles", i, "fileName")),
+                f"train.channels.{name}")
+    if not out:
+        ctx.problem(node, ("train",), f"Training step '{node.name}' has no input channel",
+                    "add train.channels with dataFiles, or chain_input_source_step")
+    return list(out.values())
+
+
+def build(ctx: CompileContext, node: StepNode) -> list[Any]:
+    section = ctx.model(node).train
+    b = ctx.bindings
+    hyperparameters: dict[str, Any] = {
+        "sagemaker_program": section.entry_point,
+        "sagemaker_submit_directory": ctx.sourcedir_uri(node, ("source_directory",)),
+    }
+    for name, value in section.hyperparams.items():
+        hyperparameters[name] = ctx.value(value)
+    trainer = ModelTrainer(
+        training_image=ctx.value(section.image_uri),
+        role=b.role_arn,
+        sagemaker_session=ctx.session,
+        base_job_name=section.base_job_name or node.name,
+        compute=Compute(instance_type=ctx.value(section.instance_type), instance_count=ctx.value(section.instance_count),
+                        volume_size_in_gb=section.volume_size_in_gb, volume_kms_key_id=b.kms_key),
+        networking=Networking(subnets=list(b.subnets), security_group_ids=list(b.security_groups),
+                              enable_inter_container_traffic_encryption=True),
+        stopping_condition=StoppingCondition(max_runtime_in_seconds=section.max_runtime_seconds),
+        output_data_config=OutputDataConfig(s3_output_path=ctx.output_uri(node.name, "model"), kms_key_id=b.kms_key),
+        hyperparameters=hyperparameters,
+        environment={k: b.resolve(v) for k, v in section.env.items()} or None,
+        tags=[Tag(key=t["Key"], value=t["Value"]) for t in ctx.tags(section.tags)] or None,
+    )
+    step = TrainingStep(
+        name=node.name,
+        cache_config=ctx.cache(node),
+        retry_policies=ctx.retries(node, job=True) or None,
+        depends_on=ctx.depends_on(node) or None,
+        step_args=trainer.train(input_data_config=channels(ctx, node)),
+    )
+    ctx.built[node.name] = step
+    return [step]
