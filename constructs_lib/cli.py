@@ -42,6 +42,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config(p)
     p.add_argument("--out", metavar="FILE", help="write here instead of stdout (the asset manifest goes beside it)")
 
+    p = commands.add_parser("summary", help="summarize a synthesized cloud assembly (stacks, pipeline, resources)")
+    p.add_argument("--cdk-out", default="cdk.out", metavar="DIR")
+
     from constructs_lib.runtime import cli_commands as runtime  # cheap: boto imports happen per command
 
     runtime.add_parsers(commands)
@@ -92,8 +95,19 @@ def cmd_definition(args) -> int:
     return write_definition(project, graph, Path(args.out) if args.out else None)
 
 
+def cmd_summary(args) -> int:
+    from constructs_lib.summary import summarize
+
+    path = Path(args.cdk_out)
+    if not (path / "manifest.json").is_file():
+        print(f"{path}: no cloud assembly here (run ./dev synth first)", file=sys.stderr)
+        return EXIT_USER_ERROR
+    sys.stdout.write(summarize(path))
+    return 0
+
+
 COMMANDS = {"validate": cmd_validate, "graph": cmd_graph, "schema": cmd_schema, "reference": cmd_reference,
-            "definition": cmd_definition}
+            "definition": cmd_definition, "summary": cmd_summary}
 
 
 def _commands() -> dict:

@@ -55,6 +55,16 @@ class InfraBindings:
             sdk_region=settings.region or "us-east-1",
         )
 
+    @classmethod
+    def all_placeholders(cls, *, subnets: int = 2, security_groups: int = 1, kms_key: bool = True) -> InfraBindings:
+        """Placeholders only (what the CDK layer compiles with), for this many subnets and groups."""
+        return cls(
+            role_arn=PLACEHOLDER_ROLE, bucket=PLACEHOLDER_BUCKET, kms_key=PLACEHOLDER_KMS_KEY if kms_key else None,
+            subnets=tuple(f"subnet-0000000000000a{i + 1:03d}" for i in range(subnets)),
+            security_groups=tuple(f"sg-0000000000000b{i + 1:03d}" for i in range(security_groups)),
+            account=PLACEHOLDER_ACCOUNT, region=PLACEHOLDER_REGION,
+        )
+
     def with_(self, **changes) -> InfraBindings:
         return replace(self, **changes)
 
@@ -81,9 +91,9 @@ class InfraBindings:
         if self.region == PLACEHOLDER_REGION:
             out[PLACEHOLDER_REGION] = "AWS::Region"
         for i, subnet in enumerate(self.subnets):
-            if subnet in PLACEHOLDER_SUBNETS:
+            if subnet.startswith("subnet-0000000000000a"):
                 out[subnet] = f"Subnet{i + 1}"
         for i, group in enumerate(self.security_groups):
-            if group in PLACEHOLDER_SECURITY_GROUPS:
+            if group.startswith("sg-0000000000000b"):
                 out[group] = f"SecurityGroup{i + 1}"
         return out

@@ -18,9 +18,8 @@ from constructs_lib.compiler.assets import AssetCollector, AssetEntry
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.context import CompileContext, make_parameters
 from constructs_lib.compiler.steps import BUILDERS
-from constructs_lib.compiler.steps.register_model import package_group_name
+from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.config.loader import ProjectConfig
-from constructs_lib.config.schema import StepClass
 from constructs_lib.errors import ConfigError
 from constructs_lib.graph.model import PipelineGraph
 from sagemaker.mlops.workflow.pipeline import Pipeline
@@ -76,7 +75,7 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
         raise ConfigError([project.pipeline_problem(
             ("pipelineName",), f"the compiled definition has {len(definition):,} characters, over SageMaker's "
             f"limit of {DEFINITION_LIMIT:,}", "split the modeling units into several pipelines (one anchor file each)")])
-    groups = tuple(sorted({package_group_name(ctx, n) for n in graph.nodes if n.step_class is StepClass.REGISTER_MODEL}))
+    groups = model_package_groups(project, graph)
     return CompiledPipeline(name=project.pipeline.pipelineName, definition=definition, assets=ctx.assets.entries(),
                             bindings=bindings, model_package_groups=groups, step_count=len(graph.nodes))
 

@@ -8,6 +8,7 @@ from typing import Any
 from constructs_lib.compiler.context import EVALUATION_CHANNEL, REPORT_FILE, CompileContext
 from constructs_lib.compiler.steps.create_model import model_data, serving_environment
 from constructs_lib.compiler.steps.metrics import report_name
+from constructs_lib.compiler.naming import package_group_name
 from constructs_lib.config.schema import StepClass
 from constructs_lib.graph.model import StepNode
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
@@ -22,12 +23,6 @@ from sagemaker.serve.model_builder import ModelBuilder
 
 CONDITIONS = {">=": ConditionGreaterThanOrEqualTo, ">": ConditionGreaterThan, "<=": ConditionLessThanOrEqualTo,
               "<": ConditionLessThan, "==": ConditionEquals}
-
-
-def package_group_name(ctx: CompileContext, node: StepNode) -> str:
-    """``registry.ModelPackageGroupName``, else ``<pipelineName>-<model>`` (the stack creates the group)."""
-    configured = ctx.model(node).registry.ModelPackageGroupName
-    return configured or f"{ctx.pipeline_name}-{node.model}"[:63]
 
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
@@ -51,7 +46,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         log_level=None,
     )
     args = builder.register(
-        model_package_group_name=package_group_name(ctx, node),
+        model_package_group_name=package_group_name(ctx.project, node),
         content_types=list(spec.supported_content_types),
         response_types=list(spec.supported_response_MIME_types),
         inference_instances=list(spec.supported_realtime_inference_instance_types) or None,

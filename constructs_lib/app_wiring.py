@@ -1,0 +1,41 @@
+"""What ``app.py`` does, importable so tests synthesize exactly the app users get."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from constructs_lib.config.loader import load_project
+from constructs_lib.graph.builder import build_graph
+from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
+
+
+def _context(app: cdk.App, key: str) -> Any:
+    return app.node.try_get_context(key)
+
+
+def build_app(app: cdk.App) -> MlPipelineStack:
+    """Load the configs (``ConfigError`` on bad input), add the stack(s) and the cdk-nag gate."""
+    config_path = _context(app, "modelConfigPath")
+    project = load_project([config_path] if isinstance(config_path, str) and not _env_config() else None)
+    graph = build_graph(project)
+    account, region = _context(app, "account"), _context(app, "region")
+    env = cdk.Environment(account=str(account), region=str(region)) if account and region else None
+    stack = MlPipelineStack(app, _context(app, "stackName") or f"{project.pipeline.pipelineName}-stack",
+                            project=project, graph=graph, env=env,
+                            description=f"SageMaker pipeline {project.pipeline.pipelineName} (constructs_lib)")
+    if _context(app, "environments") and _context(app, "delivery"):
+        from constructs_lib.stacks.delivery_stack import DeliveryStack
+
+        DeliveryStack.from_context(app, project=project, graph=graph)
+    # Security gate: any unacknowledged AwsSolutions finding fails synth.
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
+
+
+def _env_config() -> bool:
+    import os
+
+    return bool(os.environ.get("SMP_MODEL_CONFIGPATH"))

@@ -1,0 +1,252 @@
+"""``DynamicPipelineConstruct``: the compiled pipeline as an ``AWS::SageMaker::Pipeline``, with its assets and
+model package groups.
+
+It compiles the (already validated) project with placeholder bindings, turns each local file or source
+directory of the asset manifest into a CDK file asset (no Docker: ``sourcedir.tar.gz`` is packed
+deterministically), and substitutes every placeholder with the CloudFormation value of the resource it stands
+for, in one ``Fn::Sub``. The definition goes inline into the template, or, when it is too big for a
+template and holds no deploy-time value, to S3 as an asset (``PipelineDefinitionS3Location``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
+from constructs import Construct
+
+from constructs_lib.compiler.assets import AssetEntry, pack_sourcedir
+from constructs_lib.compiler.bindings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, InfraBindings
+from constructs_lib.compiler.facade import CompiledPipeline, compile_pipeline
+from constructs_lib.config.loader import ProjectConfig
+from constructs_lib.graph.model import PipelineGraph
+
+if TYPE_CHECKING:
+    from constructs_lib.constructs.artifact_store import ArtifactStore
+    from constructs_lib.constructs.execution_role import ExecutionRole
+    from constructs_lib.constructs.pipeline_network import PipelineNetwork
+
+#: Above this many characters the definition goes to S3 instead of inline (CloudFormation templates are
+#: limited to 1,000,000 bytes, and the rest of the stack needs room).
+DEFAULT_INLINE_LIMIT = 800_000
+
+
+class DynamicPipelineConstruct(Construct):
+    """A SageMaker pipeline compiled from model config files, deployed with CloudFormation.
+
+    :param project: the loaded config (``constructs_lib.config.loader.load_project``); constructs never parse YAML.
+    :param graph: its checked step graph (``constructs_lib.graph.builder.build_graph``).
+    :param artifact_store: where jobs write (bucket and KMS key).
+    :param network: subnets and security groups of the jobs.
+    :param execution_role: the role of the pipeline and its jobs; it is granted read access to the assets.
+    :param pipeline_name: default: ``sagemakerPipeline.pipelineName``.
+    :param parameter_defaults: new default values for pipeline parameters (e.g. per environment); each name
+        must be declared in ``sagemakerPipeline.parameters`` and the value must fit its type.
+    :param inline_limit: definitions longer than this go to S3. Default: 800,000 characters.
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
+                 artifact_store: ArtifactStore, network: PipelineNetwork, execution_role: ExecutionRole,
+                 pipeline_name: str | None = None, parameter_defaults: Mapping[str, Any] | None = None,
+                 inline_limit: int = DEFAULT_INLINE_LIMIT) -> None:
+        super().__init__(scope, construct_id)
+        _check_parameter_defaults(project, parameter_defaults or {})
+        stack = cdk.Stack.of(self)
+        key = artifact_store.key
+        bindings = InfraBindings.all_placeholders(subnets=len(network.subnet_ids),
+                                                  security_groups=len(network.security_group_ids),
+                                                  kms_key=key is not None)
+        # SMP_ACCOUNTID/SMP_REGION, when set, name where images live (possibly another account than the stack's).
+        bindings = bindings.with_(account=project.settings.account or bindings.account,
+                                  region=project.settings.region or bindings.region)
+        self._compiled = compile_pipeline(project, graph, bindings)
+        self._pipeline_name = pipeline_name or project.pipeline.pipelineName
+        definition = _with_parameter_defaults(self._compiled.definition, parameter_defaults or {})
+
+        values: dict[str, str] = {}  # placeholder -> deploy-time value (a token or a plain string)
+        names: dict[str, str] = {}  # placeholder -> Fn::Sub variable name
+        for placeholder, name in bindings.placeholders().items():
+            if placeholder not in definition:
+                continue
+            value = {
+                "ArtifactBucket": artifact_store.bucket_name, "ExecutionRoleArn": execution_role.role_arn,
+                "KmsKeyArn": key.key_arn if key is not None else "",
+            }.get(name)
+            if name.startswith("Subnet"):
+                value = network.subnet_ids[int(name.removeprefix("Subnet")) - 1]
+            elif name.startswith("SecurityGroup"):
+                value = network.security_group_ids[int(name.removeprefix("SecurityGroup")) - 1]
+            if placeholder in (PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION):
+                names[placeholder] = name  # a pseudo parameter: ${AWS::AccountId} needs no variable
+                values[placeholder] = cdk.Aws.ACCOUNT_ID if placeholder == PLACEHOLDER_ACCOUNT else cdk.Aws.REGION
+                continue
+            names[placeholder], values[placeholder] = name, value
+        self._asset_locations: dict[str, cdk.FileAssetLocation] = {}
+        for index, asset in enumerate(self._compiled.assets, start=1):
+            location = _stage_asset(self, asset, project.root)
+            self._asset_locations[asset.placeholder_uri] = location
+            names[asset.placeholder_uri] = f"Asset{index}"
+            values[asset.placeholder_uri] = location.s3_object_url
+        self._grant_asset_reads(execution_role)
+
+        self._model_package_groups = {
+            group: sagemaker.CfnModelPackageGroup(
+                self, f"ModelPackageGroup{i}", model_package_group_name=group,
+                model_package_group_description=f"Models registered by the SageMaker pipeline {self._pipeline_name}",
+                tags=_tags(project.pipeline.tags))
+            for i, group in enumerate(self._compiled.model_package_groups, start=1)
+        }
+        for group in self._model_package_groups.values():
+            # Registered model versions are data: they survive `cdk destroy`.
+            group.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+
+        pipeline_definition = self._definition_property(definition, names, values, inline_limit)
+        self._pipeline = sagemaker.CfnPipeline(
+            self, "Resource",
+            pipeline_name=self._pipeline_name,
+            pipeline_description=project.pipeline.description,
+            role_arn=execution_role.role_arn,
+            pipeline_definition=pipeline_definition,
+            # CfnPipeline types these two as JSON: CloudFormation's own (PascalCase) keys, not property classes.
+            parallelism_configuration={"MaxParallelExecutionSteps": project.pipeline.max_parallel_execution_steps},
+            tags=_tags(project.pipeline.tags),
+        )
+        # Registering needs the groups to exist before the first execution.
+        for group in self._model_package_groups.values():
+            self._pipeline.add_resource_dependency(group)
+        self._pipeline_arn = stack.format_arn(service="sagemaker", resource="pipeline",
+                                              resource_name=self._pipeline_name.lower())
+
+    # -- public, read-only -------------------------------------------------------------------------------
+
+    @property
+    def compiled(self) -> CompiledPipeline:
+        """The compiled definition (with placeholders) and its asset manifest."""
+        return self._compiled
+
+    @property
+    def pipeline(self) -> sagemaker.CfnPipeline:
+        return self._pipeline
+
+    @property
+    def pipeline_name(self) -> str:
+        return self._pipeline_name
+
+    @property
+    def pipeline_arn(self) -> str:
+        return self._pipeline_arn
+
+    @property
+    def model_package_groups(self) -> Mapping[str, sagemaker.CfnModelPackageGroup]:
+        return dict(self._model_package_groups)
+
+    @property
+    def asset_locations(self) -> Mapping[str, cdk.FileAssetLocation]:
+        """Placeholder URI -> where CDK uploads the file."""
+        return dict(self._asset_locations)
+
+    # -- internals ------------------------------------------------------------------------------------------
+
+    def _definition_property(self, definition: str, names: Mapping[str, str], values: Mapping[str, str],
+                             inline_limit: int) -> dict[str, Any]:
+        if len(definition) <= inline_limit:
+            # `${` is Fn::Sub syntax: escape the definition's own, then put a variable per placeholder
+            # (longest first, so no placeholder is replaced inside a longer one).
+            body = definition.replace("${", "${!")
+            variables: dict[str, str] = {}
+            for placeholder in sorted(names, key=lambda p: (-len(p), p)):
+                name = names[placeholder]
+                body = body.replace(placeholder, "${" + name + "}")
+                if not name.startswith("AWS::"):
+                    variables[name] = values[placeholder]
+            return {"PipelineDefinitionBody": cdk.Fn.sub(body, variables)}
+        resolved = definition
+        for placeholder in sorted(names, key=lambda p: (-len(p), p)):
+            value = values[placeholder]
+            if cdk.Token.is_unresolved(value):
+                raise ValueError(
+                    f"the definition of {self._pipeline_name} has {len(definition):,} characters: too big for the "
+                    "template, so it must go to S3 as a file, which cannot hold deploy-time values such as "
+                    f"{names[placeholder]}. Give existing resources (SMP_S3BUCKETNAME, SMP_ROLE, SMP_SUBNETS, "
+                    "SMP_SECURITYGROUPS, SMP_KMSKEY) and an explicit account/region, or split the pipeline.")
+            resolved = resolved.replace(placeholder, value)
+        path = Path(cdk.Stage.of(self).asset_outdir) / f"definition.{self._pipeline_name}.json"
+        path.write_text(resolved, encoding="utf-8")
+        from aws_cdk import aws_s3_assets as s3_assets
+
+        asset = s3_assets.Asset(self, "DefinitionAsset", path=str(path))
+        return {"PipelineDefinitionS3Location": {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key}}
+
+    def _grant_asset_reads(self, execution_role: ExecutionRole) -> None:
+        """Jobs read their code and local data from CDK's asset bucket: exactly those objects."""
+        if not self._asset_locations:
+            return
+        stack = cdk.Stack.of(self)
+        resources = [stack.format_arn(service="s3", region="", account="", resource=location.bucket_name,
+                                      resource_name=location.object_key, arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
+                     for location in self._asset_locations.values()]
+        execution_role.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="ReadPipelineAssets", actions=["s3:GetObject"], resources=resources))
+
+
+def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> cdk.FileAssetLocation:
+    """Copy (or pack) the asset into the cloud assembly and register it under a key that keeps its name.
+
+    The object key is ``<sha256>/<name>``: SageMaker downloads a Processing script under its key's last
+    segment and runs it by that name (``ContainerEntrypoint``), so the real file name must survive.
+    """
+    source = root / asset.local_path
+    data = source.read_bytes() if asset.kind == "file" else pack_sourcedir(source)
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    name = asset.object_name
+    stem, dot, extension = name.rpartition(".")
+    stem, extension = (stem, dot + extension) if dot and stem else (name, "")
+    outdir = Path(cdk.Stage.of(scope).asset_outdir)
+    staged = outdir / f"asset.{digest}.{name}"
+    if not staged.exists():
+        staged.parent.mkdir(parents=True, exist_ok=True)
+        staged.write_bytes(data)
+    stage = cdk.Stage.of(cdk.Stack.of(scope))
+    file_name = os.path.relpath(staged, stage.outdir) if stage is not None else str(staged)
+    return cdk.Stack.of(scope).synthesizer.add_file_asset(
+        source_hash=f"{digest}/{stem}", file_name=file_name, packaging=cdk.FileAssetPackaging.FILE,
+        display_name=f"{asset.local_path} ({asset.kind})")
+
+
+def _check_parameter_defaults(project: ProjectConfig, overrides: Mapping[str, Any]) -> None:
+    declared = {p.name: p.type for p in project.pipeline.parameters}
+    checks = {"String": lambda v: isinstance(v, str), "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+              "Float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+              "Boolean": lambda v: isinstance(v, bool)}
+    errors = []
+    for name, value in overrides.items():
+        if name not in declared:
+            from constructs_lib.errors import did_you_mean
+
+            errors.append(f"unknown pipeline parameter '{name}' ({did_you_mean(name, declared, what='parameters')})")
+        elif not checks[declared[name]](value):
+            errors.append(f"parameter '{name}' is a {declared[name]}: {value!r} does not fit")
+    if errors:
+        raise ValueError("; ".join(errors))
+
+
+def _with_parameter_defaults(definition: str, overrides: Mapping[str, Any]) -> str:
+    if not overrides:
+        return definition
+    data = json.loads(definition)
+    for parameter in data["Parameters"]:
+        if parameter["Name"] in overrides:
+            parameter["DefaultValue"] = overrides[parameter["Name"]]
+    return json.dumps(data)
+
+
+def _tags(tags: Mapping[str, str]) -> list[cdk.CfnTag] | None:
+    return [cdk.CfnTag(key=k, value=v) for k, v in sorted(tags.items())] or None

@@ -1,0 +1,119 @@
+"""``MlPipelineStack``: everything one SageMaker pipeline needs, composed from the constructs.
+
+The same class is the sandbox stack (``cdk deploy``) and the body of each environment's stage in the
+delivery pipeline. Existing resources (bucket, key, role, subnets, security groups) are used when given,
+by keyword or through the framework settings (``SMP_*``); otherwise the stack creates them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aws_cdk as cdk
+from constructs import Construct
+
+from constructs_lib.compiler.naming import ecr_repositories, image_uris, model_package_groups, step_kinds
+from constructs_lib.config.loader import ProjectConfig
+from constructs_lib.config.schema import Schedule
+from constructs_lib.constructs.artifact_store import ArtifactStore
+from constructs_lib.constructs.dynamic_pipeline import DynamicPipelineConstruct
+from constructs_lib.constructs.execution_role import ExecutionRole
+from constructs_lib.constructs.pipeline_network import PipelineNetwork
+from constructs_lib.constructs.pipeline_schedule import PipelineSchedule
+from constructs_lib.graph.model import PipelineGraph
+
+_UNSET: Any = object()
+
+
+class MlPipelineStack(cdk.Stack):
+    """Artifact store, network, execution role, model package groups, the pipeline and its schedule.
+
+    Keyword-only props (each ``existing_*`` defaults to the matching framework setting of ``project``):
+
+    :param project: / :param graph: the loaded config and its checked graph.
+    :param existing_bucket_name: / :param existing_kms_key_arn: use this bucket (and key) for artifacts.
+    :param existing_role_arn: use this execution role.
+    :param existing_subnet_ids: / :param existing_security_group_ids: run jobs in this network.
+    :param parameter_defaults: per-environment default values of pipeline parameters.
+    :param schedule: a schedule, or None for none. Default: ``sagemakerPipeline.schedule``.
+    :param pipeline_name: default: ``sagemakerPipeline.pipelineName``.
+    :param s3_prefix_list_id: the region's S3 prefix list (skips a deploy-time lookup).
+    """
+
+    def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
+                 existing_bucket_name: str | None = _UNSET, existing_kms_key_arn: str | None = _UNSET,
+                 existing_role_arn: str | None = _UNSET, existing_subnet_ids: Sequence[str] | None = _UNSET,
+                 existing_security_group_ids: Sequence[str] | None = _UNSET,
+                 parameter_defaults: Mapping[str, Any] | None = None, schedule: Schedule | None = _UNSET,
+                 pipeline_name: str | None = None, s3_prefix_list_id: str | None = None, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        settings = project.settings
+
+        def pick(value: Any, default: Any) -> Any:
+            return default if value is _UNSET else value
+
+        bucket = pick(existing_bucket_name, settings.bucket)
+        self.artifact_store = ArtifactStore(
+            self, "ArtifactStore", existing_bucket_name=bucket,
+            existing_kms_key_arn=pick(existing_kms_key_arn, _key_arn(self, settings.kms_key)) if bucket else None)
+        subnets = pick(existing_subnet_ids, list(settings.subnets) or None)
+        self.network = PipelineNetwork(
+            self, "Network", existing_subnet_ids=subnets,
+            existing_security_group_ids=pick(existing_security_group_ids, list(settings.security_groups) or None),
+            s3_prefix_list_id=None if subnets else s3_prefix_list_id)
+        groups = model_package_groups(project, graph)
+        role_arn = pick(existing_role_arn, settings.role_arn)
+        self.execution_role = ExecutionRole(
+            self, "ExecutionRole", existing_role_arn=role_arn,
+            step_kinds=None if role_arn else step_kinds(project, graph),
+            artifact_store=None if role_arn else self.artifact_store,
+            network=None if role_arn else self.network,
+            ecr_repository_arns=None if role_arn else self._repository_arns(project, graph),
+            model_package_group_arns=None if role_arn else [
+                self.format_arn(service="sagemaker", resource="model-package-group", resource_name=g) for g in groups],
+        )
+        self.pipeline = DynamicPipelineConstruct(
+            self, "Pipeline", project=project, graph=graph, artifact_store=self.artifact_store, network=self.network,
+            execution_role=self.execution_role, pipeline_name=pipeline_name, parameter_defaults=parameter_defaults)
+        schedule = pick(schedule, project.pipeline.schedule)
+        self.schedule = PipelineSchedule(
+            self, "Schedule", pipeline_arn=self.pipeline.pipeline_arn, expression=schedule.expression,
+            parameters=schedule.parameters, enabled=schedule.enabled) if schedule is not None else None
+        if self.schedule is not None:
+            self.schedule.node.add_dependency(self.pipeline)
+        for key, value in sorted(project.pipeline.tags.items()):
+            cdk.Tags.of(self).add(key, value)
+
+        cdk.CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name,
+                      description="Name of the SageMaker pipeline (python -m constructs_lib start --pipeline NAME)")
+        cdk.CfnOutput(self, "PipelineArn", value=self.pipeline.pipeline_arn)
+        cdk.CfnOutput(self, "ArtifactBucketName", value=self.artifact_store.bucket_name,
+                      description="Where the pipeline's jobs write, under <pipeline>/<execution id>/")
+        cdk.CfnOutput(self, "ExecutionRoleArn", value=self.execution_role.role_arn)
+
+    @property
+    def availability_zones(self) -> list[str]:
+        """Two zones without a lookup when the region is known (synth stays offline), else deploy-time zones."""
+        if not cdk.Token.is_unresolved(self.region):
+            return [f"{self.region}a", f"{self.region}b"]
+        return super().availability_zones
+
+    def _repository_arns(self, project: ProjectConfig, graph: PipelineGraph) -> list[str]:
+        """ECR repositories of every image the jobs and models use (SageMaker pulls them with this role)."""
+        arns = []
+        for account, region, repository in ecr_repositories(image_uris(project, graph)):
+            account = project.settings.account or self.account if account == "${SMP_ACCOUNTID}" else account
+            region = project.settings.region or self.region if region == "${SMP_REGION}" else region
+            arns.append(self.format_arn(service="ecr", account=account, region=region, resource="repository",
+                                        resource_name=repository))
+        return arns
+
+
+def _key_arn(stack: cdk.Stack, key: str | None) -> str | None:
+    """SMP_KMSKEY may be a key id, alias or ARN; the artifact store imports ARNs."""
+    if key is None or key.startswith("arn:"):
+        return key
+    if key.startswith("alias/"):
+        return stack.format_arn(service="kms", resource=key)
+    return stack.format_arn(service="kms", resource="key", resource_name=key)
