@@ -270,3 +270,25 @@ def test_what_moto_does_not_emulate(moto_url, sm) -> None:
     bare = sm.start_pipeline_execution(PipelineName=PIPELINE)["PipelineExecutionArn"]
     assert sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=bare).get("PipelineParameters", []) == []
     assert json.loads(sm.describe_pipeline_definition_for_execution(PipelineExecutionArn=bare)["PipelineDefinition"])
+
+
+def test_bundled_pipeline_compiled_by_us_starts_with_overrides(moto_url, sm, capsys, monkeypatch) -> None:
+    """The real thing: our compiled definition of model_repos/ is created in moto, then started by name from
+    the bundled config, with a parameter override checked against both."""
+    from constructs_lib.compiler.facade import compile_pipeline
+    from constructs_lib.config.loader import load_project
+    from constructs_lib.graph.builder import build_graph
+    from tests.conftest import ROOT
+
+    project = load_project(None, cwd=ROOT, environ={})
+    compiled = compile_pipeline(project, build_graph(project))
+    sm.create_pipeline(PipelineName=project.pipeline.pipelineName, PipelineDefinition=compiled.definition,
+                       RoleArn=ROLE)
+    monkeypatch.chdir(ROOT)
+    assert run("start", "--endpoint-url", moto_url, "--param", "TrainingInstanceType=ml.m5.xlarge") == 0
+    arn = capsys.readouterr().out.strip()
+    assert arn in executions(sm, "customer-churn-ltv")
+    assert sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)["PipelineParameters"] == [
+        {"Name": "TrainingInstanceType", "Value": "ml.m5.xlarge"}]
+    assert run("start", "--endpoint-url", moto_url, "--param", "TrainingInstanceTyp=ml.m5.xlarge") == 2
+    assert "did you mean 'TrainingInstanceType'" in capsys.readouterr().err
