@@ -145,6 +145,14 @@ class CompileContext:
             out.append(SageMakerJobStepRetryPolicy(exception_types=job_types, **common))
         return out
 
+    def step_options(self, node: StepNode, *, job: bool) -> dict[str, Any]:
+        """The keyword arguments every step of ``node`` takes: name, retries, ordering (and caching for jobs)."""
+        options: dict[str, Any] = {"name": node.name, "retry_policies": self.retries(node, job=job) or None,
+                                   "depends_on": self.depends_on(node) or None}
+        if job:
+            options["cache_config"] = self.cache(node)
+        return options
+
     def network_config(self) -> NetworkConfig:
         return NetworkConfig(subnets=list(self.bindings.subnets), security_group_ids=list(self.bindings.security_groups),
                              encrypt_inter_container_traffic=True)

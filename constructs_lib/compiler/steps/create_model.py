@@ -46,7 +46,6 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         dependencies={},
         log_level=None,
     )
-    step = ModelStep(name=node.name, step_args=builder.build(), retry_policies=ctx.retries(node, job=False) or None,
-                     depends_on=ctx.depends_on(node) or None)
+    step = ModelStep(step_args=builder.build(), **ctx.step_options(node, job=False))
     ctx.built[node.name] = step
     return [step]

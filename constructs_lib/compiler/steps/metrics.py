@@ -23,10 +23,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     gated = register is not None and registry is not None and registry.quality_gate is not None
     job = processor(ctx, node, section, section.max_runtime_in_seconds)
     step = ProcessingStep(
-        name=node.name,
-        cache_config=ctx.cache(node),
-        retry_policies=ctx.retries(node, job=True) or None,
-        depends_on=ctx.depends_on(node) or None,
+        **ctx.step_options(node, job=True),
         property_files=[PropertyFile(name=report_name(node), output_name=EVALUATION_CHANNEL, path=REPORT_FILE)]
         if gated else None,
         step_args=job.run(

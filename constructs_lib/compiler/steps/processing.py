@@ -74,10 +74,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     section = ctx.model(node).preprocess
     job = processor(ctx, node, section, section.max_runtime_seconds)
     step = ProcessingStep(
-        name=node.name,
-        cache_config=ctx.cache(node),
-        retry_policies=ctx.retries(node, job=True) or None,
-        depends_on=ctx.depends_on(node) or None,
+        **ctx.step_options(node, job=True),
         step_args=job.run(
             code=ctx.code_uri(node, section.entry_point, ("preprocess", "entry_point")),
             inputs=inputs(ctx, node, section, "preprocess"),

@@ -78,10 +78,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         tags=[Tag(key=t["Key"], value=t["Value"]) for t in ctx.tags(section.tags)] or None,
     )
     step = TrainingStep(
-        name=node.name,
-        cache_config=ctx.cache(node),
-        retry_policies=ctx.retries(node, job=True) or None,
-        depends_on=ctx.depends_on(node) or None,
+        **ctx.step_options(node, job=True),
         step_args=trainer.train(input_data_config=channels(ctx, node)),
     )
     ctx.built[node.name] = step

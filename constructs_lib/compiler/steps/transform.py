@@ -59,10 +59,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         sagemaker_session=ctx.session,
     )
     step = TransformStep(
-        name=node.name,
-        cache_config=ctx.cache(node),
-        retry_policies=ctx.retries(node, job=True) or None,
-        depends_on=ctx.depends_on(node) or None,
+        **ctx.step_options(node, job=True),
         step_args=transformer.transform(
             data=_input(ctx, node),
             data_type="S3Prefix",
