@@ -38,6 +38,9 @@ class ConfigError(Exception):
         self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
         super().__init__("\n".join(p.format() for p in self.problems))
 
+    def __reduce__(self):  # survives pickling (compiling in a worker process raises it in the caller)
+        return (ConfigError, (self.problems,))
+
 
 def did_you_mean(word: str, candidates: Iterable[str], *, what: str = "") -> str:
     """A hint naming the closest candidates, or listing the valid ones when none is close."""

@@ -95,13 +95,22 @@ class CompileContext:
             return f"s3://{self.bindings.bucket}/missing/{Path(resolved).name}"
         return self.assets.add(resolved, "file" if path.is_file() else "sourcedir")
 
+    def script_exists(self, node: StepNode, entry_point: str, key: tuple) -> bool:
+        """Whether ``entry_point`` is a file in the unit's source_directory (else a problem at ``key``)."""
+        relative = Path(self.model(node).source_directory) / entry_point
+        if (self.project.root / relative).is_file():
+            return True
+        problem = self.project.model_problem(node.model, key, f"script '{relative}' does not exist",
+                                             f"entry_point is relative to source_directory ({self.model(node).source_directory})")
+        if problem not in self.problems:  # CreateModel and RegisterModel may both use transform.entry_point
+            self.problems.append(problem)
+        return False
+
     def code_uri(self, node: StepNode, entry_point: str, key: tuple) -> str:
         """The S3 URI of a job's script (one file, keeping its real name for ContainerEntrypoint)."""
-        relative = Path(self.model(node).source_directory) / entry_point
-        if not (self.project.root / relative).is_file():
-            self.problem(node, key, f"script '{relative}' does not exist",
-                         f"entry_point is relative to source_directory ({self.model(node).source_directory})")
+        if not self.script_exists(node, entry_point, key):
             return f"s3://{self.bindings.bucket}/missing/{Path(entry_point).name}"
+        relative = Path(self.model(node).source_directory) / entry_point
         return self.assets.add(relative.as_posix(), "file")
 
     def sourcedir_uri(self, node: StepNode, key: tuple) -> str:

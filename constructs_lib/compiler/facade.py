@@ -9,14 +9,14 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from constructs_lib.compiler.session import offline_session, sdk_noise_silenced  # first: offline SDK
-from constructs_lib.compiler.assets import AssetCollector, AssetEntry
+from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.context import CompileContext, make_parameters
+from constructs_lib.compiler.result import CompiledPipeline
 from constructs_lib.compiler.steps import BUILDERS
 from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.config.loader import ProjectConfig
@@ -26,33 +26,6 @@ from sagemaker.mlops.workflow.pipeline import Pipeline
 
 #: SageMaker's limit on a pipeline definition (CreatePipeline/UpdatePipeline ``PipelineDefinition``).
 DEFINITION_LIMIT = 1_048_576
-MANIFEST_VERSION = 1
-
-
-@dataclass(frozen=True)
-class CompiledPipeline:
-    """A definition plus what must exist for it to run."""
-
-    name: str
-    definition: str
-    """The definition JSON exactly as ``Pipeline.definition()`` returns it."""
-    assets: tuple[AssetEntry, ...]
-    """Local files/directories to upload; their placeholder URIs appear in ``definition``."""
-    bindings: InfraBindings
-    model_package_groups: tuple[str, ...]
-    step_count: int
-
-    def manifest(self) -> dict[str, Any]:
-        """The asset manifest written beside the definition (see the README)."""
-        return {
-            "version": MANIFEST_VERSION,
-            "pipeline": self.name,
-            "placeholders": {value: name for value, name in sorted(self.bindings.placeholders().items())
-                             if value in self.definition},
-            "modelPackageGroups": list(self.model_package_groups),
-            "assets": [{"placeholderUri": a.placeholder_uri, "localPath": a.local_path, "kind": a.kind,
-                        "sha256": a.sha256} for a in self.assets],
-        }
 
 
 def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings | None = None) -> CompiledPipeline:

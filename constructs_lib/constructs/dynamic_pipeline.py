@@ -22,12 +22,13 @@ from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 from constructs_lib.compiler.assets import AssetEntry, pack_sourcedir
+from constructs_lib.compiler.background import CompileJob
 from constructs_lib.compiler.bindings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, InfraBindings
-from constructs_lib.compiler.facade import CompiledPipeline, compile_pipeline
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.graph.model import PipelineGraph
 
 if TYPE_CHECKING:
+    from constructs_lib.compiler.result import CompiledPipeline
     from constructs_lib.constructs.artifact_store import ArtifactStore
     from constructs_lib.constructs.execution_role import ExecutionRole
     from constructs_lib.constructs.pipeline_network import PipelineNetwork
@@ -49,23 +50,23 @@ class DynamicPipelineConstruct(Construct):
     :param parameter_defaults: new default values for pipeline parameters (e.g. per environment); each name
         must be declared in ``sagemakerPipeline.parameters`` and the value must fit its type.
     :param inline_limit: definitions longer than this go to S3. Default: 800,000 characters.
+    :param compile_job: a compile started earlier with :meth:`start_compile` (it runs in another process
+        while the app builds other constructs). Default: compile now.
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
                  artifact_store: ArtifactStore, network: PipelineNetwork, execution_role: ExecutionRole,
                  pipeline_name: str | None = None, parameter_defaults: Mapping[str, Any] | None = None,
-                 inline_limit: int = DEFAULT_INLINE_LIMIT) -> None:
+                 inline_limit: int = DEFAULT_INLINE_LIMIT, compile_job: CompileJob | None = None) -> None:
         super().__init__(scope, construct_id)
         _check_parameter_defaults(project, parameter_defaults or {})
         stack = cdk.Stack.of(self)
         key = artifact_store.key
-        bindings = InfraBindings.all_placeholders(subnets=len(network.subnet_ids),
-                                                  security_groups=len(network.security_group_ids),
-                                                  kms_key=key is not None)
-        # SMP_ACCOUNTID/SMP_REGION, when set, name where images live (possibly another account than the stack's).
-        bindings = bindings.with_(account=project.settings.account or bindings.account,
-                                  region=project.settings.region or bindings.region)
-        self._compiled = compile_pipeline(project, graph, bindings)
+        bindings = self.placeholder_bindings(project, subnets=len(network.subnet_ids),
+                                             security_groups=len(network.security_group_ids), kms_key=key is not None)
+        if compile_job is None or compile_job.bindings != bindings:
+            compile_job = CompileJob(project, graph, bindings)
+        self._compiled = compile_job.result()
         self._pipeline_name = pipeline_name or project.pipeline.pipelineName
         definition = _with_parameter_defaults(self._compiled.definition, parameter_defaults or {})
 
@@ -122,6 +123,22 @@ class DynamicPipelineConstruct(Construct):
             self._pipeline.add_resource_dependency(group)
         self._pipeline_arn = stack.format_arn(service="sagemaker", resource="pipeline",
                                               resource_name=self._pipeline_name.lower())
+
+    @staticmethod
+    def placeholder_bindings(project: ProjectConfig, *, subnets: int, security_groups: int,
+                             kms_key: bool) -> InfraBindings:
+        """The bindings the construct compiles with: placeholders for what the stack provides."""
+        bindings = InfraBindings.all_placeholders(subnets=subnets, security_groups=security_groups, kms_key=kms_key)
+        # SMP_ACCOUNTID/SMP_REGION, when set, name where images live (possibly another account than the stack's).
+        return bindings.with_(account=project.settings.account or bindings.account,
+                              region=project.settings.region or bindings.region)
+
+    @classmethod
+    def start_compile(cls, project: ProjectConfig, graph: PipelineGraph, *, subnets: int, security_groups: int,
+                      kms_key: bool) -> CompileJob:
+        """Start compiling in the background, before the constructs the definition refers to exist."""
+        return CompileJob(project, graph, cls.placeholder_bindings(project, subnets=subnets,
+                                                                   security_groups=security_groups, kms_key=kms_key))
 
     # -- public, read-only -------------------------------------------------------------------------------
 

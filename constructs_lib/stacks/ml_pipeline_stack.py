@@ -54,13 +54,18 @@ class MlPipelineStack(cdk.Stack):
             return default if value is _UNSET else value
 
         bucket = pick(existing_bucket_name, settings.bucket)
-        self.artifact_store = ArtifactStore(
-            self, "ArtifactStore", existing_bucket_name=bucket,
-            existing_kms_key_arn=pick(existing_kms_key_arn, _key_arn(self, settings.kms_key)) if bucket else None)
+        key_arn = pick(existing_kms_key_arn, _key_arn(self, settings.kms_key)) if bucket else None
         subnets = pick(existing_subnet_ids, list(settings.subnets) or None)
+        groups_ids = pick(existing_security_group_ids, list(settings.security_groups) or None)
+        # The definition compiles in another process (the SageMaker SDK's import alone takes ~2 s) while the
+        # constructs below are built; the created network has two subnets and one job security group.
+        compile_job = DynamicPipelineConstruct.start_compile(
+            project, graph, subnets=len(subnets) if subnets else 2,
+            security_groups=len(groups_ids) if subnets and groups_ids else 1, kms_key=not bucket or bool(key_arn))
+        self.artifact_store = ArtifactStore(self, "ArtifactStore", existing_bucket_name=bucket,
+                                            existing_kms_key_arn=key_arn)
         self.network = PipelineNetwork(
-            self, "Network", existing_subnet_ids=subnets,
-            existing_security_group_ids=pick(existing_security_group_ids, list(settings.security_groups) or None),
+            self, "Network", existing_subnet_ids=subnets, existing_security_group_ids=groups_ids,
             s3_prefix_list_id=None if subnets else s3_prefix_list_id)
         groups = model_package_groups(project, graph)
         role_arn = pick(existing_role_arn, settings.role_arn)
@@ -75,7 +80,8 @@ class MlPipelineStack(cdk.Stack):
         )
         self.pipeline = DynamicPipelineConstruct(
             self, "Pipeline", project=project, graph=graph, artifact_store=self.artifact_store, network=self.network,
-            execution_role=self.execution_role, pipeline_name=pipeline_name, parameter_defaults=parameter_defaults)
+            execution_role=self.execution_role, pipeline_name=pipeline_name, parameter_defaults=parameter_defaults,
+            compile_job=compile_job)
         schedule = pick(schedule, project.pipeline.schedule)
         self.schedule = PipelineSchedule(
             self, "Schedule", pipeline_arn=self.pipeline.pipeline_arn, expression=schedule.expression,

@@ -23,7 +23,7 @@ def model_data(ctx: CompileContext, node: StepNode) -> Any:
 def serving_environment(ctx: CompileContext, node: StepNode, entry_point: str | None,
                         env: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {k: ctx.bindings.resolve(v) for k, v in env.items()}
-    if entry_point:
+    if entry_point and ctx.script_exists(node, entry_point, ("transform", "entry_point")):
         out["SAGEMAKER_PROGRAM"] = entry_point
         out["SAGEMAKER_SUBMIT_DIRECTORY"] = ctx.sourcedir_uri(node, ("source_directory",))
     return out

@@ -56,6 +56,7 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     section = ctx.model(node).train
     b = ctx.bindings
+    ctx.script_exists(node, section.entry_point, ("train", "entry_point"))
     hyperparameters: dict[str, Any] = {
         "sagemaker_program": section.entry_point,
         "sagemaker_submit_directory": ctx.sourcedir_uri(node, ("source_directory",)),
