@@ -75,7 +75,8 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for name, runs in rows.items():
         print(f"| {name} | {min(runs):.2f} | {statistics.median(runs):.2f} | {min(runs) / base:.2f}x |")
-    print(f"\n{args.repeat} runs each, pinned CDK CLI, {'no network namespace' if _offline() else 'network present'}")
+    where = "in a network namespace with no network (unshare -n)" if _offline() else "with the network present"
+    print(f"\n{args.repeat} runs each, pinned CDK CLI, {where}")
 
 
 if __name__ == "__main__":

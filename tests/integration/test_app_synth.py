@@ -147,3 +147,26 @@ def test_bad_config_fails_synth_with_messages_and_no_traceback(tmp_path) -> None
     assert result.returncode == 2
     assert "conf.sagemakerPipeline.models: must not be empty" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_app_process_never_imports_the_sagemaker_sdk(tmp_path) -> None:
+    """The SDK (2 s of imports) lives in the compile worker only; the app process builds constructs meanwhile."""
+    probe = (
+        "import os, sys, json\n"
+        "from constructs_lib.compiler.background import prewarm\n"
+        "prewarm()\n"
+        "import aws_cdk as cdk\n"
+        "from constructs_lib.app_wiring import build_app\n"
+        "context = json.load(open('cdk.json'))['context']\n"
+        "context.pop('environments'); context.pop('delivery')\n"
+        f"app = cdk.App(context=context, outdir={str(tmp_path / 'out')!r})\n"
+        "build_app(app)\n"
+        "app.synth()\n"
+        "print('SDK', sorted({m.split('.')[0] for m in sys.modules if m.startswith('sagemaker')}))\n"
+    )
+    env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
+    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", probe], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith("SDK []")
+    assert (tmp_path / "out" / "customer-churn-ltv-stack.template.json").exists()
