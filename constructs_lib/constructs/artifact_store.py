@@ -31,6 +31,17 @@ _OBJECT_READ_WRITE_ACTIONS = (
 _KEY_READ_WRITE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 
+#: What both buckets share: SSL and TLS 1.2 only, versioned, private, owner-enforced, kept on stack deletion.
+_HARDENED_BUCKET = dict(
+    enforce_ssl=True,
+    minimum_tls_version=1.2,
+    versioned=True,
+    block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+    object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+    removal_policy=cdk.RemovalPolicy.RETAIN,
+)
+
+
 class ArtifactStore(Construct):
     """An encrypted, versioned, access-logged S3 bucket for pipeline artifacts, or an imported one.
 
@@ -106,12 +117,7 @@ class ArtifactStore(Construct):
             "AccessLogsBucket",
             # Server access log delivery does not support SSE-KMS destinations.
             encryption=s3.BucketEncryption.S3_MANAGED,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            **_HARDENED_BUCKET,
             lifecycle_rules=[
                 s3.LifecycleRule(
                     id="ExpireAccessLogs",
@@ -137,12 +143,7 @@ class ArtifactStore(Construct):
             encryption=s3.BucketEncryption.KMS,
             encryption_key=self._key,
             bucket_key_enabled=True,
-            enforce_ssl=True,
-            minimum_tls_version=1.2,
-            versioned=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
+            **_HARDENED_BUCKET,
             server_access_logs_bucket=self._access_logs_bucket,
             server_access_logs_prefix="artifacts/",
             lifecycle_rules=[

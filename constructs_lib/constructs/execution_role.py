@@ -445,19 +445,9 @@ def _check_props(
             errors.append("model_package_group_arns is required with step kind RegisterModel")
         if groups and _REGISTER_MODEL not in kinds:
             errors.append("model_package_group_arns is only used with step kind RegisterModel")
-        if isinstance(groups, str):
-            errors.append("model_package_group_arns must be a list of ARNs, not a string")
-        elif groups:
-            for arn in groups:  # type: ignore[union-attr]
-                if not cdk.Token.is_unresolved(arn) and not _GROUP_ARN.match(arn):
-                    errors.append(f"model_package_group_arns: not a model package group ARN: {arn!r}")
-        repositories = created_props["ecr_repository_arns"]
-        if isinstance(repositories, str):
-            errors.append("ecr_repository_arns must be a list of ARNs, not a string")
-        elif repositories:
-            for arn in repositories:  # type: ignore[union-attr]
-                if not cdk.Token.is_unresolved(arn) and not _REPOSITORY_ARN.match(arn):
-                    errors.append(f"ecr_repository_arns: not an ECR repository ARN: {arn!r}")
+        errors += _arn_list_errors("model_package_group_arns", groups, _GROUP_ARN, "a model package group ARN")
+        errors += _arn_list_errors("ecr_repository_arns", created_props["ecr_repository_arns"], _REPOSITORY_ARN,
+                                   "an ECR repository ARN")
         network = created_props["network"]
         if network is not None and not (
             list(getattr(network, "subnet_ids", None) or [])
@@ -467,3 +457,11 @@ def _check_props(
     if errors:
         raise ValueError("Invalid ExecutionRole props:\n  - " + "\n  - ".join(errors))
     return kinds
+
+
+def _arn_list_errors(prop: str, values: object, pattern: re.Pattern[str], what: str) -> list[str]:
+    """Problems of a list-of-ARNs prop (tokens are checked at deploy time, not here)."""
+    if isinstance(values, str):
+        return [f"{prop} must be a list of ARNs, not a string"]
+    return [f"{prop}: not {what}: {arn!r}" for arn in values or ()  # type: ignore[union-attr]
+            if not cdk.Token.is_unresolved(arn) and not pattern.match(arn)]
