@@ -449,6 +449,14 @@ class ModelSteps(_Section):
     """The unit's steps, in any order (data flow and ``dependencies`` order them)."""
 
 
+def value_fits(parameter_type: str, value: Any) -> bool:
+    """Whether ``value`` (as YAML/JSON gives it) is a value of a pipeline parameter of ``parameter_type``."""
+    if isinstance(value, bool):
+        return parameter_type == "Boolean"
+    return {"String": isinstance(value, str), "Integer": isinstance(value, int),
+            "Float": isinstance(value, (int, float)), "Boolean": False}[parameter_type]
+
+
 class Parameter(_Section):
     """A runtime pipeline parameter: referenced as ``${params.<name>}`` in config values; each execution
     (or the schedule) may override its default."""
@@ -462,12 +470,9 @@ class Parameter(_Section):
 
     @model_validator(mode="after")
     def _default_fits(self) -> Parameter:
-        checks = {"String": lambda v: isinstance(v, str), "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-                  "Float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-                  "Boolean": lambda v: isinstance(v, bool)}
         if self.default is None:
             raise ValueError(f"parameter '{self.name}' needs a default")
-        if not checks[self.type](self.default):
+        if not value_fits(self.type, self.default):
             raise ValueError(f"default {self.default!r} of parameter '{self.name}' is not a {self.type}")
         return self
 

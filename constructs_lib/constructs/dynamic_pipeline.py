@@ -25,6 +25,7 @@ from constructs_lib.compiler.assets import AssetEntry, pack_sourcedir
 from constructs_lib.compiler.background import CompileJob
 from constructs_lib.compiler.bindings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, InfraBindings
 from constructs_lib.config.loader import ProjectConfig
+from constructs_lib.config.schema import value_fits
 from constructs_lib.graph.model import PipelineGraph
 
 if TYPE_CHECKING:
@@ -240,16 +241,13 @@ def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> cdk.FileAss
 
 def _check_parameter_defaults(project: ProjectConfig, overrides: Mapping[str, Any]) -> None:
     declared = {p.name: p.type for p in project.pipeline.parameters}
-    checks = {"String": lambda v: isinstance(v, str), "Integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-              "Float": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-              "Boolean": lambda v: isinstance(v, bool)}
     errors = []
     for name, value in overrides.items():
         if name not in declared:
             from constructs_lib.errors import did_you_mean
 
             errors.append(f"unknown pipeline parameter '{name}' ({did_you_mean(name, declared, what='parameters')})")
-        elif not checks[declared[name]](value):
+        elif not value_fits(declared[name], value):
             errors.append(f"parameter '{name}' is a {declared[name]}: {value!r} does not fit")
     if errors:
         raise ValueError("; ".join(errors))

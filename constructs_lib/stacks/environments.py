@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from constructs_lib.config.schema import Parameter, Schedule
+from constructs_lib.config.schema import Parameter, Schedule, value_fits
 from constructs_lib.errors import ConfigError, Problem, did_you_mean
 
 CONTEXT_FILE = "cdk.json"
@@ -275,7 +275,7 @@ class _Checker:
                          did_you_mean(str(name), self.declared, what="parameters")
                          or "declare it in sagemakerPipeline.parameters of the anchor config file")
                 continue
-            if not _fits(declared.type, default):
+            if not value_fits(declared.type, default):
                 self.add(f"{path}.{name}",
                          f"parameter '{name}' is {_a(declared.type)}: {_describe(default)} does not fit",
                          _type_hint(declared.type))
@@ -381,16 +381,9 @@ def known_regions() -> frozenset[str]:
 _KNOWN_REGIONS: frozenset[str] | None = None
 
 
-def _fits(kind: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return kind == "Boolean"
-    return {"String": isinstance(value, str), "Integer": isinstance(value, int),
-            "Float": isinstance(value, (int, float)), "Boolean": False}[kind]
-
-
 def _fits_text(kind: str, value: Any) -> bool:
     """Schedule values are sent as text; they must still read as the parameter's type."""
-    if _fits(kind, value):
+    if value_fits(kind, value):
         return True
     if not isinstance(value, str):
         return False
