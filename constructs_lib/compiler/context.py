@@ -13,7 +13,7 @@ from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ModelConfig, RetryPolicy, StepClass
 from constructs_lib.errors import Problem
-from constructs_lib.graph.model import PipelineGraph, StepNode
+from constructs_lib.graph.model import EdgeKind, PipelineGraph, StepNode
 from sagemaker.core.network import NetworkConfig
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join
@@ -172,8 +172,6 @@ class CompileContext:
 
     def depends_on(self, node: StepNode) -> list[str]:
         """Ordering-only edges (data and implicit edges are already references between steps)."""
-        from constructs_lib.graph.model import EdgeKind
-
         names = []
         for edge in self.graph.edges:
             if edge.target == node.name and edge.kinds == (EdgeKind.DEPENDENCY,):

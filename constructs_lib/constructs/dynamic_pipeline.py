@@ -26,6 +26,7 @@ from constructs_lib.compiler.background import CompileJob
 from constructs_lib.compiler.bindings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, InfraBindings
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import value_fits
+from constructs_lib.errors import did_you_mean
 from constructs_lib.graph.model import PipelineGraph
 
 if TYPE_CHECKING:
@@ -244,8 +245,6 @@ def _check_parameter_defaults(project: ProjectConfig, overrides: Mapping[str, An
     errors = []
     for name, value in overrides.items():
         if name not in declared:
-            from constructs_lib.errors import did_you_mean
-
             errors.append(f"unknown pipeline parameter '{name}' ({did_you_mean(name, declared, what='parameters')})")
         elif not value_fits(declared[name], value):
             errors.append(f"parameter '{name}' is a {declared[name]}: {value!r} does not fit")
