@@ -10,9 +10,10 @@ from typing import Any
 from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
 from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bootstrap import BOOTSTRAP_NAME, runproc
+from constructs_lib.compiler.images import default_scope, region_problem, resolve
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.config.loader import ProjectConfig
-from constructs_lib.config.schema import ModelConfig, RetryPolicy, StepClass
+from constructs_lib.config.schema import ImageRef, ModelConfig, RetryPolicy, StepClass
 from constructs_lib.errors import Problem
 from constructs_lib.graph.model import EdgeKind, PipelineGraph, StepNode
 from sagemaker.core.network import NetworkConfig
@@ -93,6 +94,30 @@ class CompileContext:
         values = [self.parameters[p] if i % 2 else p for i, p in enumerate(parts)]
         values = [v for v in values if v != ""]
         return values[0] if len(values) == 1 else Join(on="", values=values)
+
+    def image(self, node: StepNode, key: tuple, image: str | ImageRef, instance_type: Any = None) -> Any:
+        """An image URI in the deployment's region: a short form resolved for it, a full URI checked against it.
+
+        ``key`` is relative to conf.models.<model>; its first element names the section (for the image scope)."""
+        region = self.bindings.image_region or self.bindings.sdk_region
+        if isinstance(image, ImageRef):
+            try:
+                return resolve(image, region, image.image_scope or default_scope(key[0]),
+                               instance_type if isinstance(instance_type, str) and not self.uses_parameter(instance_type)
+                               else None)
+            except ValueError as error:
+                problem = self.project.model_problem(node.model, key, f"no image for {image.framework} {image.version} "
+                                                     f"in {region}: {error}", "see the SageMaker SDK's image tables")
+                if problem not in self.problems:
+                    self.problems.append(problem)
+                return "invalid"
+        value = self.value(image)
+        found = region_problem(value, self.bindings.image_region) if isinstance(value, str) else None
+        if found is not None:
+            problem = self.project.model_problem(node.model, key, *found)
+            if problem not in self.problems:  # CreateModel and Transform share transform.image_uri
+                self.problems.append(problem)
+        return value
 
     def uses_parameter(self, value: Any) -> bool:
         return isinstance(value, str) and bool(_PARAM.search(value))

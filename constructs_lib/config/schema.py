@@ -172,9 +172,30 @@ Channels = Annotated[dict[str, Channel], BeforeValidator(_channels, json_schema_
 # --------------------------------------------------------------------------------------------------------------
 
 
+class ImageRef(_Section):
+    """A SageMaker framework image named by framework and version, resolved for the deployment's region from the
+    SageMaker SDK's own image tables (offline), e.g. ``{framework: sklearn, version: "1.2-1"}``."""
+
+    framework: Str
+    """Framework as the SageMaker SDK names it: ``sklearn``, ``tensorflow``, ``pytorch``, ``xgboost``, ``huggingface``..."""
+    version: Str
+    """Framework version, e.g. ``1.2-1`` (sklearn) or ``2.11.0`` (tensorflow)."""
+    py_version: Str | None = None
+    """Python version tag where the framework has several, e.g. ``py39``."""
+    image_scope: Literal["training", "inference"] | None = None
+    """Which image. Default: ``training`` for preprocess, train and evaluate; ``inference`` for transform and registry."""
+    processor: Literal["cpu", "gpu"] | None = None
+    """CPU or GPU image. Default: from ``instance_type`` (``cpu`` when it is a pipeline parameter)."""
+
+
+Image = Annotated[Str | ImageRef, Field(union_mode="left_to_right")]
+
+
 class _JobSection(_Section):
-    image_uri: Str
-    """Container image URI (ECR). Framework variables allowed: ``SMP_ACCOUNTID.dkr.ecr.SMP_REGION.amazonaws.com/...``."""
+    image_uri: Image
+    """Container image URI (ECR), in the deployment's region. Framework variables allowed:
+    ``SMP_ACCOUNTID.dkr.ecr.SMP_REGION.amazonaws.com/...``. Or a short form resolved per region:
+    ``{framework: sklearn, version: "1.2-1"}``."""
     base_job_name: Str | None = None
     """Prefix of the job name shown in the console. Default: SageMaker generates one from the step name."""
     instance_count: Count = 1
@@ -295,8 +316,8 @@ class EvaluateSection(_JobSection):
 class InferenceSpecification(_Section):
     """How the registered model is served."""
 
-    image_uri: Str
-    """Serving container image URI."""
+    image_uri: Image
+    """Serving container image URI (or the short form ``{framework: ..., version: ...}``)."""
     supported_content_types: StrList = Field(min_length=1)
     """Input MIME types the model accepts."""
     supported_response_MIME_types: StrList = Field(min_length=1)

@@ -28,7 +28,8 @@ def processor(ctx: CompileContext, node: StepNode, section: ProcessingSection | 
               max_runtime: int) -> Processor:
     return Processor(
         role=ctx.bindings.role_arn,
-        image_uri=ctx.value(section.image_uri),
+        image_uri=ctx.image(node, ("evaluate" if isinstance(section, EvaluateSection) else "preprocess", "image_uri"),
+                            section.image_uri, section.instance_type),
         entrypoint=list(CONTAINER_ENTRYPOINT),
         instance_type=ctx.value(section.instance_type),
         instance_count=ctx.value(section.instance_count),

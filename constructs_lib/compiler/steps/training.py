@@ -68,7 +68,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     for name, value in section.hyperparams.items():
         hyperparameters[name] = ctx.value(value)
     trainer = ModelTrainer(
-        training_image=ctx.value(section.image_uri),
+        training_image=ctx.image(node, ("train", "image_uri"), section.image_uri, section.instance_type),
         role=b.role_arn,
         sagemaker_session=ctx.session,
         base_job_name=section.base_job_name or node.name,
