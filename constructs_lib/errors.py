@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, order=True)
@@ -22,13 +22,19 @@ class Problem:
     key_path: str = ""
     message: str = ""
     hint: str = ""
+    severity: str = "error"
+    """``error`` (the input is refused) or ``warning`` (accepted; something will likely not work as meant)."""
 
     def format(self) -> str:
         where = self.file or "<config>"
         if self.line:
             where = f"{where}:{self.line}:{self.col or 1}"
-        text = f"{where}: {self.key_path}: {self.message}" if self.key_path else f"{where}: {self.message}"
+        message = f"warning: {self.message}" if self.severity == "warning" else self.message
+        text = f"{where}: {self.key_path}: {message}" if self.key_path else f"{where}: {message}"
         return f"{text} ({self.hint})" if self.hint else text
+
+    def as_warning(self) -> Problem:
+        return replace(self, severity="warning")
 
 
 class ConfigError(Exception):

@@ -69,6 +69,8 @@ class CompileContext:
     gates: dict[str, str] = field(default_factory=dict)
     """RegisterModel step name -> the ConditionStep that wraps it (dependencies point at the condition)."""
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    """Accepted, but likely not what is meant (printed by validate and definition; see :mod:`.checks`)."""
 
     # ---------------------------------------------------------------------------------------------- values
 
@@ -82,6 +84,11 @@ class CompileContext:
     def problem(self, node: StepNode, key: tuple, message: str, hint: str = "") -> None:
         """A problem located in the model's section (``key`` relative to conf.models.<model>)."""
         self.problems.append(self.project.model_problem(node.model, key, message, hint))
+
+    def warn(self, problem: Problem) -> None:
+        problem = problem.as_warning()
+        if problem not in self.warnings:
+            self.warnings.append(problem)
 
     def value(self, text: Any) -> Any:
         """A config value for the SDK: framework variables bound, ``${params.X}`` as pipeline parameters."""
@@ -258,6 +265,16 @@ class CompileContext:
                         ".channels (default 'train'); name the source's output channel there"))
                     continue
                 out.append(ChainedOutput(source, channel, uri, template.format(source=source, channel=channel)))
+            if source_node.step_class is StepClass.PROCESSING:
+                ignored = [c for c in channel_names(self.model(source_node).preprocess) if c not in wanted]
+                if ignored:
+                    kind = SECTION_OF[source_node.step_class]
+                    self.warn(self.project.pipeline_problem(
+                        ("models", node.model, "steps", node.index, "chain_input_source_step", index),
+                        f"'{node.name}' reads channel(s) {', '.join(wanted)} of '{source}' and ignores its "
+                        f"output(s) {', '.join(ignored)}",
+                        f"to read them, list them in conf.models.{node.model}.{kind}.channels; or chain from a step "
+                        "whose outputs are all needed"))
         return out
 
     def outputs_of(self, source: str, selected: list[str]) -> list[ChainedOutput]:

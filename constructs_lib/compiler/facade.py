@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.context import CompileContext, make_parameters
 from constructs_lib.compiler.result import CompiledPipeline
+from constructs_lib.compiler.checks import run_time_checks
 from constructs_lib.compiler.steps import BUILDERS
 from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.config.loader import ProjectConfig
@@ -38,6 +40,7 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
     with sdk_noise_silenced():
         for node in graph.topological_order():
             steps += BUILDERS[node.step_class](ctx, node)
+        run_time_checks(ctx)
         if ctx.problems:
             raise ConfigError(ctx.problems)
         # No SageMaker Experiments trial per execution: it needs extra permissions and nothing uses it.
@@ -50,7 +53,8 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
             f"limit of {DEFINITION_LIMIT:,}", "split the modeling units into several pipelines (one anchor file each)")])
     groups = model_package_groups(project, graph)
     return CompiledPipeline(name=project.pipeline.pipelineName, definition=definition, assets=ctx.assets.entries(),
-                            bindings=bindings, model_package_groups=groups, step_count=len(graph.nodes))
+                            bindings=bindings, model_package_groups=groups, step_count=len(graph.nodes),
+                            warnings=tuple(sorted(ctx.warnings)))
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -72,11 +76,39 @@ def render(compiled: CompiledPipeline) -> tuple[str, str]:
     return definition, manifest
 
 
+def check_pipeline(project: ProjectConfig, graph: PipelineGraph, regions: tuple[str, ...] = ()) -> CompiledPipeline:
+    """The ``validate`` command's check: compile as ``definition`` does and, for each region the project deploys
+    to (``regions``: the cdk.json environments' when SMP_REGION is unset), as the CDK app does there (images are
+    resolved for and checked against the region). :class:`ConfigError` with every problem of every region."""
+    base = InfraBindings.from_settings(project.settings)
+    runs = [base] + [base.with_(image_region=r, sdk_region=r) for r in regions if r != base.image_region]
+    problems, warnings, first = [], set(), None
+    for bindings in runs:
+        try:
+            compiled = compile_pipeline(project, graph, bindings)
+        except ConfigError as error:
+            problems += error.problems
+            continue
+        first = first or compiled
+        warnings |= set(compiled.warnings)
+    if problems:
+        raise ConfigError(problems)
+    return replace(first, warnings=tuple(sorted(warnings)))
+
+
+def print_warnings(compiled: CompiledPipeline) -> None:
+    import sys
+
+    for warning in compiled.warnings:
+        print(warning.format(), file=sys.stderr)
+
+
 def write_definition(project: ProjectConfig, graph: PipelineGraph, out: Path | None) -> int:
     """The ``definition`` command: to ``out`` (+ ``<out>.assets.json``), or a wrapper on stdout."""
     import sys
 
     compiled = compile_pipeline(project, graph)
+    print_warnings(compiled)
     definition, manifest = render(compiled)
     if out is None:
         wrapper = {"definition": json.loads(compiled.definition), "manifest": compiled.manifest()}
