@@ -108,6 +108,11 @@ class CompileContext:
         ``key`` is relative to conf.models.<model>; its first element names the section (for the image scope)."""
         region = self.bindings.image_region or self.bindings.sdk_region
         if isinstance(image, ImageRef):
+            if self.bindings.image_region is None and not any(w.message.startswith("no region known") for w in self.warnings):
+                self.warn(self.project.model_problem(  # once per pipeline
+                    node.model, key, f"no region known: short-form images (here {image.framework} {image.version}) "
+                    f"resolve for {region}",
+                    "set SMP_REGION, or give the stack a region (cdk.json environments, or -c account=... -c region=...)"))
             try:
                 return resolve(image, region, image.image_scope or default_scope(key[0]),
                                instance_type if isinstance(instance_type, str) and not self.uses_parameter(instance_type)

@@ -83,14 +83,15 @@ def check_pipeline(project: ProjectConfig, graph: PipelineGraph, regions: tuple[
     base = InfraBindings.from_settings(project.settings)
     runs = [base] + [base.with_(image_region=r, sdk_region=r) for r in regions if r != base.image_region]
     problems, warnings, first = [], set(), None
-    for bindings in runs:
+    for index, bindings in enumerate(runs):
         try:
             compiled = compile_pipeline(project, graph, bindings)
         except ConfigError as error:
             problems += error.problems
             continue
         first = first or compiled
-        warnings |= set(compiled.warnings)
+        if index or len(runs) == 1:  # with deployment regions, the region-less run's warnings say nothing new
+            warnings |= set(compiled.warnings)
     if problems:
         raise ConfigError(problems)
     return replace(first, warnings=tuple(sorted(warnings)))
