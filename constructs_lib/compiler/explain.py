@@ -69,8 +69,8 @@ def _step(step: dict, assets: dict[str, dict]) -> list[str]:
         command = " ".join(app.get("ContainerEntrypoint", []) + app.get("ContainerArguments", []))
         boot = next((i["S3Input"]["S3Uri"] for i in inputs if i["InputName"] == "entrypoint"), None)
         then = _bootstrap_command(boot, assets)
-        row("command", [command] + ([f"-> cd /opt/ml/processing/input/code; untar sourcedir.tar.gz; install "
-                                     f"requirements.txt if any; {then}"] if then else []))
+        detail = f"-> cd /opt/ml/processing/input/code; untar sourcedir.tar.gz; install requirements.txt if any; {then}"
+        row("command", [command] + ([detail] if then else []))
         row("inputs", [f"{i['S3Input']['LocalPath']}  <- {describe(i['S3Input']['S3Uri'], assets)}" for i in inputs])
         row("outputs", [f"{o['S3Output']['LocalPath']}  -> {describe(o['S3Output']['S3Uri'], assets)}  "
                         f"(output '{o['OutputName']}')" for o in args["ProcessingOutputConfig"]["Outputs"]])
@@ -85,8 +85,8 @@ def _step(step: dict, assets: dict[str, dict]) -> list[str]:
         row("code", [f"/opt/ml/code  <- {describe(code, assets)}"])
         row("channels", [f"/opt/ml/input/data/{c['ChannelName']}  (SM_CHANNEL_{c['ChannelName'].upper()})  <- "
                          f"{describe(c['DataSource']['S3DataSource']['S3Uri'], assets)}" for c in args["InputDataConfig"]])
-        row("outputs", [f"/opt/ml/model  -> {describe(args['OutputDataConfig']['S3OutputPath'], assets)}"
-                        "/<job>/output/model.tar.gz"])
+        model_uri = describe(args["OutputDataConfig"]["S3OutputPath"], assets)
+        row("outputs", [f"/opt/ml/model  -> {model_uri}/<job>/output/model.tar.gz"])
         row("env", _environment(args.get("Environment", {}), assets))
     elif kind in ("Model", "RegisterModel"):
         container = args["PrimaryContainer"] if kind == "Model" else args["InferenceSpecification"]["Containers"][0]

@@ -45,7 +45,7 @@ def _config_dir() -> Path:
     spec = importlib.util.find_spec("sagemaker")
     if spec is None or not spec.submodule_search_locations:
         raise ValueError("the SageMaker SDK is not installed")
-    return Path(list(spec.submodule_search_locations)[0]) / "core" / "image_uri_config"
+    return Path(next(iter(spec.submodule_search_locations))) / "core" / "image_uri_config"
 
 
 @functools.cache
@@ -84,7 +84,9 @@ def ecr_repository(ref: ImageRef, region: str, scope: str) -> tuple[str, str, st
 def resolve(ref: ImageRef, region: str, scope: str, instance_type: str | None) -> str:
     """The full image URI of ``ref`` in ``region`` (ValueError with the SDK's reason when there is none)."""
     ecr_repository(ref, region, scope)  # clear messages for the common mistakes
-    from sagemaker.core import image_uris  # the compiler has imported the SDK already (see the module docstring)
+    from sagemaker.core import (
+        image_uris,  # the compiler has imported the SDK already (see the module docstring)
+    )
 
     if ref.processor is not None or not instance_type or not instance_type.startswith("ml."):
         instance_type = "ml.g5.xlarge" if ref.processor == "gpu" else "ml.m5.large"

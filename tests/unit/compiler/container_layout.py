@@ -139,7 +139,7 @@ class LocalPipeline:
         full = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "SAGEMAKER_"))}
         full.update(self.extra_env)
         full.update(env, PATH=f"{self.bin}:{full.get('PATH', '')}", PYTHONDONTWRITEBYTECODE="1")
-        proc = subprocess.run(argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(argv, check=False, cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise AssertionError(f"{argv} failed ({proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
         return proc

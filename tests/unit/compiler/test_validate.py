@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import shutil
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from constructs_lib.cli import main
 from tests.conftest import FIXTURES
+from tests.unit.config.test_mutations_property import _mutate, _paths, values
 
 SEMANTICS = FIXTURES / "compile" / "semantics"
 
@@ -85,16 +92,6 @@ def test_explain_says_where_a_script_finds_its_inputs(project, capsys) -> None:
 
 
 # ------------------------------------------------------------------------------------------------ property
-
-import contextlib  # noqa: E402
-import io  # noqa: E402
-import os  # noqa: E402
-
-import yaml  # noqa: E402
-from hypothesis import HealthCheck, given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from tests.unit.config.test_mutations_property import _mutate, _paths, values  # noqa: E402
 
 BASE = yaml.safe_load((SEMANTICS / "conf.yaml").read_text())
 
