@@ -42,6 +42,11 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
 
     for name, channel in section.channels.items():
         files = channel.dataFiles or []
+        if not files:
+            ctx.warn(ctx.project.model_problem(
+                node.model, ("train", "channels", name), f"training channel '{name}' has no data files: no channel "
+                f"'{name}' is created", "give it dataFiles; chained sources give channels named "
+                "'<source step>-<channel>' without being listed here"))
         if len(files) > 1:
             ctx.problem(node, ("train", "channels", name, "dataFiles"),
                         f"training channel '{name}' has {len(files)} data files; a channel reads one S3 prefix",

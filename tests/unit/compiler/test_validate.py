@@ -145,3 +145,14 @@ def test_validate_checks_images_for_every_region_of_the_cdk_json_environments(pr
                                       '"region": "eu-west-1"}]}}')
     code, _, err = _validate(capsys)
     assert code == 2 and "is in us-east-1 but the pipeline runs in eu-west-1" in err
+
+
+def test_a_channel_that_nothing_fills_is_a_warning(project, capsys) -> None:
+    _edit(project, "          validation:\n            dataFiles: [{fileName: \"s3://SMP_S3BUCKETNAME/data/validation\"}]",
+          "          validation:")
+    _edit(project, "step_name: Evaluate, step_class: Metrics, chain_input_source_step: [Prep, Score]",
+          "step_name: Evaluate, step_class: Metrics")
+    code, _, err = _validate(capsys)
+    assert code == 0
+    assert "train.channels.validation: warning: training channel 'validation' has no data files" in err
+    assert "evaluate.channels.train: warning: evaluate channel 'train' has no data files" in err
