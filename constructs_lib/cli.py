@@ -148,7 +148,8 @@ def cmd_summary(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "explain": cmd_explain, "graph": cmd_graph, "schema": cmd_schema, "reference": cmd_reference,
+COMMANDS = {"validate": cmd_validate, "explain": cmd_explain, "graph": cmd_graph, "schema": cmd_schema,
+            "reference": cmd_reference,
             "definition": cmd_definition, "summary": cmd_summary}
 
 
