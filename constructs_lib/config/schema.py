@@ -11,6 +11,7 @@ Defaults are those of the original framework's README. Key names keep the origin
 
 from __future__ import annotations
 
+import math
 import re
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -97,20 +98,30 @@ def _tags(value: Any) -> Any:
             out[str(item["Key"])] = str(item["Value"])
         return out
     if isinstance(value, dict):
-        return {str(k): _string(v) for k, v in value.items()}
+        return value
     raise ValueError("must be a mapping of tag names to values, or a list of {Key, Value}")
 
 
-Tags = Annotated[dict[str, str], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
+Tags = Annotated[dict[str, Str], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
 
 
 def _env(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValueError("must be a mapping of variable names to values")
-    return {str(k): _string(v) for k, v in value.items()}
+    return value
 
 
-Env = Annotated[dict[str, str], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
+def _env_value(value: Any) -> Any:
+    """SageMaker takes strings: ``DEBUG: false`` and ``WORKERS: 4`` are passed as ``"false"`` and ``"4"``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a string or a finite number (got {value})")
+    return _string(value)
+
+
+EnvValue = Annotated[str, BeforeValidator(_env_value, json_schema_input_type=str | int | float | bool)]
+Env = Annotated[dict[str, EnvValue], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
 
 InstanceType = Annotated[str, BeforeValidator(_string), Field(pattern=r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$")]
 
@@ -318,7 +329,7 @@ class QualityGate(_Section):
     ``binary_classification_metrics.accuracy.value``."""
     operator: Literal[">=", ">", "<=", "<", "=="] = ">="
     """How the metric is compared with ``threshold``."""
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)
     """The value the metric is compared with."""
 
 
@@ -404,7 +415,7 @@ class RetryPolicy(_Section):
     """Attempts in total, 1-20."""
     interval_seconds: Annotated[int, BeforeValidator(_int_or_param(1, 3600))] = 10
     """Wait before the first retry."""
-    backoff_rate: float = Field(default=2.0, ge=1.0, le=10.0)
+    backoff_rate: float = Field(default=2.0, ge=1.0, le=10.0, allow_inf_nan=False)
     """Multiplier of the wait between retries."""
     on: list[Literal[RETRYABLE]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["Step.SERVICE_FAULT", "Step.THROTTLING", "SageMaker.JOB_INTERNAL_ERROR",
@@ -472,6 +483,9 @@ class Parameter(_Section):
     def _default_fits(self) -> Parameter:
         if self.default is None:
             raise ValueError(f"parameter '{self.name}' needs a default")
+        if isinstance(self.default, float) and not math.isfinite(self.default):
+            raise ValueError(f"default {self.default} of parameter '{self.name}' is not a finite number "
+                             "(the pipeline definition is JSON, which has no NaN or Infinity)")
         if not value_fits(self.type, self.default):
             raise ValueError(f"default {self.default!r} of parameter '{self.name}' is not a {self.type}")
         return self
