@@ -42,6 +42,7 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
             steps += BUILDERS[node.step_class](ctx, node)
         if ctx.problems:
             raise ConfigError(ctx.problems)
+        _raise_name_problems(project, graph, _sdk_step_names(steps))  # the SDK only says "duplicate names"
         # No SageMaker Experiments trial per execution: it needs extra permissions and nothing uses it.
         pipeline = Pipeline(name=project.pipeline.pipelineName, parameters=list(ctx.parameters.values()),
                             steps=steps, sagemaker_session=session, pipeline_experiment_config=None)
@@ -60,37 +61,46 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
 _STEP_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
-def _raise_contract_problems(project: ProjectConfig, graph: PipelineGraph, definition: str) -> None:
-    """The definition checked against SageMaker's API contract (botocore's shapes) and its step-name rules,
-    including the names the compiler generates (a quality gate's Condition and Fail steps), each problem
-    located at the config step it comes from."""
-    parsed = json.loads(definition)
-    problems = []
-    seen: dict[str, str] = {}
-    for step in _all_steps(parsed.get("Steps", [])):
-        name = step.get("Name", "")
+def _sdk_step_names(steps: list) -> list[str]:
+    """Names of the SDK steps, with those inside step collections and Condition steps."""
+    names = []
+    for step in steps:
+        inner = getattr(step, "steps", None)
+        if isinstance(inner, list):  # a StepCollection (ModelStep)
+            names += _sdk_step_names(inner)
+            continue
+        names.append(step.name)
+        names += _sdk_step_names(list(getattr(step, "if_steps", None) or []) + list(getattr(step, "else_steps", None) or []))
+    return names
+
+
+def _raise_name_problems(project: ProjectConfig, graph: PipelineGraph, names: list[str]) -> None:
+    """Step names, including those the compiler generates (a quality gate's Condition and Fail steps), are
+    1-64 letters, digits, '-' or '_' and unique once cut to 64 characters."""
+    problems, seen = [], set()
+    for name in names:
         if not _STEP_NAME.match(name):
             problems.append(_at_step(project, graph, name, f"the generated step name '{name}' is not 1-64 letters, "
                                      "digits, '-' or '_'", "shorten step_name"))
-        if name in seen:
-            problems.append(_at_step(project, graph, name, f"two steps of the definition are named '{name}' "
-                                     "(generated names are cut to 64 characters)",
-                                     "shorten step_name so that '<step_name>-QualityGateFailed' fits in 64"))
-        seen[name] = name
+        elif name in seen:
+            problems.append(_at_step(project, graph, name, f"two steps of the pipeline would be named '{name}' "
+                                     "(generated names are cut to SageMaker's 64 characters)",
+                                     "shorten step_name so that '<step_name>-QualityGateFailed' fits in 64 characters"))
+        seen.add(name)
+    if problems:
+        raise ConfigError(problems)
+
+
+def _raise_contract_problems(project: ProjectConfig, graph: PipelineGraph, definition: str) -> None:
+    """The definition checked against SageMaker's API contract (botocore's shapes), each problem located at
+    the config step it comes from."""
+    parsed = json.loads(definition)
+    problems = []
     for problem in check_definition(parsed):
         problems.append(_at_step(project, graph, problem.step, f"SageMaker would refuse it: {problem.message}"
                                  + (f" ({problem.operation})" if problem.operation else "")))
     if problems:
         raise ConfigError(problems)
-
-
-def _all_steps(steps: list) -> list:
-    out = []
-    for step in steps:
-        out.append(step)
-        arguments = step.get("Arguments", {}) if step.get("Type") == "Condition" else {}
-        out += _all_steps(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
-    return out
 
 
 def _at_step(project: ProjectConfig, graph: PipelineGraph, step_name: str, message: str, hint: str = ""):

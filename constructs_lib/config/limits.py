@@ -150,11 +150,11 @@ def bucket_problem(name: str) -> str | None:
 
 
 def s3_uri_problems(uri: str) -> Iterator[str]:
-    yield from check_string("S3Uri", uri)
-    if uri.startswith("s3://"):
-        problem = bucket_problem(uri[len("s3://"):].split("/", 1)[0])
-        if problem:
-            yield problem
+    problem = bucket_problem(uri[len("s3://"):].split("/", 1)[0]) if uri.startswith("s3://") else None
+    if problem:
+        yield problem
+    else:
+        yield from check_string("S3Uri", uri)
 
 
 def _show(value: str) -> str:
@@ -214,8 +214,9 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
             at((name, "image_uri"), check_string("ContainerImage", section.image_uri))
             if hasattr(section, "content_type"):
                 at((name, "content_type"), check_string("ContentType", section.content_type))
-            merged_tags = {**pipeline.tags, **section.tags}
-            at((name, "tags"), check_count("TagList", len(merged_tags), "tags (with the pipeline's)"))
+            if section.tags:  # the pipeline's own tags are checked above
+                at((name, "tags"), check_count("TagList", len({**pipeline.tags, **section.tags}),
+                                               "tags (with the pipeline's)"))
             for key, value in section.tags.items():
                 at((name, "tags", key), check_string("TagKey", key, "tag key:"))
                 at((name, "tags", key), check_string("TagValue", value, "tag value:"))
@@ -253,7 +254,7 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                 at(key, check_string("EntityName", group))
             else:
                 group, key = default_group_name(pipeline.pipelineName, model), ("registry",)
-                at(key, check_string("EntityName", group, f"the default model package group name '{_show(group)}'"),
+                at(key, check_string("EntityName", group, "the default model package group name <pipelineName>-<model>"),
                    "set registry.ModelPackageGroupName")
             if group in groups and model in pipeline.models and groups[group] in pipeline.models:
                 at(key, iter([f"model package group '{group}' is also the group of model '{groups[group]}'"]),

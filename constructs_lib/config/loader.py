@@ -120,6 +120,10 @@ def discover(globs: Sequence[str], cwd: Path) -> tuple[list[Path], list[Problem]
             problems.append(Problem(pattern, 0, 0, "", "is a folder, not a config file",
                                     f"give a file or a glob, e.g. --config '{pattern.rstrip('/')}/**/conf.yaml'"))
             continue
+        if len(candidates) == 1 and candidates[0].is_symlink() and not candidates[0].exists():
+            problems.append(Problem(pattern, 0, 0, "", "is a broken symlink or a symlink loop",
+                                    "give the path of a YAML file"))
+            continue
         if len(candidates) == 1 and candidates[0].exists() and not matches:
             problems.append(Problem(pattern, 0, 0, "", "is not a regular file", "give the path of a YAML file"))
             continue
@@ -179,7 +183,7 @@ def load_project(cli_globs: Sequence[str] | None = None, *, environ: Mapping[str
             continue
         docs[name] = doc
         config, found = _validate_file(doc, environ, allowed)
-        problems += found
+        problems += _not_repeating(found, problems)
         if config is not None and not any(not p.is_warning for p in found):
             parsed[name] = config
 
@@ -198,6 +202,18 @@ def load_project(cli_globs: Sequence[str] | None = None, *, environ: Mapping[str
     if _errors(problems):
         raise ConfigError(problems)
     return dataclasses.replace(project, warnings=tuple(sorted(set(problems))))
+
+
+def _not_repeating(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
+    """``found`` without the problems at (or above) a key the YAML reader already reported: a value it could not
+    read is left out, so "required key is missing" there would only repeat it."""
+    read = [(p.file, p.key_path) for p in earlier if p.key_path]
+
+    def repeats(p: Problem) -> bool:
+        return any(p.file == file and (key == p.key_path or key.startswith(p.key_path + ".")
+                                       or key.startswith(p.key_path + "[")) for file, key in read)
+
+    return [p for p in found if not repeats(p)]
 
 
 def _errors(problems: Sequence[Problem]) -> bool:

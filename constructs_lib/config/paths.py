@@ -58,8 +58,13 @@ def local_path_problems(project: ProjectConfig) -> list[Problem]:
     root = project.root.resolve()
     problems: list[Problem] = []
     walked: set[str] = set()
+    refused: set[str] = set()  # models whose source_directory is refused: their entry points would repeat it
     for model, key, value, kind in local_paths(project):
+        if model in refused and key[-1] == "entry_point":
+            continue
         found = check_path(root, value, kind, walked)
+        if found and key == ("source_directory",) and not found[0][0].startswith(f"'{value}/"):
+            refused.add(model)
         problems += [project.model_problem(model, key, message, hint) for message, hint in found]
     return problems
 

@@ -343,7 +343,7 @@ class RegistrySection(_Section):
     model's inference code (``SAGEMAKER_PROGRAM``/``SAGEMAKER_SUBMIT_DIRECTORY``). ``"False"``/``false`` both work."""
     ModelPackageDescription: Str | None = None
     """Description of the model package."""
-    ModelPackageGroupName: Str | None = Field(default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    ModelPackageGroupName: Str | None = Field(default=None, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     """Model package group. Default: ``<pipelineName>-<model>``. The stack creates the group."""
     quality_gate: QualityGate | None = None
     """Optional condition on the Metrics report that must hold for the model to be registered."""
@@ -429,7 +429,7 @@ STEP_NAME = r"^[A-Za-z0-9\-_]{1,64}$"
 class StepConfig(_Section):
     """One step of a modeling unit in ``sagemakerPipeline.models.<model>.steps``."""
 
-    step_name: Str = Field(pattern=STEP_NAME)
+    step_name: Str = Field(max_length=64, pattern=STEP_NAME)
     """Step name shown in the pipeline graph (letters, digits, ``-``, ``_``; at most 64). Unique in the pipeline."""
     step_class: Str
     """One of Processing, Training, CreateModel, Transform, Metrics, RegisterModel (any letter case)."""
@@ -472,7 +472,7 @@ class Parameter(_Section):
     """A runtime pipeline parameter: referenced as ``${params.<name>}`` in config values; each execution
     (or the schedule) may override its default."""
 
-    name: Str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,255}$")
+    name: Str = Field(max_length=256, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,255}$")
     """Parameter name."""
     type: Literal["String", "Integer", "Float", "Boolean"] = "String"
     """Parameter type."""
@@ -506,7 +506,7 @@ class PipelineConfig(_Section):
     """``conf.sagemakerPipeline``: the pipeline and how its steps are ordered. Exactly one file (the anchor
     model's) holds it."""
 
-    pipelineName: Str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+    pipelineName: Str = Field(max_length=256, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
     """Name of the SageMaker pipeline (letters, digits and hyphens)."""
     models: dict[str, ModelSteps] = Field(min_length=1)
     """Modeling units in the pipeline; each name must be a model under ``conf.models``."""
