@@ -118,15 +118,17 @@ class _Builder:
                 self._open.discard(id(node))
         try:
             return self._scalars.construct_object(node)
-        except ValueError as exc:  # int('1' * 5000), a timestamp such as 2024-13-45
+        except (ValueError, TypeError, LookupError, AttributeError, ArithmeticError, yaml.YAMLError) as exc:
+            # int('1' * 5000), a date such as 2024-13-45, an explicit tag that does not fit (!!timestamp abc)
             text = node.value if len(node.value) <= 40 else node.value[:37] + "..."
-            reason = ("an integer with more digits than Python converts" if node.tag == _YAML + "int"
-                      else str(exc))
+            if node.tag == _YAML + "int" and isinstance(exc, ValueError) and "digits" in str(exc):
+                reason = "an integer with more digits than Python converts"
+            elif isinstance(exc, ValueError) and node.tag == _YAML + "timestamp" and str(exc):
+                reason = str(exc)
+            else:
+                reason = f"it is not a {_tag_name(node.tag)}"
             self.problems.append(self._at(node, at, f"cannot read the value {text!r}: {reason}",
                                           "quote it to keep it as text"))
-            return None
-        except yaml.YAMLError as exc:
-            self.problems.append(self._at(node, at, f"cannot read the value: {getattr(exc, 'problem', exc)}"))
             return None
 
     def _mapping(self, node: yaml.MappingNode, at: Path_, depth: int) -> dict[str, Any]:
