@@ -25,7 +25,7 @@ def _bomb(levels: int = 9) -> str:
     """Billion laughs: 10 ** levels values from about 1 KB."""
     names = [chr(97 + i) for i in range(levels)]
     text = f"{names[0]}: &{names[0]} [" + ", ".join(["x"] * 10) + "]\n"
-    for prev, name in zip(names, names[1:]):
+    for prev, name in zip(names, names[1:], strict=False):
         text += f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
     return text + f"conf: *{names[-1]}\n"
 

@@ -155,7 +155,7 @@ def write_definition(project: ProjectConfig, graph: PipelineGraph, out: Path | N
     """The ``definition`` command: to ``out`` (+ ``<out>.assets.json``), or a wrapper on stdout."""
     import sys
 
-    manifest_path = out.with_name(out.name + ".assets.json") if out is not None else None
+    manifest_path = out.with_name(out.name + ".assets.json") if out is not None else Path()
     if out is not None:
         _check_outputs(out, manifest_path)
     compiled = compile_pipeline(project, graph)

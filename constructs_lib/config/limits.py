@@ -197,7 +197,7 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
     for model, config in project.models.items():
         raw = project.docs[project.model_files[model]].data["conf"]["models"][model]
 
-        def at(key: tuple, messages: Iterator[str], hint: str = "") -> None:
+        def at(key: tuple, messages: Iterator[str], hint: str = "", model: str = model) -> None:
             problems.extend(project.model_problem(model, key, m, hint) for m in messages)
 
         for attr, (env_shape, runtime_key, runtime_shape) in _SECTIONS.items():
@@ -249,15 +249,16 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
             if registry.ModelPackageDescription is not None:
                 at(("registry", "ModelPackageDescription"),
                    check_string("EntityDescription", registry.ModelPackageDescription))
+            group_key: tuple = ("registry", "ModelPackageGroupName")
             if registry.ModelPackageGroupName:
-                group, key = registry.ModelPackageGroupName, ("registry", "ModelPackageGroupName")
-                at(key, check_string("EntityName", group))
+                group = registry.ModelPackageGroupName
+                at(group_key, check_string("EntityName", group))
             else:
-                group, key = default_group_name(pipeline.pipelineName, model), ("registry",)
-                at(key, check_string("EntityName", group, "the default model package group name <pipelineName>-<model>"),
+                group, group_key = default_group_name(pipeline.pipelineName, model), ("registry",)
+                at(group_key, check_string("EntityName", group, "the default model package group name <pipelineName>-<model>"),
                    "set registry.ModelPackageGroupName")
             if group in groups and model in pipeline.models and groups[group] in pipeline.models:
-                at(key, iter([f"model package group '{group}' is also the group of model '{groups[group]}'"]),
+                at(group_key, iter([f"model package group '{group}' is also the group of model '{groups[group]}'"]),
                    "each model registers into its own group: set registry.ModelPackageGroupName "
                    "(the default <pipelineName>-<model> is cut to 63 characters)")
             groups.setdefault(group, model)

@@ -263,9 +263,9 @@ def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], prob
         return None
     anchor = anchors[0]
     for other in anchors[1:]:
-        first, second = parsed[anchor].conf.sagemakerPipeline, parsed[other].conf.sagemakerPipeline
-        if second != first:
-            key = _first_difference(first.model_dump(), second.model_dump())
+        one, two = parsed[anchor].conf.sagemakerPipeline, parsed[other].conf.sagemakerPipeline
+        if one is not None and two is not None and two != one:
+            key = _first_difference(one.model_dump(), two.model_dump())
             line, _ = docs[anchor].locate(("conf", "sagemakerPipeline") + key)
             problems.append(docs[other].problem(("conf", "sagemakerPipeline") + key,
                                                 f"a second sagemakerPipeline section differs from the first one "
@@ -281,7 +281,7 @@ def _first_difference(a: Any, b: Any, at: tuple = ()) -> tuple:
             if a.get(key) != b.get(key):
                 return _first_difference(a.get(key), b.get(key), at + (key,)) if key in a and key in b else at + (key,)
     elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        for index, (x, y) in enumerate(zip(a, b)):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
             if x != y:
                 return _first_difference(x, y, at + (index,))
     return at
@@ -303,7 +303,7 @@ def _framework_values(parsed: Mapping[str, ConfigFile], docs: Mapping[str, Sourc
     for name, config in parsed.items():
         conf = config.conf
         net = conf.sagemakerNetworkSecurity
-        pairs = [("SMP_S3BUCKETNAME", ("s3Bucket",), conf.s3Bucket)]
+        pairs: list[tuple[str, tuple[str, ...], str | None]] = [("SMP_S3BUCKETNAME", ("s3Bucket",), conf.s3Bucket)]
         if net is not None:
             pairs += [("SMP_SUBNETS", ("sagemakerNetworkSecurity", "subnets"), net.subnets),
                       ("SMP_SECURITYGROUPS", ("sagemakerNetworkSecurity", "security_groups_id"), net.security_groups_id),

@@ -138,7 +138,7 @@ class _Builder:
             mark = exc.problem_mark or node.start_mark
             self.problems.append(Problem(self.path, mark.line + 1, mark.column + 1, join_path(at),
                                          "a merge key '<<' needs a mapping or a list of mappings "
-                                         f"({exc.problem.removeprefix('expected a mapping or list of mappings for merging, but ')})",
+                                         f"({(exc.problem or '').removeprefix('expected a mapping or list of mappings for merging, but ')})",
                                          "write '<<: *anchor' where &anchor names a mapping"))
             node.value = [(k, v) for k, v in node.value if k.tag != _YAML + "merge"]
         except RecursionError:
