@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from constructs_lib.config.sagemaker_limits import SAGEMAKER_LIMITS
-from constructs_lib.errors import Problem
+from constructs_lib.errors import Problem, did_you_mean
 
 if TYPE_CHECKING:
     from constructs_lib.config.loader import ProjectConfig
@@ -37,6 +37,7 @@ SHAPES = (
     "TagKey", "TagValue", "TagList",
     "ProcessingMaxRuntimeInSeconds", "MaxRuntimeInSeconds", "InvocationsTimeoutInSeconds",
     "S3Uri", "Url", "ContentType", "ContainerImage", "JsonPath",
+    "ProcessingInstanceType", "TrainingInstanceType", "TransformInstanceType", "ProductionVariantInstanceType",
 )
 
 #: What each pattern means, in words.
@@ -71,7 +72,7 @@ def limits_from_botocore() -> dict[str, dict[str, Any]]:
     import botocore.loaders
 
     shapes = botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")["shapes"]
-    return {name: {k: shapes[name][k] for k in ("type", "min", "max", "pattern") if k in shapes[name]}
+    return {name: {k: shapes[name][k] for k in ("type", "min", "max", "pattern", "enum") if k in shapes[name]}
             for name in SHAPES}
 
 
@@ -117,6 +118,14 @@ def check_string(shape: str, value: str, what: str = "") -> Iterator[str]:
     elif "${" not in value and not matches(shape, value):
         words = _PATTERN_WORDS.get(shape, f"match the pattern {limit.get('pattern')}")
         yield f"{prefix}must be {words} (got {_show(value)!r})"
+
+
+def check_instance_type(shape: str, value: str, what: str) -> tuple[list[str], str]:
+    """(messages, hint) when ``value`` is not one of the instance types SageMaker offers for ``what``."""
+    known = limits()[shape].get("enum", [])
+    if "${" in value or not known or value in known:
+        return [], ""
+    return [f"{value!r} is not an instance type for {what}"], did_you_mean(value, known, what="types")
 
 
 def check_number(shape: str, value: Any, unit: str = "") -> Iterator[str]:
@@ -167,11 +176,15 @@ def default_group_name(pipeline_name: str, model: str) -> str:
     return f"{pipeline_name}-{model}"[:63].rstrip("-")
 
 
-_SECTIONS = {  # section -> (prefix of its env shapes, runtime key, runtime shape)
-    "preprocess": ("ProcessingEnvironment", "max_runtime_seconds", "ProcessingMaxRuntimeInSeconds"),
-    "evaluate": ("ProcessingEnvironment", "max_runtime_in_seconds", "ProcessingMaxRuntimeInSeconds"),
-    "train": ("TrainingEnvironment", "max_runtime_seconds", "MaxRuntimeInSeconds"),
-    "transform": ("Environment", "max_runtime_in_seconds", "InvocationsTimeoutInSeconds"),
+_SECTIONS = {  # section -> (prefix of its env shapes, runtime key, runtime shape, instance type shape, job words)
+    "preprocess": ("ProcessingEnvironment", "max_runtime_seconds", "ProcessingMaxRuntimeInSeconds",
+                   "ProcessingInstanceType", "Processing jobs"),
+    "evaluate": ("ProcessingEnvironment", "max_runtime_in_seconds", "ProcessingMaxRuntimeInSeconds",
+                 "ProcessingInstanceType", "Processing jobs"),
+    "train": ("TrainingEnvironment", "max_runtime_seconds", "MaxRuntimeInSeconds", "TrainingInstanceType",
+              "Training jobs"),
+    "transform": ("Environment", "max_runtime_in_seconds", "InvocationsTimeoutInSeconds", "TransformInstanceType",
+                  "Transform jobs"),
 }
 
 
@@ -200,7 +213,7 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
         def at(key: tuple, messages: Iterator[str], hint: str = "", model: str = model) -> None:
             problems.extend(project.model_problem(model, key, m, hint) for m in messages)
 
-        for attr, (env_shape, runtime_key, runtime_shape) in _SECTIONS.items():
+        for attr, (env_shape, runtime_key, runtime_shape, type_shape, jobs) in _SECTIONS.items():
             section = getattr(config, attr)
             if section is None:
                 continue
@@ -212,6 +225,8 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
             unit = " seconds" + (" (9 days)" if runtime_shape == "ProcessingMaxRuntimeInSeconds" else "")
             at((name, runtime_key), check_number(runtime_shape, getattr(section, runtime_key), unit))
             at((name, "image_uri"), check_string("ContainerImage", section.image_uri))
+            messages, hint = check_instance_type(type_shape, section.instance_type, jobs)
+            at((name, "instance_type"), iter(messages), hint)
             if hasattr(section, "content_type"):
                 at((name, "content_type"), check_string("ContentType", section.content_type))
             if section.tags:  # the pipeline's own tags are checked above
@@ -246,6 +261,12 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
             for key in ("supported_content_types", "supported_response_MIME_types"):
                 for index, value in enumerate(getattr(spec, key)):
                     at(("registry", "InferenceSpecification", key, index), check_string("ContentType", value))
+            for key, type_shape, jobs in (("supported_transform_instance_types", "TransformInstanceType", "Transform jobs"),
+                                          ("supported_realtime_inference_instance_types",
+                                           "ProductionVariantInstanceType", "real-time endpoints")):
+                for index, value in enumerate(getattr(spec, key)):
+                    messages, hint = check_instance_type(type_shape, value, jobs)
+                    at(("registry", "InferenceSpecification", key, index), iter(messages), hint)
             if registry.ModelPackageDescription is not None:
                 at(("registry", "ModelPackageDescription"),
                    check_string("EntityDescription", registry.ModelPackageDescription))
