@@ -88,30 +88,7 @@ Bool = Annotated[bool, BeforeValidator(_flexible_bool, json_schema_input_type=bo
 StrList = Annotated[list[Str], BeforeValidator(_string_list, json_schema_input_type=str | list[str])]
 
 
-def _tags(value: Any) -> Any:
-    """Tags as a mapping ``{key: value}`` or as the AWS list form ``[{Key: k, Value: v}]``."""
-    if isinstance(value, list):
-        out: dict[str, str] = {}
-        for index, item in enumerate(value):
-            if not isinstance(item, dict) or set(item) != {"Key", "Value"}:
-                raise ValueError(f"item {index} must be a mapping with exactly 'Key' and 'Value'")
-            out[str(item["Key"])] = str(item["Value"])
-        return out
-    if isinstance(value, dict):
-        return value
-    raise ValueError("must be a mapping of tag names to values, or a list of {Key, Value}")
-
-
-Tags = Annotated[dict[str, Str], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
-
-
-def _env(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError("must be a mapping of variable names to values")
-    return value
-
-
-def _env_value(value: Any) -> Any:
+def _scalar_text(value: Any) -> Any:
     """SageMaker takes strings: ``DEBUG: false`` and ``WORKERS: 4`` are passed as ``"false"`` and ``"4"``."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -120,8 +97,34 @@ def _env_value(value: Any) -> Any:
     return _string(value)
 
 
-EnvValue = Annotated[str, BeforeValidator(_env_value, json_schema_input_type=str | int | float | bool)]
-Env = Annotated[dict[str, EnvValue], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
+#: An environment variable or tag value: any scalar, as its text.
+ScalarText = Annotated[str, BeforeValidator(_scalar_text, json_schema_input_type=str | int | float | bool)]
+
+
+def _tags(value: Any) -> Any:
+    """Tags as a mapping ``{key: value}`` or as the AWS list form ``[{Key: k, Value: v}]``."""
+    if isinstance(value, list):
+        out: dict[str, Any] = {}
+        for index, item in enumerate(value):
+            if not isinstance(item, dict) or set(item) != {"Key", "Value"}:
+                raise ValueError(f"item {index} must be a mapping with exactly 'Key' and 'Value'")
+            out[str(item["Key"])] = item["Value"]
+        return out
+    if isinstance(value, dict):
+        return value
+    raise ValueError("must be a mapping of tag names to values, or a list of {Key, Value}")
+
+
+Tags = Annotated[dict[str, ScalarText], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
+
+
+def _env(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("must be a mapping of variable names to values")
+    return value
+
+
+Env = Annotated[dict[str, ScalarText], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
 
 InstanceType = Annotated[str, BeforeValidator(_string), Field(pattern=r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$")]
 
