@@ -16,7 +16,7 @@ import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from constructs_lib.config.references import PARAM_REF
 
@@ -482,15 +482,22 @@ class Parameter(_Section):
     default: Any = None
     """Default value (required: executions started without a value use it)."""
 
+    @field_validator("default")
+    @classmethod
+    def _default_fits(cls, value: Any, info: ValidationInfo) -> Any:
+        """Checked here rather than on the whole parameter, so that the message points at ``default``."""
+        kind, name = info.data.get("type"), info.data.get("name", "?")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"default {value} of parameter '{name}' is not a finite number "
+                             "(the pipeline definition is JSON, which has no NaN or Infinity)")
+        if kind is not None and value is not None and not value_fits(kind, value):
+            raise ValueError(f"default {value!r} of parameter '{name}' is not a {kind}")
+        return value
+
     @model_validator(mode="after")
-    def _default_fits(self) -> Parameter:
+    def _has_default(self) -> Parameter:
         if self.default is None:
             raise ValueError(f"parameter '{self.name}' needs a default")
-        if isinstance(self.default, float) and not math.isfinite(self.default):
-            raise ValueError(f"default {self.default} of parameter '{self.name}' is not a finite number "
-                             "(the pipeline definition is JSON, which has no NaN or Infinity)")
-        if not value_fits(self.type, self.default):
-            raise ValueError(f"default {self.default!r} of parameter '{self.name}' is not a {self.type}")
         return self
 
 
