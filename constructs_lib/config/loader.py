@@ -24,12 +24,12 @@ from constructs_lib.config.references import (FRAMEWORK_VARIABLES, ReferenceErro
 from constructs_lib.config.schema import ConfigFile, ModelConfig, PipelineConfig
 from constructs_lib.config.settings import FrameworkSettings, resolve_settings
 from constructs_lib.config.validation import problems_from
-from constructs_lib.config.yaml_source import SourceDoc, read_yaml
+from constructs_lib.config.yaml_source import ReadBudget, SourceDoc, read_yaml
 from constructs_lib.errors import ConfigError, Problem, did_you_mean
 
 DEFAULT_CONFIG_GLOB = "model_repos/*/conf/conf.yaml"
 #: Most config files one run reads.
-MAX_CONFIG_FILES = 1000
+MAX_CONFIG_FILES = 500
 
 
 @dataclass(frozen=True)
@@ -175,9 +175,10 @@ def load_project(cli_globs: Sequence[str] | None = None, *, environ: Mapping[str
 
     docs: dict[str, SourceDoc] = {}
     parsed: dict[str, ConfigFile] = {}
+    budget = ReadBudget()
     for path in paths:
         name = display_path(path, cwd)
-        doc, found = read_yaml(path, name)
+        doc, found = read_yaml(path, name, budget)
         problems += found
         if doc is None:
             continue

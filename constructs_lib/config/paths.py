@@ -25,8 +25,9 @@ if TYPE_CHECKING:
 
 #: The folders and files the packer leaves out (same set as ``constructs_lib.compiler.assets.EXCLUDED``).
 EXCLUDED = frozenset({"__pycache__", ".git", ".ipynb_checkpoints", ".DS_Store", ".pytest_cache", ".venv"})
-#: Most files a packed folder may hold.
+#: Most files, and bytes, a packed folder may hold (it is packed in memory; data belongs in S3).
 MAX_PACKED_FILES = 10_000
+MAX_PACKED_BYTES = 512 * 1_048_576
 
 Kind = Literal["file", "dir", "any"]
 _HINT = "local paths are relative to the project root {root} and stay inside it; copy the files in, or use an s3:// URI"
@@ -116,7 +117,7 @@ def _has_link(root: Path, value: str) -> bool:
 
 def _folder_problems(root: Path, folder: Path, shown: str) -> Iterator[str]:
     """What would make packing ``folder`` read outside the project, block, or never end."""
-    count = 0
+    count = size = 0
     for directory, dirs, files in os.walk(folder, followlinks=False):
         dirs[:] = sorted(d for d in dirs if d not in EXCLUDED)
         for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(directory, d))]:
@@ -143,6 +144,10 @@ def _folder_problems(root: Path, folder: Path, shown: str) -> Iterator[str]:
                 yield f"'{rel}' is not a regular file (a device, pipe or socket)"
                 continue
             count += 1
+            size += path.stat().st_size
             if count > MAX_PACKED_FILES:
                 yield f"'{shown}' holds more than {MAX_PACKED_FILES:,} files to pack"
+                return
+            if size > MAX_PACKED_BYTES:
+                yield f"'{shown}' holds more than {MAX_PACKED_BYTES // 1_048_576:,} MiB to pack (put data in S3)"
                 return

@@ -38,6 +38,17 @@ MAX_FILE_BYTES = 1_048_576
 MAX_VALUES = 100_000
 #: Deepest nesting of mappings and lists (the format itself needs about ten levels).
 MAX_DEPTH = 64
+#: What all the files of one run may hold together (bytes read, values after alias expansion).
+MAX_TOTAL_BYTES = 8 * 1_048_576
+MAX_TOTAL_VALUES = 500_000
+
+
+@dataclass
+class ReadBudget:
+    """What is left to read in one run, shared by its files, so that many files cannot add up to a bomb."""
+
+    bytes_left: int = MAX_TOTAL_BYTES
+    values_left: int = MAX_TOTAL_VALUES
 
 _YAML = "tag:yaml.org,2002:"
 #: The standard tags a config value may carry; anything else (custom or Python-specific tags) is refused.
@@ -80,8 +91,9 @@ def _tag_name(tag: str) -> str:
 
 
 class _Builder:
-    def __init__(self, path: str):
+    def __init__(self, path: str, budget: ReadBudget):
         self.path = path
+        self.budget = budget
         self.marks: dict[Path_, tuple[int, int]] = {}
         self.problems: list[Problem] = []
         self._scalars = yaml.constructor.SafeConstructor()
@@ -93,10 +105,14 @@ class _Builder:
 
     def build(self, node: yaml.Node, at: Path_, depth: int = 0) -> Any:
         self._count += 1
+        self.budget.values_left -= 1
         if self._count > MAX_VALUES:
             raise _Abort(self._at(node, at, f"the file expands to more than {MAX_VALUES:,} values",
                                   "each alias (*name) copies its anchor's whole value; a config file needs far "
                                   "fewer values, so look for aliases of aliases"))
+        if self.budget.values_left < 0:
+            raise _Abort(self._at(node, at, f"the config files together expand to more than {MAX_TOTAL_VALUES:,} values",
+                                  "look for aliases of aliases, or narrow --config to the model config files"))
         if depth > MAX_DEPTH:
             raise _Abort(self._at(node, at, f"nested more than {MAX_DEPTH} levels deep",
                                   "a model config file needs about ten levels; flatten the structure"))
@@ -208,7 +224,7 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Problem:
                    "check the indentation, quotes and brackets, and the ':' after each key on this line and the one above")
 
 
-def parse_yaml(text: str, path: str) -> tuple[SourceDoc | None, list[Problem]]:
+def parse_yaml(text: str, path: str, budget: ReadBudget | None = None) -> tuple[SourceDoc | None, list[Problem]]:
     """Parse one YAML document. Returns the doc (None on syntax error) and the problems found."""
     text = text.removeprefix("\ufeff")
     try:
@@ -231,7 +247,7 @@ def parse_yaml(text: str, path: str) -> tuple[SourceDoc | None, list[Problem]]:
                               "keep one document per file (remove the extra '---')")]
     if not nodes or nodes[0] is None:
         return SourceDoc(path, None, {(): (1, 1)}), []
-    builder = _Builder(path)
+    builder = _Builder(path, budget or ReadBudget())
     builder.marks[()] = (nodes[0].start_mark.line + 1, nodes[0].start_mark.column + 1)
     try:
         data = builder.build(nodes[0], ())
@@ -240,8 +256,10 @@ def parse_yaml(text: str, path: str) -> tuple[SourceDoc | None, list[Problem]]:
     return SourceDoc(path, data, builder.marks), builder.problems
 
 
-def read_yaml(file: Path, display: str) -> tuple[SourceDoc | None, list[Problem]]:
-    """Read and parse one config file: a regular file of UTF-8 text, at most :data:`MAX_FILE_BYTES`."""
+def read_yaml(file: Path, display: str, budget: ReadBudget | None = None) -> tuple[SourceDoc | None, list[Problem]]:
+    """Read and parse one config file: a regular file of UTF-8 text, at most :data:`MAX_FILE_BYTES` (and what
+    is left of ``budget``, shared by the files of one run)."""
+    budget = budget or ReadBudget()
     try:
         info = file.stat()
         if not stat.S_ISREG(info.st_mode):
@@ -253,6 +271,10 @@ def read_yaml(file: Path, display: str) -> tuple[SourceDoc | None, list[Problem]
     if len(raw) > MAX_FILE_BYTES:
         return None, [Problem(display, 0, 0, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes",
                               "a model config file is a few KB; is this the right file?")]
+    budget.bytes_left -= len(raw)
+    if budget.bytes_left < 0:
+        return None, [Problem(display, 0, 0, "", f"the config files together are larger than {MAX_TOTAL_BYTES:,} bytes",
+                              "narrow --config to the model config files")]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -261,4 +283,4 @@ def read_yaml(file: Path, display: str) -> tuple[SourceDoc | None, list[Problem]
         byte = raw[exc.start:exc.start + 1].hex()
         return None, [Problem(display, line, col, "", f"not UTF-8 text: byte 0x{byte} ({exc.reason})",
                               "save the file as UTF-8")]
-    return parse_yaml(text, display)
+    return parse_yaml(text, display, budget)
