@@ -267,6 +267,11 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                 for index, value in enumerate(getattr(spec, key)):
                     messages, hint = check_instance_type(type_shape, value, jobs)
                     at(("registry", "InferenceSpecification", key, index), iter(messages), hint)
+            serving_env = getattr(registry, "env", None) or {}  # the serving container's (CreateModelPackage)
+            at(("registry", "env"), check_count("EnvironmentMap", len(serving_env), "environment variables"))
+            for key, value in serving_env.items():
+                at(("registry", "env", key), check_string("EnvironmentKey", key, "variable name:"))
+                at(("registry", "env", key), check_string("EnvironmentValue", value, "value:"))
             if registry.ModelPackageDescription is not None:
                 at(("registry", "ModelPackageDescription"),
                    check_string("EntityDescription", registry.ModelPackageDescription))
