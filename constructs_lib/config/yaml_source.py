@@ -148,20 +148,12 @@ class _Builder:
             return None
 
     def _mapping(self, node: yaml.MappingNode, at: Path_, depth: int) -> dict[str, Any]:
-        try:
-            self._scalars.flatten_mapping(node)  # resolves "<<: *anchor" merge keys
-        except yaml.constructor.ConstructorError as exc:
-            mark = exc.problem_mark or node.start_mark
-            self.problems.append(Problem(self.path, mark.line + 1, mark.column + 1, join_path(at),
-                                         "a merge key '<<' needs a mapping or a list of mappings "
-                                         f"({(exc.problem or '').removeprefix('expected a mapping or list of mappings for merging, but ')})",
-                                         "write '<<: *anchor' where &anchor names a mapping"))
-            node.value = [(k, v) for k, v in node.value if k.tag != _YAML + "merge"]
-        except RecursionError:
-            raise _Abort(self._at(node, at, "merge keys '<<' refer to each other in a loop or nest too deeply",
-                                  "a merged mapping must not merge the mapping it is merged into")) from None
-        out: dict[str, Any] = {}
+        merge_tag = _YAML + "merge"
+        out = self._merged([v for k, v in node.value if k.tag == merge_tag], at, depth)
+        own: set[str] = set()  # keys written here: they override merged ones, but not each other
         for key_node, value_node in node.value:
+            if key_node.tag == merge_tag:
+                continue
             pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key_node, yaml.ScalarNode):
                 self.problems.append(Problem(self.path, *pos, join_path(at), "a key must be a plain scalar",
@@ -178,15 +170,37 @@ class _Builder:
                 key = key_node.value
             # A key is a name: YAML 1.1 would read `on:`/`yes:` as booleans, keep the text as written.
             key = key_node.value if isinstance(key, (bool, int, float)) or key is None else str(key)
-            if key in out:
+            if key in own:
                 first = self.marks[at + (key,)]
                 self.problems.append(
                     Problem(self.path, *pos, join_path(at + (key,)), "duplicate key",
                             f"first defined at line {first[0]}; YAML keeps only one, remove the other")
                 )
                 continue
+            own.add(key)
             self.marks[at + (key,)] = pos
             out[key] = self.build(value_node, at + (key,), depth + 1)
+        return out
+
+    def _merged(self, values: list[yaml.Node], at: Path_, depth: int) -> dict[str, Any]:
+        """The keys ``<<: *a`` / ``<<: [*a, *b]`` bring in (YAML's merge key: the first mapping named wins, the
+        mapping's own keys win over all). Each merged value is built, and counted, like any other."""
+        sources: list[yaml.Node] = []
+        for value in values:
+            items = value.value if isinstance(value, yaml.SequenceNode) else [value]
+            for item in items:
+                if isinstance(item, yaml.MappingNode):
+                    sources.append(item)
+                else:
+                    kind = "a list" if isinstance(item, yaml.SequenceNode) else "a scalar"
+                    self.problems.append(self._at(item, at, f"a merge key '<<' needs a mapping or a list of "
+                                                            f"mappings (found {kind})",
+                                                  "write '<<: *anchor' where &anchor names a mapping"))
+        out: dict[str, Any] = {}
+        for source in reversed(sources):  # built last to first, so that the first one's values and marks stay
+            built = self.build(source, at, depth)
+            if isinstance(built, dict):
+                out.update(built)
         return out
 
     def _sequence(self, node: yaml.SequenceNode, at: Path_, depth: int) -> list[Any]:

@@ -138,7 +138,7 @@ def test_yaml_level_mutation_is_clean_and_bounded(tmp_path_factory, base, where,
     finally:
         os.chdir(cwd)
     assert code in (0, 2)
-    assert usage.seconds < 5, usage.seconds
+    assert usage.seconds < 15, usage.seconds  # generous: the machine may be busy
     assert usage.growth_mb < 300, usage.growth_mb
     if code == 2:
         lines = err.getvalue().rstrip("\n").split("\n")
