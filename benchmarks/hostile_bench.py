@@ -33,6 +33,9 @@ def _bomb(levels: int = 9) -> str:
 INPUTS = {
     "bundled model_repos/ (baseline)": None,
     "anchor bomb, 10^9 values in 1 KB": _bomb(),
+    "merge-key bomb (merges of merges)": "a: &a {" + ", ".join(f"k{i}: {i}" for i in range(10)) + "}\n" + "".join(
+        f"{n}: &{n}\n  <<: [" + ", ".join([f"*{p}"] * 10) + "]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True))
+    + "conf: *h\n",
     "2,000 nested flow lists": FULL.replace(HYP, "        hyperparams: " + "[" * 2000 + "]" * 2000 + "\n"),
     "900 nested flow lists (under libyaml's 1,000)": FULL.replace(HYP, "        hyperparams: " + "[" * 900 + "]" * 900 + "\n"),
     "80 nested block mappings": "".join("  " * i + f"k{i}:\n" for i in range(80)) + "  " * 80 + "v: 1\n",
@@ -60,10 +63,10 @@ def main() -> None:
     print("| input | wall time (best) | peak memory | first message |")
     print("|---|---:|---:|---|")
     with tempfile.TemporaryDirectory() as work:
-        for label, text in INPUTS.items():
+        for number, (label, text) in enumerate(INPUTS.items()):
             config = None
             if text is not None:
-                config = Path(work) / f"case{len(label)}" / "conf.yaml"
+                config = Path(work) / f"case{number}" / "conf.yaml"
                 config.parent.mkdir()
                 config.write_text(text)
             runs = [_run(config) for _ in range(args.repeat)]
