@@ -21,6 +21,9 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", action="append", metavar="GLOB",
                         help="model config files (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
                              "context modelConfigPath, else model_repos/*/conf/conf.yaml")
+    parser.add_argument("--allow-env", action="append", default=[], metavar="NAME",
+                        help="an environment variable config files may reference as ${NAME} (repeatable; "
+                             "SMP_VAR_* and cdk.json context allowedEnvironmentVariables are always allowed)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -64,7 +67,9 @@ def _load(args):
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph
 
-    project = load_project(args.config)
+    project = load_project(args.config, allow_env=args.allow_env)
+    for warning in project.warnings:
+        print(warning.format(), file=sys.stderr)
     return project, build_graph(project)
 
 
@@ -166,7 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
-        count = len(exc.problems)
+        count = len(exc.errors)
         print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

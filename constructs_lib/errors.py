@@ -23,14 +23,19 @@ class Problem:
     message: str = ""
     hint: str = ""
     severity: str = "error"
-    """``error`` (the input is refused) or ``warning`` (accepted; something will likely not work as meant)."""
+    """``"error"`` (the input is refused) or ``"warning"`` (accepted, but the user should know)."""
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
     def format(self) -> str:
         where = self.file or "<config>"
         if self.line:
             where = f"{where}:{self.line}:{self.col or 1}"
-        message = f"warning: {self.message}" if self.severity == "warning" else self.message
-        text = f"{where}: {self.key_path}: {message}" if self.key_path else f"{where}: {message}"
+        if self.is_warning:
+            where += ": warning"
+        text = f"{where}: {self.key_path}: {self.message}" if self.key_path else f"{where}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
     def as_warning(self) -> Problem:
@@ -42,6 +47,7 @@ class ConfigError(Exception):
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
+        self.errors: tuple[Problem, ...] = tuple(p for p in self.problems if not p.is_warning)
         super().__init__("\n".join(p.format() for p in self.problems))
 
     def __reduce__(self):  # survives pickling (compiling in a worker process raises it in the caller)
