@@ -224,7 +224,8 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                 at((name, "env", key), check_string(env_shape + "Value", value, "value:"))
             unit = " seconds" + (" (9 days)" if runtime_shape == "ProcessingMaxRuntimeInSeconds" else "")
             at((name, runtime_key), check_number(runtime_shape, getattr(section, runtime_key), unit))
-            at((name, "image_uri"), check_string("ContainerImage", section.image_uri))
+            if isinstance(section.image_uri, str):  # a short form resolves to a URI from the SDK's own tables
+                at((name, "image_uri"), check_string("ContainerImage", section.image_uri))
             messages, hint = check_instance_type(type_shape, section.instance_type, jobs)
             at((name, "instance_type"), iter(messages), hint)
             if hasattr(section, "content_type"):
@@ -257,7 +258,8 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
         registry = config.registry
         if registry is not None:
             spec = registry.InferenceSpecification
-            at(("registry", "InferenceSpecification", "image_uri"), check_string("ContainerImage", spec.image_uri))
+            if isinstance(spec.image_uri, str):
+                at(("registry", "InferenceSpecification", "image_uri"), check_string("ContainerImage", spec.image_uri))
             for key in ("supported_content_types", "supported_response_MIME_types"):
                 for index, value in enumerate(getattr(spec, key)):
                     at(("registry", "InferenceSpecification", key, index), check_string("ContentType", value))

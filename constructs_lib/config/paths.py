@@ -12,6 +12,7 @@ A path that does not exist yet is left to the compiler, which says so with the k
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 from collections.abc import Iterator
@@ -90,6 +91,8 @@ def check_path(root: Path, value: str, kind: Kind, walked: set[str] | None = Non
             if exc.errno == 40:  # ELOOP
                 return [(f"'{value}' is a symlink loop", "replace the symlink with the file or folder itself")]
             return [(f"'{value}' is a broken symlink (to {real})", "point it at an existing file, or remove it")]
+        if exc.errno == errno.ENAMETOOLONG:
+            return [(f"the path is too long for the file system ({len(value)} characters)", "use a shorter path")]
         return []  # does not exist: the compiler reports it with the key that names it
     if stat.S_ISDIR(info.st_mode):
         if kind == "file" or (walked is not None and str(real) in walked):

@@ -57,11 +57,11 @@ def test_warnings_are_printed_and_accepted(project, capsys) -> None:
     code, out, err = main(["validate", "--config", "conf.yaml", "--config", "other.yaml"]), *capsys.readouterr()
     assert code == 0 and out.startswith("ok: pipeline semantics") and "4 warning(s)" in out
     lines = err.splitlines()
-    assert any("transform.volume_size: warning: transform.volume_size has no effect" in line for line in lines)
-    assert any("conf.models.spare: warning: model 'spare' is not in the pipeline" in line for line in lines)
-    assert any("source_directory: warning: scripts/requirements.txt is installed from PyPI" in line for line in lines)
-    assert any("warning: 'Evaluate' reads channel(s) train of 'Prep' and ignores its output(s) extra" in line
-               for line in lines)
+    assert any("warning: conf.models.m.transform.volume_size: transform.volume_size has no effect" in line for line in lines)
+    assert any("warning: conf.models.spare: model 'spare' is not in the pipeline" in line for line in lines)
+    assert any("source_directory: scripts/requirements.txt is installed from PyPI" in line for line in lines)
+    assert any(": warning: " in line and "'Evaluate' reads channel(s) train of 'Prep' and ignores its output(s) extra"
+               in line for line in lines)
 
 
 def test_a_processing_script_importing_a_module_beside_it_in_a_subfolder_is_an_error(project, capsys) -> None:
@@ -76,7 +76,7 @@ def test_a_processing_script_importing_a_module_beside_it_in_a_subfolder_is_an_e
             in err and "from evaluation import helpers" in err)
     (project / "scripts" / "evaluation" / "evaluate.py").write_text("from evaluation import helpers\n")
     code, _, err = _validate(capsys)
-    assert code == 0 and "warning: evaluation/requirements.txt is not installed" in err
+    assert code == 0 and "warning: conf.models.m.evaluate.entry_point: evaluation/requirements.txt is not installed" in err
 
 
 def test_explain_says_where_a_script_finds_its_inputs(project, capsys) -> None:
@@ -154,5 +154,5 @@ def test_a_channel_that_nothing_fills_is_a_warning(project, capsys) -> None:
           "step_name: Evaluate, step_class: Metrics")
     code, _, err = _validate(capsys)
     assert code == 0
-    assert "train.channels.validation: warning: training channel 'validation' has no data files" in err
-    assert "evaluate.channels.train: warning: evaluate channel 'train' has no data files" in err
+    assert "warning: conf.models.m.train.channels.validation: training channel 'validation' has no data files" in err
+    assert "warning: conf.models.m.evaluate.channels.train: evaluate channel 'train' has no data files" in err
