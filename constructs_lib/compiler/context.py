@@ -10,6 +10,7 @@ from typing import Any
 from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
 from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bindings import InfraBindings
+from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ModelConfig, RetryPolicy, StepClass
 from constructs_lib.errors import Problem
@@ -167,7 +168,7 @@ class CompileContext:
                              encrypt_inter_container_traffic=True)
 
     def tags(self, tags: dict[str, str]) -> list[dict[str, str]]:
-        merged = {**self.project.pipeline.tags, **tags}
+        merged = {**self.project.pipeline.tags, **tags, PIPELINE_TAG_KEY: self.pipeline_name}  # last: not overridable
         return [{"Key": k, "Value": self.bindings.resolve(v)} for k, v in merged.items()]
 
     def depends_on(self, node: StepNode) -> list[str]:

@@ -22,6 +22,10 @@ STEP_KINDS = {
     StepClass.REGISTER_MODEL: ("RegisterModel",),
 }
 
+#: Every job carries this tag with the pipeline's name (``CompileContext.tags``); the execution role lets a job create,
+#: describe, stop and tag only jobs with its own pipeline's value (``pipelines-*`` is every pipeline's name prefix).
+PIPELINE_TAG_KEY = "smp:pipeline"
+
 ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12}|\$\{SMP_ACCOUNTID\})\.dkr\.ecr\.(?P<region>[a-z0-9-]+|\$\{SMP_REGION\})"
     r"\.amazonaws\.com(\.cn)?/(?P<repository>[a-z0-9][a-z0-9._/-]*)(:[\w.-]+|@sha256:[0-9a-f]+)?$")
