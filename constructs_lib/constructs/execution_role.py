@@ -559,22 +559,29 @@ class ExecutionRole(Construct):
 
         In the form AWS documents for the execution role (How to use SageMaker AI execution roles,
         CreateProcessingJob/CreateTrainingJob API permissions,
-        https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html): the ec2 actions on "*"
-        without conditions. SageMaker validates these permissions before it starts a VPC job, and that check
-        fails for a processing job when they are narrowed by resource or condition. The boundary is the
-        Create* call instead: ``sagemaker:VpcSubnets``/``sagemaker:VpcSecurityGroupIds`` allow jobs only in
-        the pipeline's subnets and security groups (``_create_conditions``).
+        https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html): the ec2 actions without
+        conditions. SageMaker validates these permissions before it starts a VPC job, and that check fails
+        for a processing job when they carry conditions (e.g. ``ec2:Subnet``/``ec2:Vpc``). The resources are
+        limited to this account and region, which every real call matches; the pipeline's own subnets and
+        security groups are enforced on the Create* job calls (``sagemaker:VpcSubnets``,
+        ``sagemaker:VpcSecurityGroupIds`` in ``_create_conditions``).
         """
-        self._add("VpcNetworkInterfaces", [*_ENI_ACTIONS, *_ENI_DESCRIBE_ACTIONS], ["*"])
+        resources = [self._ec2_arn(kind) for kind in ("network-interface", "subnet", "security-group")]
+        self._add("VpcNetworkInterfaces", _ENI_ACTIONS, resources)
+        # ec2:Describe* support no resource-level permissions.
+        self._add("VpcDescribe", _ENI_DESCRIBE_ACTIONS, ["*"])
         self._wildcards.append(
             (
-                ["*"],
-                "SageMaker validates the ENI permissions of a VPC job (ec2:CreateNetworkInterface, "
-                "CreateNetworkInterfacePermission, DeleteNetworkInterface*, Describe*) in the unscoped form AWS "
-                "documents; the jobs' subnets and security groups are enforced on the Create* job calls.",
+                resources,
+                "SageMaker creates, shares and deletes the ENIs of VPC jobs in the form AWS documents (no "
+                "conditions: SageMaker's VPC validation of processing jobs fails with them); limited to this "
+                "account and region, while the job's subnets and security groups are enforced on Create* calls.",
             )
         )
+        self._wildcards.append((["*"], "ec2:Describe* calls support no resource-level permissions."))
 
+    def _ec2_arn(self, resource_type: str) -> str:
+        return self._stack.format_arn(service="ec2", resource=resource_type, resource_name="*")
 
 
 def _sid(prefix: str, resource_type: str) -> str:
