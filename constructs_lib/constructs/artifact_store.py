@@ -299,18 +299,17 @@ class ArtifactStore(Construct):
     def _acknowledge_object_wildcard(self, grantee: iam.IGrantable, prefix: str | None) -> None:
         """Object permissions need an ARN pattern: acknowledge that IAM5 finding where it lands.
 
-        The statements go to the default policy of the grantee (a role, user or group of this
-        app); other principals get no policy of ours, hence no finding.
+        The statements go to the policies of the grantee (a role, user or group of this app); other
+        principals get no policy of ours, hence no finding.
         """
         principal = grantee.grant_principal
         if not Construct.is_construct(principal):
             return
-        policy = _nag.policy_resource(principal.node.try_find_child("DefaultPolicy"))  # type: ignore[attr-defined]
-        if policy is None:
-            return
+        # On the principal: the statements are in its DefaultPolicy, or in an OverflowPolicyN that aws-cdk-lib
+        # adds to a role whose inline policy is too big.
         where = f"under '{prefix}' in" if prefix else "in"
         _nag.acknowledge_wildcard_resources(
-            policy,
+            principal,  # type: ignore[arg-type]
             [self.objects_arn(prefix)],
             f"Pipeline jobs read and write objects with generated keys {where} the artifact "
             "bucket; object-level actions need an ARN pattern (no delete is granted).",

@@ -86,6 +86,14 @@ class JobLimits:
     instance_types: tuple[str, ...] | None = None
     max_runtime_in_seconds: int | None = None
 
+    def union(self, other: JobLimits) -> JobLimits:
+        """Limits that allow what either allows (None: unlimited wins)."""
+        types = (None if self.instance_types is None or other.instance_types is None
+                 else tuple(sorted({*self.instance_types, *other.instance_types})))
+        runtime = (None if self.max_runtime_in_seconds is None or other.max_runtime_in_seconds is None
+                   else max(self.max_runtime_in_seconds, other.max_runtime_in_seconds))
+        return JobLimits(types, runtime)
+
 
 def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
                                ) -> dict[str, JobLimits]:
@@ -309,17 +317,17 @@ class ExecutionRole(Construct):
         if network is not None and job_kinds:
             self._add_vpc_access()
 
-        # One acknowledgment per cdk-nag finding id, on the policy that holds the statements.
-        policy = _nag.policy_resource(role.node.try_find_child("DefaultPolicy"))
-        if policy is not None:
-            reasons: dict[str, list[str]] = {}
-            for resources, reason in self._wildcards:
-                for rule_id in _nag.wildcard_resource_finding_ids(policy, resources):
-                    reasons.setdefault(rule_id, [])
-                    if reason not in reasons[rule_id]:
-                        reasons[rule_id].append(reason)
-            for rule_id, why in reasons.items():
-                _nag.acknowledge(policy, rule_id, " ".join(why))
+        # One acknowledgment per cdk-nag finding id, on the role: its statements are in its DefaultPolicy, or,
+        # when that is over IAM's inline size, partly in the OverflowPolicyN that aws-cdk-lib adds to the role
+        # (customer-managed policies of this role only).
+        reasons: dict[str, list[str]] = {}
+        for resources, reason in self._wildcards:
+            for rule_id in _nag.wildcard_resource_finding_ids(role, resources):
+                reasons.setdefault(rule_id, [])
+                if reason not in reasons[rule_id]:
+                    reasons[rule_id].append(reason)
+        for rule_id, why in reasons.items():
+            _nag.acknowledge(role, rule_id, " ".join(why))
 
     # -- public, read-only -------------------------------------------------------------------
 
@@ -350,15 +358,14 @@ class ExecutionRole(Construct):
 
     def _add_sagemaker_calls(self, job_kinds: list[_JobKind]) -> None:
         tagged_arns: list[str] = []
+        tagged_actions: list[str] = []
         for kind in job_kinds:
             resources = [self._sagemaker_arn(kind.resource_type, f"{self._prefix}*")]
             sid = _sid("SageMaker", kind.resource_type)
             self._add(f"{sid}Create", [kind.create], resources, self._create_conditions(kind))
             if self._tag is not None and kind.tagged:
-                # aws:ResourceTag: only this pipeline's jobs, not every pipelines-* job of the account.
-                self._add(f"{sid}Manage", kind.others, resources,
-                          {"StringEquals": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": self._tag}})
                 tagged_arns += resources
+                tagged_actions += kind.others
             else:
                 # Pipelines tags what it creates (execution ARN); AddTags only on those resources.
                 self._add(f"{sid}Manage", [*kind.others, "sagemaker:AddTags"], resources)
@@ -371,13 +378,15 @@ class ExecutionRole(Construct):
                 )
             )
         if tagged_arns:
+            own = {"StringEquals": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": self._tag}}
+            # aws:ResourceTag: only this pipeline's jobs, not every pipelines-* job of the account.
+            self._add("SageMakerManageOwnJobs", tagged_actions, tagged_arns, own)
             tag = f"aws:RequestTag/{PIPELINE_TAG_KEY}"
             # Tagging on create needs sagemaker:AddTags; a job that has no pipeline tag yet may get ours only.
             self._add("SageMakerTagNewJobs", ["sagemaker:AddTags"], tagged_arns,
                       {"StringEquals": {tag: self._tag}, "Null": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": "true"}})
             # Pipelines adds its own tags to the jobs it started: only on this pipeline's jobs.
-            self._add("SageMakerTagOwnJobs", ["sagemaker:AddTags"], tagged_arns,
-                      {"StringEquals": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": self._tag}})
+            self._add("SageMakerTagOwnJobs", ["sagemaker:AddTags"], tagged_arns, own)
 
     def _create_conditions(self, kind: _JobKind) -> dict[str, dict[str, Any]] | None:
         """The conditions of one Create* call: what the compiled definition asks for, and nothing else.
@@ -424,11 +433,7 @@ class ExecutionRole(Construct):
             [*group_arns, *package_arns],
             {"StringEquals": {"sagemaker:ModelApprovalStatus": statuses}},
         )
-        self._add(
-            "SageMakerModelPackages",
-            ["sagemaker:DescribeModelPackage", "sagemaker:AddTags"],
-            [*group_arns, *package_arns],
-        )
+        self._add("SageMakerModelPackages", ["sagemaker:DescribeModelPackage", "sagemaker:AddTags"], package_arns)
         self._wildcards.append(
             (
                 package_arns,

@@ -89,7 +89,7 @@ def test_assets_keep_their_names_and_only_they_are_readable(created) -> None:
     names = sorted(url.rsplit("/", 1)[-1].rstrip('"]}') for url in urls)
     assert names == ["customers.csv", "evaluate.py", "evaluate.py", "preprocess.py", "preprocess.py",
                      "revenue.csv", "sourcedir.tar.gz", "sourcedir.tar.gz"]
-    statements = [s for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+    statements = [s for r in template["Resources"].values() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
                   for s in r["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "ReadPipelineAssets"]
     (statement,) = statements
     assert statement["Action"] == "s3:GetObject" and len(statement["Resource"]) == 8
