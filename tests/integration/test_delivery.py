@@ -220,7 +220,9 @@ def test_cdk_cli_and_cdk_assets_versions_are_pinned(synth) -> None:
     package = json.loads((ROOT / "package.json").read_text())
     assert CDK_CLI_VERSION == package["devDependencies"]["aws-cdk"]  # the CLI ./dev and the synth step use
     builds = synth.template.find_resources("AWS::CodeBuild::Project")
-    specs = json.dumps([b["Properties"]["Source"].get("BuildSpec") for b in builds.values()])
+    # Long buildspecs (the asset projects') are written as files next to the template.
+    specs = json.dumps([(Path(synth.assembly.directory) / spec).read_text() if str(spec).endswith(".yaml") else spec
+                        for spec in (b["Properties"]["Source"].get("BuildSpec") for b in builds.values())])
     assert f"npm install -g aws-cdk@{CDK_CLI_VERSION}" in specs  # self-mutation
     assert f"npm install -g cdk-assets@{CDK_ASSETS_CLI_VERSION}" in specs  # asset publishing
     assert "aws-cdk@latest" not in specs and "cdk-assets@latest" not in specs
