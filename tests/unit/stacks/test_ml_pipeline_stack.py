@@ -11,8 +11,10 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
+from constructs_lib.app_wiring import _security_options
 from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
 from constructs_lib.config.loader import load_project
+from constructs_lib.errors import ConfigError
 from constructs_lib.graph.builder import build_graph
 from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
 from tests.conftest import ROOT
@@ -112,3 +114,22 @@ def test_s3_endpoint_admits_the_artifact_bucket_assets_and_ecr_layers_only(built
     assert all(":s3:::cdk-" in json.dumps(r) and "*" not in json.dumps(r) for r in assets["Resource"])
     for statement in statements[1:]:
         assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+
+
+@pytest.mark.parametrize(("context", "expected"), [
+    ({}, {"extra_endpoints": None, "create_job_log_groups": False}),
+    ({"jobEndpoints": ["SageMakerApi", "Sts"], "createJobLogGroups": True},
+     {"extra_endpoints": ["SageMakerApi", "Sts"], "create_job_log_groups": True}),
+    ({"jobEndpoints": "SageMakerRuntime", "createJobLogGroups": "true"},  # as given with -c on the command line
+     {"extra_endpoints": ["SageMakerRuntime"], "create_job_log_groups": True}),
+])
+def test_security_options_from_the_context(context, expected) -> None:
+    assert _security_options(cdk.App(context=context)) == expected
+
+
+def test_bad_security_options_are_reported_not_raised_as_tracebacks() -> None:
+    with pytest.raises(ConfigError) as info:
+        _security_options(cdk.App(context={"jobEndpoints": ["Sagemaker"], "createJobLogGroups": "yes"}))
+    lines = [p.format() for p in info.value.problems]
+    assert "cdk.json: context.jobEndpoints: unknown endpoint 'Sagemaker' (known: SageMakerApi, SageMakerRuntime, Sts)" in lines
+    assert any(line.startswith("cdk.json: context.createJobLogGroups: must be true or false") for line in lines)
