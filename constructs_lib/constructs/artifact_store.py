@@ -149,8 +149,9 @@ class ArtifactStore(Construct):
             enable_key_rotation=True,
             # Kept with the bucket it encrypts: a deleted key makes every retained object unreadable.
             removal_policy=cdk.RemovalPolicy.RETAIN,
-            # Use only through S3 (objects) and SageMaker (job volumes, grants), never directly.
-            policy=key_policy(self, via_services=("s3", "sagemaker")),
+            # Use only through S3 (objects), SageMaker (job volumes, the grants it creates) and EC2 (EBS attaching
+            # the encrypted volumes of jobs), never directly.
+            policy=key_policy(self, via_services=("s3", "sagemaker", "ec2")),
         )
         self._access_logs_bucket = s3.Bucket(
             self,

@@ -74,7 +74,7 @@ def test_key_policy_separates_administration_from_use(created: Created) -> None:
     assert use["Condition"] == {"StringEquals": {
         "kms:CallerAccount": {"Ref": "AWS::AccountId"},
         "kms:ViaService": [{"Fn::Join": ["", [service, region, ".", {"Ref": "AWS::URLSuffix"}]]}
-                           for service in ("s3.", "sagemaker.")]}}
+                           for service in ("s3.", "sagemaker.", "ec2.")]}}
 
 
 def test_bucket_refuses_puts_with_another_encryption_or_key(created: Created) -> None:
