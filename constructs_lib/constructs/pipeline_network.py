@@ -382,51 +382,7 @@ class PipelineNetwork(Construct):
         )
 
     def _accept_cdk_provider(self, child_id: str, what: str) -> None:
-        """Settle the findings on a CDK-internal, stack-level singleton Lambda, on its own resources.
-
-        aws-cdk-lib generates these (one per stack, shared by every construct that needs them):
-        a short deploy-time handler whose role, runtime and log group it chooses itself.
-        cdk-nag: the AWS managed basic execution policy of the handler's role (IAM4).
-        checkov: concurrency limit, DLQ and VPC placement of the handler (CKV_AWS_115/116/117),
-        KMS on its log group (CKV_AWS_158). cfn-lint: W3005, a DependsOn on the handler's role that
-        its GetAtt already implies.
-        """
-        provider = cdk.Stack.of(self).node.try_find_child(child_id)
-        if provider is None:
-            return
-        stack = cdk.Stack.of(self)
-        for child in provider.node.find_all():
-            if not cdk.CfnResource.is_cfn_resource(child):
-                continue
-            resource: cdk.CfnResource = child  # type: ignore[assignment]
-            kind = resource.cfn_resource_type
-            if kind == "AWS::IAM::Role" and isinstance(resource, iam.CfnRole):
-                for policy_arn in stack.resolve(resource.managed_policy_arns) or []:
-                    _nag.acknowledge(
-                        resource,
-                        f"{_nag.AWS_SOLUTIONS}-IAM4[Policy::{_nag.flatten_reference(policy_arn)}]",
-                        f"aws-cdk-lib attaches this AWS managed policy (basic execution: CloudWatch "
-                        f"Logs only) to the role of {what}; that role is not configurable.",
-                    )
-            elif kind == "AWS::Lambda::Function":
-                for check_id, comment in _PROVIDER_LAMBDA_CHECKOV.items():
-                    _nag.skip_checkov(resource, check_id, f"CDK-internal: {what}; {comment}")
-                # The handler's DependsOn on its role (added by aws-cdk-lib) is implied by its GetAtt.
-                _nag.skip_cfn_lint(resource, "W3005")
-            elif kind == "AWS::Logs::LogGroup":
-                _nag.skip_checkov(
-                    resource,
-                    "CKV_AWS_158",
-                    f"CDK-internal: log group of {what}; it holds only deploy-time handler logs.",
-                )
-
-
-# checkov findings on the CDK-generated handlers: these checks target application functions.
-_PROVIDER_LAMBDA_CHECKOV = {
-    "CKV_AWS_115": "a one-shot deploy-time handler needs no reserved concurrency.",
-    "CKV_AWS_116": "CloudFormation reports a failed invocation itself; a DLQ would never be read.",
-    "CKV_AWS_117": "the handler only calls AWS APIs at deploy time and is not part of the job network.",
-}
+        _nag.accept_cdk_handler(cdk.Stack.of(self), child_id, what)
 
 
 def _first_two_zones() -> list[str]:

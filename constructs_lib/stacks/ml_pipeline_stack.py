@@ -124,14 +124,10 @@ class MlPipelineStack(cdk.Stack):
         return super().availability_zones
 
     def _allow_s3_through_the_endpoint(self) -> None:
-        """The S3 gateway endpoint admits the artifact bucket (what the role does there) and the job assets."""
+        """The S3 gateway endpoint admits the artifact bucket (what the role does there; the job code and data
+        files are in it too, under smp-assets/)."""
         bucket = self.artifact_store.bucket
         self.network.allow_s3([bucket.bucket_arn, self.artifact_store.objects_arn()], _ARTIFACT_S3_ACTIONS)
-        assets = [self.format_arn(service="s3", region="", account="", resource=location.bucket_name,
-                                  resource_name=location.object_key, arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
-                  for location in self.pipeline.asset_locations.values()]
-        if assets:
-            self.network.allow_s3(assets)
 
     def _repository_arns(self, project: ProjectConfig, graph: PipelineGraph) -> list[str]:
         """ECR repositories of every image the jobs and models use (SageMaker pulls them with this role)."""

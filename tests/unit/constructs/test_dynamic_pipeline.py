@@ -84,7 +84,7 @@ def test_created_mode_builds_every_resource_and_substitutes_every_placeholder(cr
 def test_assets_keep_their_names_and_only_they_are_readable(created) -> None:
     _, template, _ = created
     body, variables = _sub(_pipeline(template))
-    # Each asset variable is s3://<CDK asset bucket>/<sha256>/<real file name>.
+    # Each asset variable is s3://<artifact bucket>/smp-assets/<sha256>/<real file name> (copied from CDK's asset bucket).
     urls = [json.dumps(v) for k, v in variables.items() if k.startswith("Asset")]
     names = sorted(url.rsplit("/", 1)[-1].rstrip('"]}') for url in urls)
     assert names == ["customers.csv", "evaluate.py", "evaluate.py", "preprocess.py", "preprocess.py",

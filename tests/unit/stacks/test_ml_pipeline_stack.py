@@ -99,21 +99,51 @@ def test_register_model_cannot_register_approved_models(built: Built) -> None:
         "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}}
 
 
-def test_s3_endpoint_admits_the_artifact_bucket_assets_and_ecr_layers_only(built: Built) -> None:
+def test_s3_endpoint_admits_the_artifact_bucket_and_ecr_layers_only(built: Built) -> None:
     (endpoint,) = built.template.find_resources(
         "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).values()
-    statements = endpoint["Properties"]["PolicyDocument"]["Statement"]
-    assert statements[0]["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
+    layers, artifacts = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    assert layers["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
     bucket_id = built.stack.get_logical_id(built.stack.artifact_store.bucket.node.default_child)
-    artifacts, assets = statements[1:]
     assert artifacts["Resource"] == [{"Fn::GetAtt": [bucket_id, "Arn"]},
                                      {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}]
     assert "s3:DeleteObject" not in artifacts["Action"]
-    assert assets["Action"] == "s3:GetObject"
-    assert len(assets["Resource"]) == len(built.stack.pipeline.asset_locations)
-    assert all(":s3:::cdk-" in json.dumps(r) and "*" not in json.dumps(r) for r in assets["Resource"])
-    for statement in statements[1:]:
-        assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+    assert artifacts["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
+
+
+def test_job_code_and_data_run_from_the_artifact_bucket_written_only_by_the_copy(built: Built) -> None:
+    bucket_id = built.stack.get_logical_id(built.stack.artifact_store.bucket.node.default_child)
+    key_id = built.stack.get_logical_id(built.stack.artifact_store.key.node.default_child)
+    keys = sorted(built.stack.pipeline.asset_keys.values())
+    assert len(keys) == 8 and all(k.startswith("smp-assets/") and len(k.split("/")[1]) == 64 for k in keys)
+    # The definition points every job at the artifact bucket's copy, never at the CDK bootstrap bucket.
+    (pipeline,) = built.template.find_resources("AWS::SageMaker::Pipeline").values()
+    _, variables = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
+    urls = [json.dumps(v, sort_keys=True) for k, v in variables.items() if k.startswith("Asset")]
+    assert sorted(urls) == sorted(json.dumps({"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, "/" + k]]}, sort_keys=True)
+                                  for k in keys)
+    # Copied at deploy time, SSE-KMS with the pipeline's key, kept on delete, before the pipeline exists.
+    copies = built.template.find_resources("Custom::CDKBucketDeployment")
+    assert len(copies) == 8
+    for copy in copies.values():
+        properties = copy["Properties"]
+        assert properties["DestinationBucketName"] == {"Ref": bucket_id}
+        assert properties["DestinationBucketKeyPrefix"].startswith("smp-assets/")
+        assert properties["Extract"] is False and properties["Prune"] is False and properties["RetainOnDelete"] is True
+        assert properties["SystemMetadata"] == {"sse": "aws:kms", "sse-kms-key-id": {"Fn::GetAtt": [key_id, "Arn"]}}
+    (pipeline_id,) = built.template.find_resources("AWS::SageMaker::Pipeline")
+    assert set(copies) <= set(built.template.to_json()["Resources"][pipeline_id]["DependsOn"])
+    # Jobs read exactly those objects and cannot write under smp-assets/; nobody but the copy can.
+    deny = built.statement("NoWritesToPipelineAssets")
+    assert deny["Effect"] == "Deny" and "s3:PutObject" in deny["Action"]
+    assert deny["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/smp-assets/*"]]}
+    assert len(built.statement("ReadPipelineAssets")["Resource"]) == 8
+    (policy,) = built.template.find_resources("AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": bucket_id}}}).values()
+    (only_copy,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
+                    if s.get("Sid") == "PipelineAssetsOnlyFromTheDeployment"]
+    handler_role = built.stack.get_logical_id(built.stack.pipeline.asset_deployments[0].handler_role.node.default_child)
+    assert only_copy["Effect"] == "Deny" and only_copy["Principal"] == {"AWS": "*"}
+    assert only_copy["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [handler_role, "Arn"]}}}
 
 
 @pytest.mark.parametrize(("context", "expected"), [
