@@ -82,10 +82,10 @@ class MlPipelineStack(cdk.Stack):
         groups = model_package_groups(project, graph)
         role_arn = pick(existing_role_arn, settings.role_arn)
         schedule = pick(schedule, project.pipeline.schedule)
-        created_role = {} if role_arn else dict(
-            job_limits=_job_limits(compile_job.result().definition, parameter_defaults, schedule),
-            pipeline_tag=project.pipeline.pipelineName, network_isolation=network_isolation or None,
-            create_log_groups=create_job_log_groups or None, model_approval_statuses=model_approval_statuses)
+        created_role: dict[str, Any] = {} if role_arn else {
+            "job_limits": _job_limits(compile_job.result().definition, parameter_defaults, schedule),
+            "pipeline_tag": project.pipeline.pipelineName, "network_isolation": network_isolation or None,
+            "create_log_groups": create_job_log_groups or None, "model_approval_statuses": model_approval_statuses}
         self.execution_role = ExecutionRole(
             self, "ExecutionRole", existing_role_arn=role_arn,
             step_kinds=None if role_arn else step_kinds(project, graph),
