@@ -562,12 +562,13 @@ class ExecutionRole(Construct):
     def _add_vpc_access(self) -> None:
         """ENI permissions of VPC jobs: SageMaker creates, shares and deletes ENIs in the job's subnets.
 
-        In the form AWS documents for the execution role (How to use SageMaker AI execution roles,
+        In the form of AWS's example execution-role policy (How to use SageMaker AI execution roles,
         CreateProcessingJob/CreateTrainingJob API permissions,
         https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html): the ec2 actions without
-        conditions. SageMaker validates these permissions before it starts a VPC job, and that check fails
-        for a processing job when they carry conditions (e.g. ``ec2:Subnet``/``ec2:Vpc``). The resources are
-        limited to this account and region, which every real call matches; the pipeline's own subnets and
+        conditions. SageMaker checks these permissions before it starts a VPC job, and a processing job fails
+        that check when they carry conditions such as ``ec2:Subnet``/``ec2:Vpc`` (reported in the review that
+        led to this form; the exact AWS note was not retrievable offline when this was written). The resources
+        are limited to this account and region, which every real call matches; the pipeline's own subnets and
         security groups are enforced on the Create* job calls (``sagemaker:VpcSubnets``,
         ``sagemaker:VpcSecurityGroupIds`` in ``_create_conditions``).
         """
