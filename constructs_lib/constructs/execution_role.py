@@ -95,6 +95,31 @@ class JobLimits:
         return JobLimits(types, runtime)
 
 
+def approval_statuses_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
+                                      ) -> frozenset[str]:
+    """The model approval statuses the RegisterModel steps of a compiled definition ask for (a parameter with its
+    default, or ``parameter_defaults``), plus ``PendingManualApproval``; None/other expressions count as pending."""
+    data = json.loads(definition)
+    defaults = {p["Name"]: p.get("DefaultValue") for p in data.get("Parameters", [])}
+    defaults.update(parameter_defaults or {})
+    found = set(DEFAULT_MODEL_APPROVAL_STATUSES)
+
+    def visit(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            arguments = step.get("Arguments", {})
+            if step.get("Type") == "Condition":
+                visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
+            elif step.get("Type") == "RegisterModel":
+                status = arguments.get("ModelApprovalStatus")
+                if isinstance(status, dict) and str(status.get("Get", "")).startswith("Parameters."):
+                    status = defaults.get(str(status["Get"]).removeprefix("Parameters."))
+                if isinstance(status, str) and status in _APPROVAL_STATUSES:
+                    found.add(status)
+
+    visit(data.get("Steps", []))
+    return frozenset(found)
+
+
 def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
                                ) -> dict[str, JobLimits]:
     """The instance types and longest runtime each job kind of a compiled definition asks for.

@@ -22,16 +22,18 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import aws_cdk as cdk
+import constructs
 import jsii
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import pipelines
-import constructs
 from constructs import Construct, IConstruct
 
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.constructs import _nag
+from constructs_lib.constructs.execution_role import approval_statuses_from_definition
+from constructs_lib.errors import ConfigError, Problem
 from constructs_lib.graph.model import PipelineGraph
 from constructs_lib.stacks.environments import DeliveryConfig, TargetEnvironment, parse_delivery_context
 from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
@@ -138,8 +140,11 @@ class MlPipelineStage(cdk.Stage):
         self.environment = environment
         self._declared_defaults = {p.name: p.default for p in project.pipeline.parameters}
         name = project.pipeline.pipelineName
+        # Behind a manual approval (production by default) the role registers models pending approval only,
+        # whatever a parameter says; a default that asks for more is refused here rather than at run time.
+        statuses = ["PendingManualApproval"] if environment.approval else None
         self.ml_stack = MlPipelineStack(
-            self, ML_STACK_ID, stack_name=stack_name(f"{name}-{environment.name}"),
+            self, ML_STACK_ID, stack_name=stack_name(f"{name}-{environment.name}"), model_approval_statuses=statuses,
             description=f"SageMaker pipeline {name}, environment {environment.name} (constructs_lib delivery)",
             project=project, graph=graph,
             existing_bucket_name=environment.existing_bucket_name,
@@ -151,6 +156,15 @@ class MlPipelineStage(cdk.Stage):
             parameter_defaults=dict(environment.parameters) or None,
             schedule=environment.schedule,
         )
+        if environment.approval:
+            asked = approval_statuses_from_definition(self.ml_stack.pipeline.compiled.definition,
+                                                      dict(environment.parameters))
+            if asked - {"PendingManualApproval"}:
+                raise ConfigError([Problem(
+                    file="cdk.json", key_path=f"context.environments ({environment.name}).parameters",
+                    message=f"registers models as {', '.join(sorted(asked - {'PendingManualApproval'}))} in an "
+                            "environment behind a manual approval",
+                    hint="production registers PendingManualApproval only; approve the model package afterwards")])
         # Role names are per account, pipeline names per region: the region keeps two stages apart.
         self.check_role = DeployCheckRole(
             self.ml_stack, "DeployCheck", pipeline_arn=self.ml_stack.pipeline.pipeline_arn,

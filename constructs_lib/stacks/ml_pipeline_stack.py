@@ -18,7 +18,12 @@ from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import Schedule
 from constructs_lib.constructs.artifact_store import ArtifactStore
 from constructs_lib.constructs.dynamic_pipeline import DynamicPipelineConstruct
-from constructs_lib.constructs.execution_role import ExecutionRole, JobLimits, job_limits_from_definition
+from constructs_lib.constructs.execution_role import (
+    ExecutionRole,
+    JobLimits,
+    approval_statuses_from_definition,
+    job_limits_from_definition,
+)
 from constructs_lib.constructs.pipeline_network import PipelineNetwork
 from constructs_lib.constructs.pipeline_schedule import PipelineSchedule
 from constructs_lib.graph.model import PipelineGraph
@@ -46,7 +51,9 @@ class MlPipelineStack(cdk.Stack):
         ``SageMakerRuntime``, ``Sts``). Default: none (see ``PipelineNetwork``).
     :param network_isolation: require network isolation on the jobs (their definition must set it).
     :param create_job_log_groups: create SageMaker's account-wide job log groups (one stack per account/region).
-    :param model_approval_statuses: what RegisterModel may set. Default: ``PendingManualApproval`` only.
+    :param model_approval_statuses: what RegisterModel may set. Default: ``PendingManualApproval`` and what the
+        definition sets with this environment's parameter defaults (starting an execution with another status
+        is refused).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
@@ -85,7 +92,9 @@ class MlPipelineStack(cdk.Stack):
         created_role: dict[str, Any] = {} if role_arn else {
             "job_limits": _job_limits(compile_job.result().definition, parameter_defaults, schedule),
             "pipeline_tag": project.pipeline.pipelineName, "network_isolation": network_isolation or None,
-            "create_log_groups": create_job_log_groups or None, "model_approval_statuses": model_approval_statuses}
+            "create_log_groups": create_job_log_groups or None,
+            "model_approval_statuses": model_approval_statuses or sorted(approval_statuses_from_definition(
+                compile_job.result().definition, parameter_defaults))}
         self.execution_role = ExecutionRole(
             self, "ExecutionRole", existing_role_arn=role_arn,
             step_kinds=None if role_arn else step_kinds(project, graph),

@@ -284,6 +284,41 @@ def test_parameter_overrides_reach_the_pipeline_definition(synth) -> None:
     assert {p["Name"]: p["DefaultValue"] for p in prod["Parameters"]}["TrainingInstanceType"] == "ml.m5.xlarge"
 
 
+def _role_statement(stage: MlPipelineStage, sid: str) -> dict[str, Any]:
+    template = Template.from_stack(stage.ml_stack)
+    role_id = stage.ml_stack.get_logical_id(stage.ml_stack.execution_role.role.node.default_child)
+    (statement,) = [s for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+                    for p in template.find_resources(kind, {"Properties": {"Roles": [{"Ref": role_id}]}}).values()
+                    for s in p["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == sid]
+    return statement
+
+
+def test_each_stage_role_allows_what_its_environment_deploys(synth) -> None:
+    """Instance types and approval statuses: the environment's parameter defaults (and schedule), nothing else."""
+    dev, prod = synth.stages["dev"], synth.stages["prod"]
+    # dev's default registers Approved (cdk.json); prod is behind the approval: pending only, whatever is passed.
+    assert _role_statement(dev, "SageMakerRegisterModelPackages")["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["Approved", "PendingManualApproval"]}}
+    assert _role_statement(prod, "SageMakerRegisterModelPackages")["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}}
+    training = {name: _role_statement(synth.stages[name], "SageMakerTrainingJobCreate")["Condition"]
+                ["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"] for name in ("dev", "prod")}
+    assert training == {"dev": ["ml.m5.large"], "prod": ["ml.m5.large", "ml.m5.xlarge"]}
+
+
+def test_an_approved_default_behind_the_manual_approval_is_refused(tmp_path) -> None:
+    environments = json.loads(json.dumps(ENVIRONMENTS))
+    environments[-1]["parameters"]["ModelApprovalStatus"] = "Approved"
+    app = cdk.App(context={**CONTEXT, "environments": environments}, outdir=str(tmp_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        with pytest.raises(ConfigError) as info:
+            build_app(app)
+    (problem,) = info.value.problems
+    assert problem.format().startswith("cdk.json: context.environments (prod).parameters: registers models as "
+                                       "Approved in an environment behind a manual approval")
+
+
 def test_schedule_only_where_configured(synth) -> None:
     for environment in ENVIRONMENTS:
         template = Template.from_stack(synth.stages[environment["name"]].ml_stack)

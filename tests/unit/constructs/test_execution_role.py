@@ -15,6 +15,7 @@ from constructs_lib.constructs.execution_role import (
     STEP_KINDS,
     ExecutionRole,
     JobLimits,
+    approval_statuses_from_definition,
     job_limits_from_definition,
 )
 from constructs_lib.constructs.pipeline_network import PipelineNetwork
@@ -317,6 +318,17 @@ def test_job_limits_come_from_the_compiled_definition() -> None:
     }
     overridden = job_limits_from_definition(json.dumps(definition), {"TrainingInstanceType": "ml.g5.xlarge"})
     assert overridden["Training"].instance_types == ("ml.c5.xlarge", "ml.g5.xlarge")
+
+
+def test_approval_statuses_come_from_the_compiled_definition() -> None:
+    definition = json.dumps({
+        "Parameters": [{"Name": "ModelApprovalStatus", "Type": "String", "DefaultValue": "PendingManualApproval"}],
+        "Steps": [{"Type": "Condition", "Arguments": {"IfSteps": [
+            {"Type": "RegisterModel", "Arguments": {"ModelApprovalStatus": {"Get": "Parameters.ModelApprovalStatus"}}}]}},
+            {"Type": "RegisterModel", "Arguments": {"ModelApprovalStatus": "Rejected"}}]})
+    assert approval_statuses_from_definition(definition) == {"PendingManualApproval", "Rejected"}
+    assert approval_statuses_from_definition(definition, {"ModelApprovalStatus": "Approved"}) == {
+        "PendingManualApproval", "Approved", "Rejected"}
 
 
 def test_model_packages_only_in_the_given_groups(explicit: Built) -> None:
