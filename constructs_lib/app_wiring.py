@@ -25,14 +25,15 @@ def build_app(app: cdk.App) -> MlPipelineStack:
     graph = build_graph(project)
     account, region = _context(app, "account"), _context(app, "region")
     env = cdk.Environment(account=str(account), region=str(region)) if account and region else None
+    options = _security_options(app)
     stack = MlPipelineStack(app, _context(app, "stackName") or f"{project.pipeline.pipelineName}-stack",
                             project=project, graph=graph, env=env,
                             description=f"SageMaker pipeline {project.pipeline.pipelineName} (constructs_lib)",
-                            **_security_options(app))
+                            **options)
     if _context(app, "environments") and _context(app, "delivery"):
         from constructs_lib.stacks.delivery_stack import DeliveryStack
 
-        DeliveryStack.from_context(app, project=project, graph=graph)
+        DeliveryStack.from_context(app, project=project, graph=graph, extra_endpoints=options["extra_endpoints"])
     # Security gate: any unacknowledged AwsSolutions finding fails synth.
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
     return stack

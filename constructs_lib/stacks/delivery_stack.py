@@ -131,10 +131,12 @@ class MlPipelineStage(cdk.Stage):
 
     :param tooling_account: the account the delivery pipeline runs in (trusted by the check role).
     :param check_principal_role_name: the tooling-account role that may assume the check role.
+    :param extra_endpoints: interface endpoints for job code that calls SageMaker or STS (``jobEndpoints``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 environment: TargetEnvironment, tooling_account: str, check_principal_role_name: str) -> None:
+                 environment: TargetEnvironment, tooling_account: str, check_principal_role_name: str,
+                 extra_endpoints: list[str] | None = None) -> None:
         super().__init__(scope, construct_id,
                          env=cdk.Environment(account=environment.account, region=environment.region))
         self.environment = environment
@@ -145,6 +147,7 @@ class MlPipelineStage(cdk.Stage):
         statuses = ["PendingManualApproval"] if environment.approval else None
         self.ml_stack = MlPipelineStack(
             self, ML_STACK_ID, stack_name=stack_name(f"{name}-{environment.name}"), model_approval_statuses=statuses,
+            extra_endpoints=extra_endpoints,
             description=f"SageMaker pipeline {name}, environment {environment.name} (constructs_lib delivery)",
             project=project, graph=graph,
             existing_bucket_name=environment.existing_bucket_name,
@@ -191,10 +194,12 @@ class DeliveryStack(cdk.Stack):
     it is one of the expected grants (:func:`policy_acknowledgments`); anything else fails the synth.
 
     :param config: the checked ``environments``/``delivery`` context (see :func:`parse_delivery_context`).
+    :param extra_endpoints: interface endpoints every stage's network adds for job code (``jobEndpoints``); job
+        log groups are not created in stages (their names are account-wide, see ``ExecutionRole``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 config: DeliveryConfig, **kwargs: Any) -> None:
+                 config: DeliveryConfig, extra_endpoints: list[str] | None = None, **kwargs: Any) -> None:
         source_config = config.source
         kwargs.setdefault("env", cdk.Environment(account=source_config.account, region=source_config.region))
         kwargs.setdefault("description", f"Delivery pipeline of the SageMaker pipeline "
@@ -226,7 +231,7 @@ class DeliveryStack(cdk.Stack):
             principal_role_name = physical_name(source_config.pipeline_name, "check", environment.name)
             stage = MlPipelineStage(self, environment.name, project=project, graph=graph, environment=environment,
                                     tooling_account=source_config.account,
-                                    check_principal_role_name=principal_role_name)
+                                    check_principal_role_name=principal_role_name, extra_endpoints=extra_endpoints)
             pre = [pipelines.ManualApprovalStep(
                 APPROVAL_STEP_ID,
                 comment=f"Deploy the SageMaker pipeline {project.pipeline.pipelineName} to {environment.name} "
@@ -242,7 +247,7 @@ class DeliveryStack(cdk.Stack):
 
     @classmethod
     def from_context(cls, app: cdk.App, *, project: ProjectConfig, graph: PipelineGraph,
-                     construct_id: str | None = None) -> DeliveryStack:
+                     construct_id: str | None = None, extra_endpoints: list[str] | None = None) -> DeliveryStack:
         """The delivery stack described by ``app``'s context (``environments`` and ``delivery``).
 
         Raises ``ConfigError`` (every problem, with its ``context.…`` key path in cdk.json) on bad context.
@@ -252,7 +257,7 @@ class DeliveryStack(cdk.Stack):
                                         parameters=project.pipeline.parameters,
                                         pipeline_name=project.pipeline.pipelineName)
         return cls(app, construct_id or stack_name(config.source.pipeline_name), project=project, graph=graph,
-                   config=config)
+                   config=config, extra_endpoints=extra_endpoints)
 
     # -- steps --------------------------------------------------------------------------------------------
 

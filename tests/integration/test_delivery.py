@@ -319,6 +319,17 @@ def test_an_approved_default_behind_the_manual_approval_is_refused(tmp_path) -> 
                                        "Approved in an environment behind a manual approval")
 
 
+def test_job_endpoints_reach_the_sandbox_and_every_stage(tmp_path) -> None:
+    app = cdk.App(context={**CONTEXT, "jobEndpoints": ["Sts"]}, outdir=str(tmp_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        sandbox = build_app(app)
+    (delivery,) = [c for c in app.node.children if isinstance(c, DeliveryStack)]
+    for stack in [sandbox, *(stage.ml_stack for stage in delivery.stages)]:
+        assert "Sts" in stack.network.interface_endpoints, stack.stack_name
+        assert "SageMakerApi" not in stack.network.interface_endpoints
+
+
 def test_schedule_only_where_configured(synth) -> None:
     for environment in ENVIRONMENTS:
         template = Template.from_stack(synth.stages[environment["name"]].ml_stack)
