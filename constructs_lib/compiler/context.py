@@ -12,6 +12,7 @@ from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bootstrap import BOOTSTRAP_NAME, runproc
 from constructs_lib.compiler.images import default_scope, region_problem, resolve
 from constructs_lib.compiler.bindings import InfraBindings
+from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ImageRef, ModelConfig, RetryPolicy, StepClass
 from constructs_lib.errors import Problem
@@ -219,7 +220,7 @@ class CompileContext:
                              encrypt_inter_container_traffic=True)
 
     def tags(self, tags: dict[str, str]) -> list[dict[str, str]]:
-        merged = {**self.project.pipeline.tags, **tags}
+        merged = {**self.project.pipeline.tags, **tags, PIPELINE_TAG_KEY: self.pipeline_name}  # last: not overridable
         return [{"Key": k, "Value": self.bindings.resolve(v)} for k, v in merged.items()]
 
     def depends_on(self, node: StepNode) -> list[str]:

@@ -21,6 +21,9 @@ STEP_KINDS = {
     StepClass.REGISTER_MODEL: ("RegisterModel",),
 }
 
+#: Every job carries this tag with the pipeline's name (``CompileContext.tags``); the execution role lets a job create,
+#: describe, stop and tag only jobs with its own pipeline's value (``pipelines-*`` is every pipeline's name prefix).
+PIPELINE_TAG_KEY = "smp:pipeline"
 
 
 def package_group_name(project: ProjectConfig, node: StepNode) -> str:

@@ -114,3 +114,51 @@ def policy_resource(scope: IConstruct | None) -> IConstruct | None:
     if scope is None:
         return None
     return scope.node.default_child or scope
+
+
+# checkov findings on the CDK-generated handlers: these checks target application functions.
+_HANDLER_LAMBDA_CHECKOV = {
+    "CKV_AWS_115": "a one-shot deploy-time handler needs no reserved concurrency.",
+    "CKV_AWS_116": "CloudFormation reports a failed invocation itself; a DLQ would never be read.",
+    "CKV_AWS_117": "the handler only calls AWS APIs at deploy time and is not part of the job network.",
+    "CKV_AWS_173": "its environment holds no secret (aws-cdk-lib's own settings); the function is not configurable.",
+}
+
+
+def accept_cdk_handler(stack: cdk.Stack, child_id: str, what: str) -> None:
+    """Settle the findings on a CDK-internal, stack-level singleton Lambda, on its own resources.
+
+    aws-cdk-lib generates these (one per stack, shared by every construct that needs them): a short
+    deploy-time handler whose role, runtime and log group it chooses itself. cdk-nag: the AWS managed basic
+    execution policy of the handler's role (IAM4), the runtime aws-cdk-lib pins (L1). checkov: concurrency
+    limit, DLQ, VPC placement and environment encryption of the handler (CKV_AWS_115/116/117/173), KMS on
+    its log group (CKV_AWS_158). cfn-lint: W3005, a DependsOn on the handler's role that its GetAtt already
+    implies. ``child_id`` may be a prefix (ids that embed a hash or a size).
+    """
+    from aws_cdk import aws_iam as iam
+
+    providers = [c for c in stack.node.children if c.node.id == child_id or c.node.id.startswith(child_id)]
+    for provider in providers:
+        for child in provider.node.find_all():
+            if not cdk.CfnResource.is_cfn_resource(child):
+                continue
+            resource: cdk.CfnResource = child  # type: ignore[assignment]
+            kind = resource.cfn_resource_type
+            if kind == "AWS::IAM::Role" and isinstance(resource, iam.CfnRole):
+                for policy_arn in stack.resolve(resource.managed_policy_arns) or []:
+                    acknowledge(
+                        resource,
+                        f"{AWS_SOLUTIONS}-IAM4[Policy::{flatten_reference(policy_arn)}]",
+                        f"aws-cdk-lib attaches this AWS managed policy (basic execution: CloudWatch "
+                        f"Logs only) to the role of {what}; that role is not configurable.",
+                    )
+            elif kind == "AWS::Lambda::Function":
+                for check_id, comment in _HANDLER_LAMBDA_CHECKOV.items():
+                    skip_checkov(resource, check_id, f"CDK-internal: {what}; {comment}")
+                # The handler's DependsOn on its role (added by aws-cdk-lib) is implied by its GetAtt.
+                skip_cfn_lint(resource, "W3005")
+                acknowledge(resource, f"{AWS_SOLUTIONS}-L1",
+                            f"aws-cdk-lib pins the runtime of {what}; it is not configurable.")
+            elif kind == "AWS::Logs::LogGroup":
+                skip_checkov(resource, "CKV_AWS_158",
+                             f"CDK-internal: log group of {what}; it holds only deploy-time handler logs.")

@@ -31,6 +31,43 @@ _OBJECT_READ_WRITE_ACTIONS = (
 _KEY_READ_WRITE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 
+#: Key administration (no use): the account's IAM principals, through their IAM policies. kms:CreateGrant is
+#: left out on purpose: a grant is use. (AWS KMS key policies, "Allows key administrators to administer the key".)
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
+    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags",
+    "kms:PutKeyPolicy", "kms:RetireGrant", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
+    "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+)
+#: Key use for data in S3 and SageMaker job volumes.
+KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
+                   "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant")
+
+
+def key_policy(scope: Construct, *, via_services: Sequence[str] = (),
+               statements: Sequence[iam.PolicyStatement] = ()) -> iam.PolicyDocument:
+    """A key policy that separates administration from use.
+
+    The account's principals may administer the key (``KEY_ADMIN_ACTIONS``, as their IAM policies allow) and
+    use it only through ``via_services`` (``kms:ViaService``, e.g. ``s3``: the service name, completed as
+    ``<service>.<region>.amazonaws.com``) for this account (``kms:CallerAccount``); ``statements`` add
+    service principals (e.g. CloudWatch Logs).
+    """
+    stack = cdk.Stack.of(scope)
+    root = iam.AccountRootPrincipal()
+    document = iam.PolicyDocument(statements=[iam.PolicyStatement(
+        sid="KeyAdministration", principals=[root], actions=list(KEY_ADMIN_ACTIONS), resources=["*"])])
+    if via_services:
+        document.add_statements(iam.PolicyStatement(
+            sid="KeyUseThroughServices", principals=[root], actions=list(KEY_USE_ACTIONS), resources=["*"],
+            conditions={"StringEquals": {
+                "kms:CallerAccount": stack.account,
+                "kms:ViaService": [f"{service}.{stack.region}.{stack.url_suffix}" for service in via_services]}}))
+    document.add_statements(*statements)
+    return document
+
+
 #: What both buckets share: SSL and TLS 1.2 only, versioned, private, owner-enforced, kept on stack deletion.
 _HARDENED_BUCKET = dict(
     enforce_ssl=True,
@@ -110,7 +147,11 @@ class ArtifactStore(Construct):
             "Key",
             description=f"Encrypts the pipeline artifacts of {self.node.path}",
             enable_key_rotation=True,
+            # Kept with the bucket it encrypts: a deleted key makes every retained object unreadable.
             removal_policy=cdk.RemovalPolicy.RETAIN,
+            # Use only through S3 (objects), SageMaker (job volumes, the grants it creates) and EC2 (EBS attaching
+            # the encrypted volumes of jobs), never directly.
+            policy=key_policy(self, via_services=("s3", "sagemaker", "ec2")),
         )
         self._access_logs_bucket = s3.Bucket(
             self,
@@ -158,6 +199,19 @@ class ArtifactStore(Construct):
                 )
             ],
         )
+
+        # Objects are SSE-KMS with this key: the default encryption applies it to puts that ask for none; a put
+        # that asks for another encryption or another key is refused.
+        self._bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="DenyOtherEncryption", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")],
+            conditions={"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                        "Null": {"s3:x-amz-server-side-encryption": "false"}}))
+        self._bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="DenyOtherKmsKey", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")],
+            conditions={"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self._key.key_arn},
+                        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}}))
 
     @property
     def bucket(self) -> s3.IBucket:
@@ -246,18 +300,17 @@ class ArtifactStore(Construct):
     def _acknowledge_object_wildcard(self, grantee: iam.IGrantable, prefix: str | None) -> None:
         """Object permissions need an ARN pattern: acknowledge that IAM5 finding where it lands.
 
-        The statements go to the default policy of the grantee (a role, user or group of this
-        app); other principals get no policy of ours, hence no finding.
+        The statements go to the policies of the grantee (a role, user or group of this app); other
+        principals get no policy of ours, hence no finding.
         """
         principal = grantee.grant_principal
         if not Construct.is_construct(principal):
             return
-        policy = _nag.policy_resource(principal.node.try_find_child("DefaultPolicy"))  # type: ignore[attr-defined]
-        if policy is None:
-            return
+        # On the principal: the statements are in its DefaultPolicy, or in an OverflowPolicyN that aws-cdk-lib
+        # adds to a role whose inline policy is too big.
         where = f"under '{prefix}' in" if prefix else "in"
         _nag.acknowledge_wildcard_resources(
-            policy,
+            principal,  # type: ignore[arg-type]
             [self.objects_arn(prefix)],
             f"Pipeline jobs read and write objects with generated keys {where} the artifact "
             "bucket; object-level actions need an ARN pattern (no delete is granted).",

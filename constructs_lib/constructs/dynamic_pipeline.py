@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
@@ -26,6 +28,7 @@ from constructs_lib.compiler.background import CompileJob
 from constructs_lib.compiler.bindings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, InfraBindings
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import value_fits
+from constructs_lib.constructs import _nag
 from constructs_lib.errors import did_you_mean
 from constructs_lib.graph.model import PipelineGraph
 
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
 #: Above this many characters the definition goes to S3 instead of inline (CloudFormation templates are
 #: limited to 1,000,000 bytes, and the rest of the stack needs room).
 DEFAULT_INLINE_LIMIT = 800_000
+#: Where job code, source archives and local data files live in the artifact bucket: ``smp-assets/<sha256>/<name>``.
+ASSET_PREFIX = "smp-assets/"
 
 
 class DynamicPipelineConstruct(Construct):
@@ -92,12 +97,17 @@ class DynamicPipelineConstruct(Construct):
                 continue
             names[placeholder], values[placeholder] = name, value
         self._asset_locations: dict[str, cdk.FileAssetLocation] = {}
+        self._asset_keys: dict[str, str] = {}
+        self._asset_deployments: list[s3_deployment.BucketDeployment] = []
         for index, asset in enumerate(self._compiled.assets, start=1):
-            location = _stage_asset(self, asset, project.root)
+            location, digest = _stage_asset(self, asset, project.root)
             self._asset_locations[asset.placeholder_uri] = location
+            key = self._asset_keys[asset.placeholder_uri] = f"{ASSET_PREFIX}{digest}/{os.path.basename(location.object_key)}"
+            self._asset_deployments.append(self._deploy_asset(index, location, digest, artifact_store))
             names[asset.placeholder_uri] = f"Asset{index}"
-            values[asset.placeholder_uri] = location.s3_object_url
-        self._grant_asset_reads(execution_role)
+            values[asset.placeholder_uri] = f"s3://{artifact_store.bucket_name}/{key}"
+        self._grant_asset_reads(execution_role, artifact_store)
+        self._accept_asset_copy_findings(artifact_store)
 
         self._model_package_groups = {
             group: sagemaker.CfnModelPackageGroup(
@@ -121,9 +131,11 @@ class DynamicPipelineConstruct(Construct):
             parallelism_configuration={"MaxParallelExecutionSteps": project.pipeline.max_parallel_execution_steps},
             tags=_tags(project.pipeline.tags),
         )
-        # Registering needs the groups to exist before the first execution.
+        # Registering needs the groups to exist before the first execution, and jobs their code and data.
         for group in self._model_package_groups.values():
             self._pipeline.add_resource_dependency(group)
+        for deployment in self._asset_deployments:
+            self._pipeline.node.add_dependency(deployment)
         self._pipeline_arn = stack.format_arn(service="sagemaker", resource="pipeline",
                                               resource_name=self._pipeline_name.lower())
 
@@ -173,8 +185,18 @@ class DynamicPipelineConstruct(Construct):
 
     @property
     def asset_locations(self) -> Mapping[str, cdk.FileAssetLocation]:
-        """Placeholder URI -> where CDK uploads the file."""
+        """Placeholder URI -> where CDK publishes the file (the bootstrap bucket; copied from there at deploy)."""
         return dict(self._asset_locations)
+
+    @property
+    def asset_keys(self) -> Mapping[str, str]:
+        """Placeholder URI -> the object key in the artifact bucket that jobs read (``smp-assets/<sha256>/<name>``)."""
+        return dict(self._asset_keys)
+
+    @property
+    def asset_deployments(self) -> list[s3_deployment.BucketDeployment]:
+        """The deploy-time copies of the assets into the artifact bucket."""
+        return list(self._asset_deployments)
 
     # -- internals ------------------------------------------------------------------------------------------
 
@@ -208,19 +230,66 @@ class DynamicPipelineConstruct(Construct):
         asset = s3_assets.Asset(self, "DefinitionAsset", path=str(path))
         return {"PipelineDefinitionS3Location": {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key}}
 
-    def _grant_asset_reads(self, execution_role: ExecutionRole) -> None:
-        """Jobs read their code and local data from CDK's asset bucket: exactly those objects."""
-        if not self._asset_locations:
+    def _deploy_asset(self, index: int, location: cdk.FileAssetLocation, digest: str,
+                      artifact_store: ArtifactStore) -> s3_deployment.BucketDeployment:
+        """Copy one asset from the CDK bootstrap bucket into the artifact bucket, at deploy time.
+
+        The bootstrap bucket is shared by every CDK app of the account and writable by whoever can assume the
+        file-publishing role, at any time; jobs run what is in the artifact bucket (KMS-encrypted with the
+        pipeline's key, retained, and under ``smp-assets/`` writable only by this copy: ``_grant_asset_reads``).
+        ``<sha256>/`` in the key: a changed file is a new object, never an overwrite.
+        """
+        source_bucket = self.node.try_find_child("CdkAssetBucket") or s3.Bucket.from_bucket_name(
+            self, "CdkAssetBucket", location.bucket_name)
+        key = artifact_store.key
+        deployment = s3_deployment.BucketDeployment(
+            self, f"DeployAsset{index}", destination_bucket=artifact_store.bucket,
+            sources=[s3_deployment.Source.bucket(source_bucket, location.object_key)],  # type: ignore[arg-type]
+            destination_key_prefix=f"{ASSET_PREFIX}{digest}/", extract=False, prune=False, retain_on_delete=True,
+            server_side_encryption=s3_deployment.ServerSideEncryption.AWS_KMS if key is not None else None,
+            server_side_encryption_aws_kms_key_id=key.key_arn if key is not None else None,
+            memory_limit=512)
+        return deployment
+
+    def _accept_asset_copy_findings(self, artifact_store: ArtifactStore) -> None:
+        """The copy's handler is aws-cdk-lib's BucketDeployment Lambda: its findings, each with its reason."""
+        if not self._asset_deployments:
             return
-        stack = cdk.Stack.of(self)
-        resources = [stack.format_arn(service="s3", region="", account="", resource=location.bucket_name,
-                                      resource_name=location.object_key, arn_format=cdk.ArnFormat.SLASH_RESOURCE_NAME)
-                     for location in self._asset_locations.values()]
+        what = "the aws-cdk-lib BucketDeployment Lambda that copies the job assets into the artifact bucket"
+        _nag.accept_cdk_handler(cdk.Stack.of(self), "Custom::CDKBucketDeployment", what)
+        role = self._asset_deployments[0].handler_role
+        source = self.node.find_child("CdkAssetBucket")
+        reason = ("aws-cdk-lib's BucketDeployment grants its deploy-time handler read on the CDK asset bucket "
+                  "(bucket.grantRead) and read-write on the artifact bucket and key (grantReadWrite); it copies "
+                  "the job assets by generated key at deploy time and runs no code of ours.")
+        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
+                       "kms:GenerateDataKey*", "kms:ReEncrypt*"):
+            _nag.acknowledge(role, f"{_nag.AWS_SOLUTIONS}-IAM5[Action::{action}]", reason)
+        _nag.acknowledge_wildcard_resources(
+            role, [artifact_store.bucket.arn_for_objects("*"), source.arn_for_objects("*")], reason)  # type: ignore[attr-defined]
+
+    def _grant_asset_reads(self, execution_role: ExecutionRole, artifact_store: ArtifactStore) -> None:
+        """Jobs read their code and local data from the artifact bucket: exactly those objects, and cannot
+        write under ``smp-assets/`` (the role's other grants let them write the rest of the bucket)."""
+        if not self._asset_keys:
+            return
+        bucket = artifact_store.bucket
+        resources = [bucket.arn_for_objects(key) for key in self._asset_keys.values()]
         execution_role.role.add_to_principal_policy(iam.PolicyStatement(
             sid="ReadPipelineAssets", actions=["s3:GetObject"], resources=resources))
+        assets = bucket.arn_for_objects(f"{ASSET_PREFIX}*")
+        execution_role.role.add_to_principal_policy(iam.PolicyStatement(
+            sid="NoWritesToPipelineAssets", effect=iam.Effect.DENY, resources=[assets],
+            actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"]))
+        # Created bucket: nobody but the copy may write there (an imported bucket's policy is its owner's).
+        handler = self._asset_deployments[0].handler_role
+        bucket.add_to_resource_policy(iam.PolicyStatement(
+            sid="PipelineAssetsOnlyFromTheDeployment", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
+            actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], resources=[assets],
+            conditions={"ArnNotEquals": {"aws:PrincipalArn": handler.role_arn}}))
 
 
-def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> cdk.FileAssetLocation:
+def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> tuple[cdk.FileAssetLocation, str]:
     """Copy (or pack) the asset into the cloud assembly and register it under a key that keeps its name.
 
     The object key is ``<sha256>/<name>``: SageMaker downloads a Processing script under its key's last
@@ -242,7 +311,7 @@ def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> cdk.FileAss
     file_name = os.path.relpath(staged, stage.outdir) if stage is not None else str(staged)
     return cdk.Stack.of(scope).synthesizer.add_file_asset(
         source_hash=f"{digest}/{stem}", file_name=file_name, packaging=cdk.FileAssetPackaging.FILE,
-        display_name=f"{asset.local_path} ({asset.kind})")
+        display_name=f"{asset.local_path} ({asset.kind})"), digest
 
 
 def _check_parameter_defaults(project: ProjectConfig, overrides: Mapping[str, Any]) -> None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
 from constructs_lib.constructs import _nag
 
 if TYPE_CHECKING:  # only attributes are used: any object with the same shape will do
@@ -26,36 +29,141 @@ DEFAULT_RESOURCE_NAME_PREFIX = "pipelines-"
 class _JobKind:
     """What one step kind makes SageMaker do: API calls on one resource type, logs and metrics."""
 
+    name: str  # step Type, e.g. "Processing"
     resource_type: str  # ARN resource type, e.g. "processing-job"
-    actions: tuple[str, ...]  # called by the Pipelines service with this role
+    create: str  # the Create* call, where the job settings are enforced
+    others: tuple[str, ...]  # Describe*/Stop*, called by the Pipelines service with this role
     log_group: str | None = None  # written by the job's containers
     metric_namespace: str | None = None
+    #: Condition keys the Create* action supports (Service Authorization Reference for Amazon SageMaker,
+    #: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
+    vpc: bool = False  # sagemaker:VpcSubnets, sagemaker:VpcSecurityGroupIds
+    kms: bool = False  # sagemaker:VolumeKmsKey, sagemaker:OutputKmsKey
+    traffic_encryption: bool = False  # sagemaker:InterContainerTrafficEncryption
+    isolation: bool = False  # sagemaker:NetworkIsolation
+    limits: bool = False  # sagemaker:InstanceTypes (and sagemaker:MaxRuntimeInSeconds where max_runtime)
+    max_runtime: bool = False
+    tagged: bool = False  # the compiled request carries Tags (CompileContext.tags): aws:RequestTag/ResourceTag
 
 
 # The step kinds of a pipeline definition (see TOOLCHAIN.md) and what each needs.
-# Actions and ARN formats: Service Authorization Reference for Amazon SageMaker.
+# Actions, ARN formats and condition keys: Service Authorization Reference for Amazon SageMaker.
 _JOB_KINDS: dict[str, _JobKind] = {
     "Processing": _JobKind(
-        "processing-job",
-        ("sagemaker:CreateProcessingJob", "sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"),
-        "/aws/sagemaker/ProcessingJobs",
-        "/aws/sagemaker/ProcessingJobs",
+        "Processing", "processing-job", "sagemaker:CreateProcessingJob",
+        ("sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"),
+        "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/ProcessingJobs",
+        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True,
     ),
     "Training": _JobKind(
-        "training-job",
-        ("sagemaker:CreateTrainingJob", "sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"),
-        "/aws/sagemaker/TrainingJobs",
-        "/aws/sagemaker/TrainingJobs",
+        "Training", "training-job", "sagemaker:CreateTrainingJob",
+        ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"),
+        "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TrainingJobs",
+        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True,
     ),
+    # CreateTransformJob has no VPC keys: a transform job runs in the VPC of its model (CreateModel below).
     "Transform": _JobKind(
-        "transform-job",
-        ("sagemaker:CreateTransformJob", "sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"),
-        "/aws/sagemaker/TransformJobs",
-        "/aws/sagemaker/TransformJobs",
+        "Transform", "transform-job", "sagemaker:CreateTransformJob",
+        ("sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"),
+        "/aws/sagemaker/TransformJobs", "/aws/sagemaker/TransformJobs",
+        kms=True, limits=True, tagged=True,
     ),
-    # No logs, but CreateModel checks that the role can pull the model's image.
-    "Model": _JobKind("model", ("sagemaker:CreateModel", "sagemaker:DescribeModel")),
+    # No logs, but CreateModel checks that the role can pull the model's image. The compiled CreateModel
+    # request carries no Tags (its step builder adds none), so models stay scoped by name prefix only.
+    "Model": _JobKind("Model", "model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",),
+                      vpc=True, isolation=True),
 }
+#: Model approval statuses a RegisterModel step may ask for, by default: registering ``Approved`` (from a
+#: pipeline parameter or from job code calling CreateModelPackage) is refused; approval is a separate,
+#: human ``UpdateModelPackage`` call this role cannot make.
+DEFAULT_MODEL_APPROVAL_STATUSES = ("PendingManualApproval",)
+
+
+@dataclass(frozen=True)
+class JobLimits:
+    """What the jobs of one step kind may ask for: instance types and longest runtime (None: no limit)."""
+
+    instance_types: tuple[str, ...] | None = None
+    max_runtime_in_seconds: int | None = None
+
+    def union(self, other: JobLimits) -> JobLimits:
+        """Limits that allow what either allows (None: unlimited wins)."""
+        types = (None if self.instance_types is None or other.instance_types is None
+                 else tuple(sorted({*self.instance_types, *other.instance_types})))
+        runtime = (None if self.max_runtime_in_seconds is None or other.max_runtime_in_seconds is None
+                   else max(self.max_runtime_in_seconds, other.max_runtime_in_seconds))
+        return JobLimits(types, runtime)
+
+
+def approval_statuses_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
+                                      ) -> frozenset[str]:
+    """The model approval statuses the RegisterModel steps of a compiled definition ask for (a parameter with its
+    default, or ``parameter_defaults``), plus ``PendingManualApproval``; None/other expressions count as pending."""
+    data = json.loads(definition)
+    defaults = {p["Name"]: p.get("DefaultValue") for p in data.get("Parameters", [])}
+    defaults.update(parameter_defaults or {})
+    found = set(DEFAULT_MODEL_APPROVAL_STATUSES)
+
+    def visit(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            arguments = step.get("Arguments", {})
+            if step.get("Type") == "Condition":
+                visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
+            elif step.get("Type") == "RegisterModel":
+                status = arguments.get("ModelApprovalStatus")
+                if isinstance(status, dict) and str(status.get("Get", "")).startswith("Parameters."):
+                    status = defaults.get(str(status["Get"]).removeprefix("Parameters."))
+                if isinstance(status, str) and status in _APPROVAL_STATUSES:
+                    found.add(status)
+
+    visit(data.get("Steps", []))
+    return frozenset(found)
+
+
+def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
+                               ) -> dict[str, JobLimits]:
+    """The instance types and longest runtime each job kind of a compiled definition asks for.
+
+    A value given by a pipeline parameter counts with its default (or ``parameter_defaults``): starting an
+    execution with another instance type or a longer runtime is then refused by the role. A value the role
+    cannot know at synth time (any other expression) leaves that kind without the limit.
+    """
+    data = json.loads(definition)
+    defaults = {p["Name"]: p.get("DefaultValue") for p in data.get("Parameters", [])}
+    defaults.update(parameter_defaults or {})
+    found: dict[str, tuple[set[str] | None, int | None, bool]] = {}
+
+    def value(raw: Any) -> Any:
+        if isinstance(raw, dict) and set(raw) == {"Get"} and str(raw["Get"]).startswith("Parameters."):
+            return defaults.get(str(raw["Get"]).removeprefix("Parameters."))
+        return raw
+
+    def visit(steps: list[dict[str, Any]]) -> None:
+        for step in steps:
+            arguments = step.get("Arguments", {})
+            if step.get("Type") == "Condition":
+                visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
+                continue
+            resources = {"Processing": ("ProcessingResources", "ClusterConfig"), "Training": ("ResourceConfig",),
+                         "Transform": ("TransformResources",)}.get(step.get("Type", ""))
+            if resources is None:
+                continue
+            config: Any = arguments
+            for key in resources:
+                config = config.get(key, {}) if isinstance(config, dict) else {}
+            types, runtime, runtime_known = found.get(step["Type"], (set(), 0, True))
+            instance_type = value(config.get("InstanceType")) if isinstance(config, dict) else None
+            types = types | {instance_type} if types is not None and isinstance(instance_type, str) else None
+            seconds = value(arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"))
+            if isinstance(seconds, int) and not isinstance(seconds, bool) and runtime is not None:
+                runtime = max(runtime, seconds)
+            else:
+                runtime_known = False
+            found[step["Type"]] = (types, runtime, runtime_known)
+
+    visit(data.get("Steps", []))
+    return {kind: JobLimits(tuple(sorted(types)) if types else None, runtime if known and runtime else None)
+            for kind, (types, runtime, known) in found.items()}
 _REGISTER_MODEL = "RegisterModel"
 _REGISTER_MODEL_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage")
 # Steps evaluated by the Pipelines service itself: no permission needed.
@@ -63,6 +171,12 @@ _NO_PERMISSION_KINDS = frozenset({"Condition", "Fail"})
 STEP_KINDS: frozenset[str] = frozenset({*_JOB_KINDS, _REGISTER_MODEL, *_NO_PERMISSION_KINDS})
 
 _ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
+_ENI_ACTIONS = (
+    "ec2:CreateNetworkInterface",
+    "ec2:CreateNetworkInterfacePermission",
+    "ec2:DeleteNetworkInterface",
+    "ec2:DeleteNetworkInterfacePermission",
+)
 _ENI_DESCRIBE_ACTIONS = (
     "ec2:DescribeDhcpOptions",
     "ec2:DescribeNetworkInterfaces",
@@ -70,6 +184,7 @@ _ENI_DESCRIBE_ACTIONS = (
     "ec2:DescribeSubnets",
     "ec2:DescribeVpcs",
 )
+_APPROVAL_STATUSES = ("PendingManualApproval", "Approved", "Rejected")
 _NAME_PREFIX = re.compile(r"^[a-z0-9](-*[a-z0-9])*-?$")
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 _REPOSITORY_ARN = re.compile(r"^arn:aws[a-z-]*:ecr:[a-z0-9-]+:\d{12}:repository/[a-z0-9._/*-]+$")
@@ -82,16 +197,23 @@ class ExecutionRole(Construct):
     Created mode: a role trusted by ``sagemaker.amazonaws.com`` for this account only
     (``aws:SourceAccount``), with no managed policies and one statement per need:
 
-    - the Pipelines service's calls for the step kinds in ``step_kinds`` (create, describe, stop
-      and tag), on ARNs whose names start with ``resource_name_prefix``; model packages only in
-      ``model_package_group_arns``;
+    - the Pipelines service's calls for the step kinds in ``step_kinds``, on ARNs whose names start with
+      ``resource_name_prefix``. The role is also the jobs' role, so a job's code holds these permissions:
+      every ``Create*`` call is allowed only with the settings the compiled definition uses (the network's
+      subnets and security groups, with a ``Null`` check since ``ForAllValues`` passes when a key is absent;
+      the artifact key on volumes and outputs; inter-container traffic encryption; ``job_limits``; network
+      isolation with ``network_isolation``); with ``pipeline_tag``, jobs are created only with the tag
+      ``smp:pipeline=<pipeline_tag>`` and described, stopped and tagged only when they carry it;
+      ``CreateModelPackage`` only into ``model_package_group_arns`` and only with a status in
+      ``model_approval_statuses``;
     - ``iam:PassRole`` on itself only, to ``sagemaker.amazonaws.com`` only;
-    - read/write of the artifact bucket and its key (``ArtifactStore.grant_read_write``);
+    - read/write of the artifact bucket and its key (``ArtifactStore.grant_read_write``), and
+      ``kms:CreateGrant`` on that key for AWS resources only (SageMaker's encrypted job volumes);
     - ECR pulls (``ecr:GetAuthorizationToken`` supports no resource scoping; layer and image reads
       are scoped to ``ecr_repository_arns``);
     - CloudWatch Logs streams of the jobs' log groups, ``cloudwatch:PutMetricData`` in the jobs'
-      namespaces only;
-    - with ``network``: the ENI calls of VPC jobs, limited to its subnets and security groups.
+      namespaces only; with ``create_log_groups`` the groups themselves (encrypted, with retention);
+    - with ``network``: the ENI calls of VPC jobs, in the form SageMaker validates (see ``_add_vpc_access``).
 
     Imported mode: ``existing_role_arn`` (immutable: nothing is attached to it).
 
@@ -112,6 +234,16 @@ class ExecutionRole(Construct):
     :param model_package_group_arns: Model package groups that RegisterModel steps may register
         into. Required with RegisterModel, not allowed without it. Default: none.
     :param role_name: Physical name of the role. Default: generated by CloudFormation.
+    :param pipeline_tag: The pipeline's name, as the compiler tags its jobs (``smp:pipeline``). Default: no
+        tag scoping (jobs of every pipeline of the account with the name prefix are reachable).
+    :param job_limits: Instance types and longest runtime per step kind (``job_limits_from_definition``).
+        Default: no limits.
+    :param model_approval_statuses: Statuses CreateModelPackage may set. Default: ``PendingManualApproval``.
+    :param network_isolation: Require ``EnableNetworkIsolation`` on processing, training jobs and models (for
+        code that needs no network; the definition must then set it). Default: False.
+    :param create_log_groups: Create SageMaker's job log groups (account-wide names: one stack per account and
+        region may own them) with ``log_retention`` and a new KMS key. Default: False (SageMaker creates them).
+    :param log_retention: Retention of created log groups. Default: one year.
     :param existing_role_arn: ARN of a role to use instead of creating one. Default: a new role.
     """
 
@@ -128,6 +260,12 @@ class ExecutionRole(Construct):
         ecr_repository_arns: Sequence[str] | None = None,
         model_package_group_arns: Sequence[str] | None = None,
         role_name: str | None = None,
+        pipeline_tag: str | None = None,
+        job_limits: Mapping[str, JobLimits] | None = None,
+        model_approval_statuses: Sequence[str] | None = None,
+        network_isolation: bool | None = None,
+        create_log_groups: bool | None = None,
+        log_retention: logs.RetentionDays | None = None,
         existing_role_arn: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -143,6 +281,12 @@ class ExecutionRole(Construct):
                 "ecr_repository_arns": ecr_repository_arns,
                 "model_package_group_arns": model_package_group_arns,
                 "role_name": role_name,
+                "pipeline_tag": pipeline_tag,
+                "job_limits": job_limits,
+                "model_approval_statuses": model_approval_statuses,
+                "network_isolation": network_isolation,
+                "create_log_groups": create_log_groups,
+                "log_retention": log_retention,
             },
         )
 
@@ -171,33 +315,44 @@ class ExecutionRole(Construct):
         self._role = role
         # (resources with a wildcard, reason) to acknowledge on the default policy at the end
         self._wildcards: list[tuple[list[str], str]] = []
+        self._network = network
+        self._key_arn = artifact_store.key.key_arn if artifact_store.key is not None else None
+        self._tag = pipeline_tag
+        self._limits = dict(job_limits or {})
+        self._isolation = bool(network_isolation)
+        self._log_groups: dict[str, logs.LogGroup] = {}
 
         job_kinds = [_JOB_KINDS[k] for k in sorted(kinds) if k in _JOB_KINDS]
         self._add_sagemaker_calls(job_kinds)
         if _REGISTER_MODEL in kinds:
-            self._add_model_registry(list(model_package_group_arns or ()))
+            self._add_model_registry(list(model_package_group_arns or ()),
+                                     list(model_approval_statuses or DEFAULT_MODEL_APPROVAL_STATUSES))
         if job_kinds:  # CreateModelPackage passes no role
             self._add_pass_role()
 
         # Also acknowledges the object ARN pattern it adds to this role's policy.
         artifact_store.grant_read_write(role, prefix=artifact_prefix)
+        if job_kinds and self._key_arn is not None:
+            self._add_volume_key_grants()
         if job_kinds:
             self._add_image_pulls(ecr_repository_arns)
+        if create_log_groups:
+            self._create_log_groups(job_kinds, log_retention or logs.RetentionDays.ONE_YEAR)
         self._add_logs_and_metrics(job_kinds)
         if network is not None and job_kinds:
-            self._add_vpc_access(list(network.subnet_ids), list(network.security_group_ids))
+            self._add_vpc_access()
 
-        # One acknowledgment per cdk-nag finding id, on the policy that holds the statements.
-        policy = _nag.policy_resource(role.node.try_find_child("DefaultPolicy"))
-        if policy is not None:
-            reasons: dict[str, list[str]] = {}
-            for resources, reason in self._wildcards:
-                for rule_id in _nag.wildcard_resource_finding_ids(policy, resources):
-                    reasons.setdefault(rule_id, [])
-                    if reason not in reasons[rule_id]:
-                        reasons[rule_id].append(reason)
-            for rule_id, why in reasons.items():
-                _nag.acknowledge(policy, rule_id, " ".join(why))
+        # One acknowledgment per cdk-nag finding id, on the role: its statements are in its DefaultPolicy, or,
+        # when that is over IAM's inline size, partly in the OverflowPolicyN that aws-cdk-lib adds to the role
+        # (customer-managed policies of this role only).
+        reasons: dict[str, list[str]] = {}
+        for resources, reason in self._wildcards:
+            for rule_id in _nag.wildcard_resource_finding_ids(role, resources):
+                reasons.setdefault(rule_id, [])
+                if reason not in reasons[rule_id]:
+                    reasons[rule_id].append(reason)
+        for rule_id, why in reasons.items():
+            _nag.acknowledge(role, rule_id, " ".join(why))
 
     # -- public, read-only -------------------------------------------------------------------
 
@@ -227,31 +382,99 @@ class ExecutionRole(Construct):
         return self._stack.format_arn(service="sagemaker", resource=resource_type, resource_name=name)
 
     def _add_sagemaker_calls(self, job_kinds: list[_JobKind]) -> None:
+        tagged_arns: list[str] = []
+        tagged_actions: list[str] = []
         for kind in job_kinds:
             resources = [self._sagemaker_arn(kind.resource_type, f"{self._prefix}*")]
-            # Pipelines tags what it creates (execution ARN); AddTags only on those resources.
-            self._add(_sid("SageMaker", kind.resource_type), [*kind.actions, "sagemaker:AddTags"], resources)
+            sid = _sid("SageMaker", kind.resource_type)
+            self._add(f"{sid}Create", [kind.create], resources, self._create_conditions(kind))
+            if self._tag is not None and kind.tagged:
+                tagged_arns += resources
+                tagged_actions += kind.others
+            else:
+                # Pipelines tags what it creates (execution ARN); AddTags only on those resources.
+                self._add(f"{sid}Manage", [*kind.others, "sagemaker:AddTags"], resources)
             self._wildcards.append(
                 (
                     resources,
                     f"SageMaker Pipelines generates {kind.resource_type} names at run time; they all "
-                    f"start with '{self._prefix}', so the ARN is scoped to that prefix.",
+                    f"start with '{self._prefix}', so the ARN is scoped to that prefix"
+                    + (f" (and to the tag {PIPELINE_TAG_KEY}={self._tag})." if self._tag and kind.tagged else "."),
                 )
             )
+        if tagged_arns:
+            own = {"StringEquals": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": self._tag}}
+            # aws:ResourceTag: only this pipeline's jobs, not every pipelines-* job of the account.
+            self._add("SageMakerManageOwnJobs", tagged_actions, tagged_arns, own)
+            tag = f"aws:RequestTag/{PIPELINE_TAG_KEY}"
+            # Tagging on create needs sagemaker:AddTags; a job that has no pipeline tag yet may get ours only.
+            self._add("SageMakerTagNewJobs", ["sagemaker:AddTags"], tagged_arns,
+                      {"StringEquals": {tag: self._tag}, "Null": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": "true"}})
+            # Pipelines adds its own tags to the jobs it started: only on this pipeline's jobs.
+            self._add("SageMakerTagOwnJobs", ["sagemaker:AddTags"], tagged_arns, own)
 
-    def _add_model_registry(self, group_arns: list[str]) -> None:
+    def _create_conditions(self, kind: _JobKind) -> dict[str, dict[str, Any]] | None:
+        """The conditions of one Create* call: what the compiled definition asks for, and nothing else.
+
+        Condition keys and their types (ARN, Bool, ArrayOfString, Numeric): Service Authorization Reference
+        for Amazon SageMaker. An ``Allow`` with ``ArnEquals``/``Bool``/``Numeric*`` fails when the key is
+        absent; ``ForAllValues`` passes on an absent key, hence the ``Null`` checks.
+        """
+        conditions: dict[str, dict[str, Any]] = {}
+
+        def put(operator: str, key: str, value: Any) -> None:
+            conditions.setdefault(operator, {})[key] = value
+
+        if self._tag is not None and kind.tagged:
+            put("StringEquals", f"aws:RequestTag/{PIPELINE_TAG_KEY}", self._tag)
+        if kind.vpc and self._network is not None:
+            put("ForAllValues:StringEquals", "sagemaker:VpcSubnets", list(self._network.subnet_ids))
+            put("ForAllValues:StringEquals", "sagemaker:VpcSecurityGroupIds", list(self._network.security_group_ids))
+            put("Null", "sagemaker:VpcSubnets", "false")
+            put("Null", "sagemaker:VpcSecurityGroupIds", "false")
+        if kind.kms and self._key_arn is not None:
+            put("ArnEquals", "sagemaker:VolumeKmsKey", self._key_arn)
+            # A job without outputs (or without a key on them) sends no OutputKmsKey; the bucket's default
+            # encryption and its policy then apply the same key.
+            put("ArnEqualsIfExists", "sagemaker:OutputKmsKey", self._key_arn)
+        if kind.traffic_encryption:
+            put("Bool", "sagemaker:InterContainerTrafficEncryption", "true")
+        if kind.isolation and self._isolation:
+            put("Bool", "sagemaker:NetworkIsolation", "true")
+        limits = self._limits.get(kind.name)
+        if kind.limits and limits is not None and limits.instance_types:
+            put("ForAllValues:StringEquals", "sagemaker:InstanceTypes", list(limits.instance_types))
+            put("Null", "sagemaker:InstanceTypes", "false")
+        if kind.max_runtime and limits is not None and limits.max_runtime_in_seconds:
+            put("NumericLessThanEquals", "sagemaker:MaxRuntimeInSeconds", str(limits.max_runtime_in_seconds))
+        return conditions or None
+
+    def _add_model_registry(self, group_arns: list[str], statuses: list[str]) -> None:
         package_arns = [_model_package_arn_pattern(arn) for arn in group_arns]
+        # sagemaker:ModelApprovalStatus (CreateModelPackage): no Approved model from a parameter or job code.
         self._add(
-            "SageMakerModelPackages",
-            [*_REGISTER_MODEL_ACTIONS, "sagemaker:AddTags"],
+            "SageMakerRegisterModelPackages",
+            ["sagemaker:CreateModelPackage"],
             [*group_arns, *package_arns],
+            {"StringEquals": {"sagemaker:ModelApprovalStatus": statuses}},
         )
+        self._add("SageMakerModelPackages", ["sagemaker:DescribeModelPackage", "sagemaker:AddTags"], package_arns)
         self._wildcards.append(
             (
                 package_arns,
                 "Model package versions are numbered by SageMaker at registration; the ARN is "
                 "limited to the versions of the given model package groups.",
             )
+        )
+
+    def _add_volume_key_grants(self) -> None:
+        # SageMaker creates a grant on the volume key for the job's encrypted EBS volumes; only for AWS
+        # resources (kms:GrantIsForAWSResource), so job code cannot hand the key to a principal of its choice.
+        self._add(
+            "KmsGrantsForJobVolumes",
+            ["kms:CreateGrant"],
+            [self._key_arn],
+            {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )
 
     def _add_pass_role(self) -> None:
@@ -287,9 +510,11 @@ class ExecutionRole(Construct):
         groups = [kind.log_group for kind in job_kinds if kind.log_group]
         if groups:
             group_arns = [self._log_group_arn(group) for group in groups]
+            # SageMaker creates the group on first use, unless this construct created it beforehand.
+            create = [] if self._log_groups else ["logs:CreateLogGroup"]
             self._add(
                 "JobLogGroups",
-                ["logs:CreateLogGroup", "logs:DescribeLogStreams"],
+                [*create, "logs:DescribeLogStreams"],
                 # The ':*' form is what CloudWatch Logs matches for log-group-level actions.
                 [*group_arns, *(f"{arn}:*" for arn in group_arns)],
             )
@@ -335,50 +560,59 @@ class ExecutionRole(Construct):
             arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
         )
 
-    def _add_vpc_access(self, subnet_ids: list[str], security_group_ids: list[str]) -> None:
-        """ENI permissions of VPC jobs: SageMaker creates, shares and deletes ENIs in the subnets."""
-        subnet_arns = [self._ec2_arn("subnet", s) for s in subnet_ids]
-        security_group_arns = [self._ec2_arn("security-group", g) for g in security_group_ids]
-        eni_arn = self._ec2_arn("network-interface", "*")
-        # Every resource of the request must match: ENIs only in these subnets, with these groups.
-        self._add(
-            "VpcCreateNetworkInterface",
-            ["ec2:CreateNetworkInterface"],
-            [eni_arn, *subnet_arns, *security_group_arns],
-        )
-        in_subnets = {"ArnEquals": {"ec2:Subnet": subnet_arns}}
-        self._add(
-            "VpcShareNetworkInterface",
-            ["ec2:CreateNetworkInterfacePermission"],
-            [eni_arn],
-            {**in_subnets, "StringEquals": {"ec2:Permission": "INSTANCE-ATTACH"}},
-        )
-        self._add(
-            "VpcDeleteNetworkInterface",
-            ["ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission"],
-            [eni_arn],
-            in_subnets,
-        )
-        # ec2:Describe* support no resource-level permissions; the region condition narrows them.
-        self._add(
-            "VpcDescribe",
-            _ENI_DESCRIBE_ACTIONS,
-            ["*"],
-            {"StringEquals": {"ec2:Region": self._stack.region}},
-        )
+    def _create_log_groups(self, job_kinds: list[_JobKind], retention: logs.RetentionDays) -> None:
+        """SageMaker's job log groups, encrypted and with retention, before the first job writes to them.
+
+        Their names are fixed and account-wide (one per job kind and region): a second stack creating them,
+        or groups that already exist, make the deployment fail. So this is opt-in, for one stack per account
+        and region; otherwise SageMaker creates them on first use (unencrypted by a customer key, never
+        expiring) and an administrator sets retention and a key once (see README, Security).
+        """
+        from constructs_lib.constructs.pipeline_network import new_logs_key
+
+        groups = [kind.log_group for kind in job_kinds if kind.log_group]
+        if not groups:
+            return
+        key = new_logs_key(self, "JobLogsKey", f"Encrypts the SageMaker job log groups of {self.node.path}")
+        for group in groups:
+            self._log_groups[group] = logs.LogGroup(
+                self, f"LogGroup{group.rsplit('/', 1)[-1]}", log_group_name=group, encryption_key=key,
+                retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN)
+
+    @property
+    def log_groups(self) -> dict[str, logs.LogGroup]:
+        """The job log groups this construct created, by name (empty unless ``create_log_groups``)."""
+        return dict(self._log_groups)
+
+    def _add_vpc_access(self) -> None:
+        """ENI permissions of VPC jobs: SageMaker creates, shares and deletes ENIs in the job's subnets.
+
+        In the form of AWS's example execution-role policy (How to use SageMaker AI execution roles,
+        CreateProcessingJob/CreateTrainingJob API permissions,
+        https://docs.aws.amazon.com/sagemaker/latest/dg/sagemaker-roles.html): the ec2 actions without
+        conditions. SageMaker checks these permissions before it starts a VPC job, and a processing job fails
+        that check when they carry conditions such as ``ec2:Subnet``/``ec2:Vpc`` (reported in the review that
+        led to this form; the exact AWS note was not retrievable offline when this was written). The resources
+        are limited to this account and region, which every real call matches; the pipeline's own subnets and
+        security groups are enforced on the Create* job calls (``sagemaker:VpcSubnets``,
+        ``sagemaker:VpcSecurityGroupIds`` in ``_create_conditions``).
+        """
+        resources = [self._ec2_arn(kind) for kind in ("network-interface", "subnet", "security-group")]
+        self._add("VpcNetworkInterfaces", _ENI_ACTIONS, resources)
+        # ec2:Describe* support no resource-level permissions.
+        self._add("VpcDescribe", _ENI_DESCRIBE_ACTIONS, ["*"])
         self._wildcards.append(
             (
-                [eni_arn],
-                "Network interface IDs are created by SageMaker at run time; the statements limit "
-                "them to the pipeline's subnets and security groups.",
+                resources,
+                "SageMaker creates, shares and deletes the ENIs of VPC jobs in the form AWS documents (no "
+                "conditions: SageMaker's VPC validation of processing jobs fails with them); limited to this "
+                "account and region, while the job's subnets and security groups are enforced on Create* calls.",
             )
         )
-        self._wildcards.append(
-            (["*"], "ec2:Describe* calls support no resource-level permissions; limited to this region.")
-        )
+        self._wildcards.append((["*"], "ec2:Describe* calls support no resource-level permissions."))
 
-    def _ec2_arn(self, resource_type: str, resource_id: str) -> str:
-        return self._stack.format_arn(service="ec2", resource=resource_type, resource_name=resource_id)
+    def _ec2_arn(self, resource_type: str) -> str:
+        return self._stack.format_arn(service="ec2", resource=resource_type, resource_name="*")
 
 
 def _sid(prefix: str, resource_type: str) -> str:
@@ -448,6 +682,18 @@ def _check_props(
         errors += _arn_list_errors("model_package_group_arns", groups, _GROUP_ARN, "a model package group ARN")
         errors += _arn_list_errors("ecr_repository_arns", created_props["ecr_repository_arns"], _REPOSITORY_ARN,
                                    "an ECR repository ARN")
+        statuses = created_props["model_approval_statuses"]
+        if isinstance(statuses, str):
+            errors.append("model_approval_statuses must be a list of statuses, not a string")
+        for status in statuses or ():  # type: ignore[union-attr]
+            if not isinstance(statuses, str) and status not in _APPROVAL_STATUSES:
+                errors.append(f"model_approval_statuses: unknown status {status!r} "
+                              f"(known: {', '.join(_APPROVAL_STATUSES)})")
+        for kind, limit in dict(created_props["job_limits"] or {}).items():  # type: ignore[call-overload]
+            if kind not in _JOB_KINDS or not _JOB_KINDS[kind].limits:
+                errors.append(f"job_limits: {kind!r} is not a job kind with limits (Processing, Training, Transform)")
+            elif not isinstance(limit, JobLimits):
+                errors.append(f"job_limits[{kind!r}] must be a JobLimits")
         network = created_props["network"]
         if network is not None and not (
             list(getattr(network, "subnet_ids", None) or [])

@@ -19,25 +19,65 @@ from constructs_lib.constructs import _nag
 DEFAULT_VPC_CIDR = "10.0.0.0/16"
 DEFAULT_FLOW_LOGS_RETENTION = logs.RetentionDays.ONE_YEAR
 HTTPS = ec2.Port.tcp(443)
+_S3_READ_ACTIONS = ("s3:GetObject",)
 
 
 def default_interface_endpoints() -> dict[str, ec2.IInterfaceVpcEndpointService]:
-    """The interface endpoints a SageMaker job in an isolated subnet needs, by construct id.
+    """The interface endpoints every SageMaker job in an isolated subnet needs, by construct id.
 
-    SageMaker API and runtime (the SDK inside jobs, e.g. property files and model calls), ECR API
-    and Docker registry (image pulls; the layers themselves come from S3 through the gateway
-    endpoint), CloudWatch Logs and monitoring (job logs and metrics), STS (credentials).
+    ECR API and Docker registry (image pulls; the layers themselves come from S3 through the gateway
+    endpoint), CloudWatch Logs and monitoring (job logs and metrics). Each costs about USD 0.01 an hour
+    per availability zone: see ``optional_interface_endpoints`` for those only some jobs need.
     """
     services = ec2.InterfaceVpcEndpointAwsService
     return {
-        "SageMakerApi": services.SAGEMAKER_API,
-        "SageMakerRuntime": services.SAGEMAKER_RUNTIME,
         "EcrApi": services.ECR,
         "EcrDocker": services.ECR_DOCKER,
         "Logs": services.CLOUDWATCH_LOGS,
         "Monitoring": services.CLOUDWATCH_MONITORING,
+    }
+
+
+def optional_interface_endpoints() -> dict[str, ec2.IInterfaceVpcEndpointService]:
+    """Interface endpoints only some jobs need, by construct id (``extra_endpoints``): the SageMaker API and
+    runtime for job code that calls SageMaker (the SDK's session, invoking a model), STS for code that asks
+    who it is (``get_caller_identity``). The pipeline's own steps need neither: SageMaker Pipelines calls
+    the APIs from the service side."""
+    services = ec2.InterfaceVpcEndpointAwsService
+    return {
+        "SageMakerApi": services.SAGEMAKER_API,
+        "SageMakerRuntime": services.SAGEMAKER_RUNTIME,
         "Sts": services.STS,
     }
+
+
+def new_logs_key(scope: Construct, construct_id: str, description: str) -> kms.Key:
+    """A rotating, retained KMS key that CloudWatch Logs may use for log groups of this account and region;
+    the account administers it and does not use it (``artifact_store.key_policy``)."""
+    from constructs_lib.constructs.artifact_store import key_policy
+
+    stack = cdk.Stack.of(scope)
+    # CloudWatch Logs uses the key only for log groups of this account and region
+    # (the encryption context carries the log group ARN).
+    logs_use = iam.PolicyStatement(
+        sid="AllowCloudWatchLogsOfThisAccount",
+        principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
+        actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
+        resources=["*"],
+        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+            service="logs", resource="log-group", resource_name="*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)}},
+    )
+    return kms.Key(scope, construct_id, description=description, enable_key_rotation=True,
+                   removal_policy=cdk.RemovalPolicy.RETAIN, policy=key_policy(scope, statements=[logs_use]))
+
+
+def ecr_layer_bucket_arn(scope: Construct) -> str:
+    """Objects of the S3 bucket ECR serves image layers from (``prod-<region>-starport-layer-bucket``), which an
+    S3 gateway endpoint policy must allow for image pulls (Amazon ECR interface VPC endpoints (AWS
+    PrivateLink), "Minimum Amazon S3 bucket permissions for Amazon ECR",
+    https://docs.aws.amazon.com/AmazonECR/latest/userguide/vpc-endpoints.html)."""
+    stack = cdk.Stack.of(scope)
+    return f"arn:{stack.partition}:s3:::prod-{stack.region}-starport-layer-bucket/*"
 
 
 class PipelineNetwork(Construct):
@@ -79,6 +119,12 @@ class PipelineNetwork(Construct):
     :param s3_prefix_list_id: ID of the regional ``com.amazonaws.<region>.s3`` prefix list, for the
         job security group's egress rule. Default: looked up at deploy time by a custom resource
         (``ec2:DescribePrefixLists``), since CloudFormation exposes no such attribute.
+    :param extra_endpoints: Names from ``optional_interface_endpoints`` (``SageMakerApi``,
+        ``SageMakerRuntime``, ``Sts``) to add to ``interface_endpoints``, for job code that calls those APIs.
+        Default: none.
+
+    Endpoint policies: each interface endpoint admits principals of this account only
+    (``aws:PrincipalAccount``); the S3 gateway endpoint admits ECR's layer bucket and what ``allow_s3`` adds.
     """
 
     def __init__(
@@ -94,6 +140,7 @@ class PipelineNetwork(Construct):
         flow_logs_retention: logs.RetentionDays | None = None,
         flow_logs_key: kms.IKey | None = None,
         s3_prefix_list_id: str | None = None,
+        extra_endpoints: Sequence[str] | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         created_props = {
@@ -103,6 +150,7 @@ class PipelineNetwork(Construct):
             "flow_logs_retention": flow_logs_retention,
             "flow_logs_key": flow_logs_key,
             "s3_prefix_list_id": s3_prefix_list_id,
+            "extra_endpoints": extra_endpoints,
         }
         _check_props(existing_subnet_ids, existing_security_group_ids, created_props)
 
@@ -157,6 +205,12 @@ class PipelineNetwork(Construct):
         self._s3_endpoint = self._vpc.add_gateway_endpoint(
             "S3", service=ec2.GatewayVpcEndpointAwsService.S3, subnets=[isolated]
         )
+        # The endpoint policy replaces "everything in S3": ECR's layer bucket (image pulls), then whatever
+        # allow_s3 adds (the artifact bucket, the jobs' code and data).
+        self._s3_statements: list[list[str]] = []
+        self._s3_endpoint.add_to_policy(iam.PolicyStatement(
+            sid="EcrImageLayers", principals=[iam.AnyPrincipal()], actions=["s3:GetObject"],
+            resources=[ecr_layer_bucket_arn(self)]))
 
         self._endpoint_security_group = ec2.SecurityGroup(
             self,
@@ -187,8 +241,11 @@ class PipelineNetwork(Construct):
 
         if interface_endpoints is None:
             interface_endpoints = default_interface_endpoints()
+        optional = optional_interface_endpoints()
+        interface_endpoints = {**interface_endpoints, **{name: optional[name] for name in extra_endpoints or ()}}
+        stack = cdk.Stack.of(self)
         for endpoint_id, service in interface_endpoints.items():
-            self._interface_endpoints[endpoint_id] = self._vpc.add_interface_endpoint(
+            endpoint = self._vpc.add_interface_endpoint(
                 endpoint_id,
                 service=service,
                 subnets=isolated,
@@ -196,6 +253,12 @@ class PipelineNetwork(Construct):
                 open=False,
                 private_dns_enabled=True,
             )
+            # Only principals of this account through this endpoint (not another account's credentials
+            # carried into a job); their IAM policies still decide what each may do.
+            endpoint.add_to_policy(iam.PolicyStatement(
+                sid="ThisAccountOnly", principals=[iam.AnyPrincipal()], actions=["*"], resources=["*"],
+                conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}}))
+            self._interface_endpoints[endpoint_id] = endpoint
 
         self._subnet_ids = self._vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
         self._security_group_ids = [jobs.security_group_id]
@@ -265,41 +328,18 @@ class PipelineNetwork(Construct):
     # -- private -------------------------------------------------------------------------------
 
     def _new_flow_logs_key(self) -> kms.Key:
-        key = kms.Key(
-            self,
-            "FlowLogsKey",
-            description=f"Encrypts the VPC flow logs of {self.node.path}",
-            enable_key_rotation=True,
-            removal_policy=cdk.RemovalPolicy.RETAIN,
-        )
+        return new_logs_key(self, "FlowLogsKey", f"Encrypts the VPC flow logs of {self.node.path}")
+
+    def allow_s3(self, resources: Sequence[str], actions: Sequence[str] = _S3_READ_ACTIONS) -> None:
+        """Let principals of this account reach ``resources`` (bucket and object ARNs) through the S3 gateway
+        endpoint, with ``actions``. Nothing else in S3 is reachable from the network but ECR's layer bucket."""
+        if self._s3_endpoint is None:
+            return
         stack = cdk.Stack.of(self)
-        # CloudWatch Logs uses the key only for log groups of this account and region
-        # (the encryption context carries the log group ARN).
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchLogsOfThisAccount",
-                principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
-                actions=[
-                    "kms:Encrypt*",
-                    "kms:Decrypt*",
-                    "kms:ReEncrypt*",
-                    "kms:GenerateDataKey*",
-                    "kms:Describe*",
-                ],
-                resources=["*"],
-                conditions={
-                    "ArnLike": {
-                        "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-                            service="logs",
-                            resource="log-group",
-                            resource_name="*",
-                            arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
-                        )
-                    }
-                },
-            )
-        )
-        return key
+        self._s3_endpoint.add_to_policy(iam.PolicyStatement(
+            sid=f"Jobs{len(self._s3_statements) + 1}", principals=[iam.AnyPrincipal()], actions=sorted(actions),
+            resources=list(resources), conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}}))
+        self._s3_statements.append(list(resources))
 
     def _look_up_s3_prefix_list_id(self) -> str:
         stack = cdk.Stack.of(self)
@@ -342,51 +382,7 @@ class PipelineNetwork(Construct):
         )
 
     def _accept_cdk_provider(self, child_id: str, what: str) -> None:
-        """Settle the findings on a CDK-internal, stack-level singleton Lambda, on its own resources.
-
-        aws-cdk-lib generates these (one per stack, shared by every construct that needs them):
-        a short deploy-time handler whose role, runtime and log group it chooses itself.
-        cdk-nag: the AWS managed basic execution policy of the handler's role (IAM4).
-        checkov: concurrency limit, DLQ and VPC placement of the handler (CKV_AWS_115/116/117),
-        KMS on its log group (CKV_AWS_158). cfn-lint: W3005, a DependsOn on the handler's role that
-        its GetAtt already implies.
-        """
-        provider = cdk.Stack.of(self).node.try_find_child(child_id)
-        if provider is None:
-            return
-        stack = cdk.Stack.of(self)
-        for child in provider.node.find_all():
-            if not cdk.CfnResource.is_cfn_resource(child):
-                continue
-            resource: cdk.CfnResource = child  # type: ignore[assignment]
-            kind = resource.cfn_resource_type
-            if kind == "AWS::IAM::Role" and isinstance(resource, iam.CfnRole):
-                for policy_arn in stack.resolve(resource.managed_policy_arns) or []:
-                    _nag.acknowledge(
-                        resource,
-                        f"{_nag.AWS_SOLUTIONS}-IAM4[Policy::{_nag.flatten_reference(policy_arn)}]",
-                        f"aws-cdk-lib attaches this AWS managed policy (basic execution: CloudWatch "
-                        f"Logs only) to the role of {what}; that role is not configurable.",
-                    )
-            elif kind == "AWS::Lambda::Function":
-                for check_id, comment in _PROVIDER_LAMBDA_CHECKOV.items():
-                    _nag.skip_checkov(resource, check_id, f"CDK-internal: {what}; {comment}")
-                # The handler's DependsOn on its role (added by aws-cdk-lib) is implied by its GetAtt.
-                _nag.skip_cfn_lint(resource, "W3005")
-            elif kind == "AWS::Logs::LogGroup":
-                _nag.skip_checkov(
-                    resource,
-                    "CKV_AWS_158",
-                    f"CDK-internal: log group of {what}; it holds only deploy-time handler logs.",
-                )
-
-
-# checkov findings on the CDK-generated handlers: these checks target application functions.
-_PROVIDER_LAMBDA_CHECKOV = {
-    "CKV_AWS_115": "a one-shot deploy-time handler needs no reserved concurrency.",
-    "CKV_AWS_116": "CloudFormation reports a failed invocation itself; a DLQ would never be read.",
-    "CKV_AWS_117": "the handler only calls AWS APIs at deploy time and is not part of the job network.",
-}
+        _nag.accept_cdk_handler(cdk.Stack.of(self), child_id, what)
 
 
 def _first_two_zones() -> list[str]:
@@ -427,6 +423,14 @@ def _check_props(
             bad = [i for i in ids if not cdk.Token.is_unresolved(i) and not pattern.match(i)]
             if bad:
                 errors.append(f"{name}: not an ID of the form {pattern.pattern}: {', '.join(map(repr, bad))}")
+    extra = created_props.get("extra_endpoints")
+    if isinstance(extra, str):
+        errors.append("extra_endpoints must be a list of names, not a string")
+    elif extra is not None:
+        known = optional_interface_endpoints()
+        for name in extra:  # type: ignore[attr-defined]
+            if name not in known:
+                errors.append(f"extra_endpoints: unknown endpoint {name!r} (known: {', '.join(known)})")
     vpc_cidr = created_props.get("vpc_cidr")
     if isinstance(vpc_cidr, str):
         try:

@@ -9,8 +9,10 @@ stderr and return 2, never a traceback. botocore is imported only when a command
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import re
 import sys
+import urllib.parse
 from collections.abc import Sequence
 
 from constructs_lib.errors import ConfigError, did_you_mean
@@ -53,7 +55,21 @@ def _positive(text: str) -> float:
 def _endpoint(text: str) -> str:
     if not re.match(r"^https?://[^\s/]+", text):
         raise argparse.ArgumentTypeError(f"expected http(s)://host[:port] (got {text!r})")
+    # Plain http sends the signed requests (and the response) in clear text: only to this machine (a local
+    # emulator); anything else must be https.
+    if text.lower().startswith("http://") and not _loopback(urllib.parse.urlsplit(text).hostname or ""):
+        raise argparse.ArgumentTypeError(
+            f"plain http only to a loopback address (localhost, 127.0.0.1, [::1]); use https:// (got {text!r})")
     return text
+
+
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:

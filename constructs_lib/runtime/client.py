@@ -159,7 +159,7 @@ class SageMakerPipelines:
                 kwargs["NextToken"] = page["NextToken"]
         latest: dict[str, StepState] = {}
         for s in raw:
-            name = s.get("StepName") or s.get("StepDisplayName") or "?"
+            name = printable(str(s.get("StepName") or s.get("StepDisplayName") or "?"))
             step = StepState(name=name, status=s.get("StepStatus", "Unknown"), start=s.get("StartTime"),
                              end=s.get("EndTime"), failure_reason=_text(s.get("FailureReason")),
                              cache_hit=bool((s.get("CacheHitResult") or {}).get("SourcePipelineExecutionArn")),
@@ -175,7 +175,8 @@ class SageMakerPipelines:
         with self._optional("ListPipelineParametersForExecution"):
             for _ in range(20):
                 page = self._client.list_pipeline_parameters_for_execution(**kwargs)
-                out += [(p.get("Name", "?"), _text(p.get("Value"))) for p in page.get("PipelineParameters", [])]
+                out += [(printable(str(p.get("Name", "?"))), _text(p.get("Value")))
+                        for p in page.get("PipelineParameters", [])]
                 if not page.get("NextToken"):
                     break
                 kwargs["NextToken"] = page["NextToken"]
@@ -268,7 +269,7 @@ def _status(exc: Any) -> int:
 
 
 def _message(exc: Any) -> str:
-    return str(exc.response.get("Error", {}).get("Message", "") or exc)
+    return printable(str(exc.response.get("Error", {}).get("Message", "") or exc))
 
 
 def _first_line(text: str) -> str:
@@ -276,8 +277,21 @@ def _first_line(text: str) -> str:
 
 
 def _text(value: Any) -> str:
-    """Optional string fields; moto writes a missing failure reason as the string ``"None"``."""
-    return "" if value is None or value == "None" else str(value)
+    """Optional string fields, safe to print; moto writes a missing failure reason as the string ``"None"``."""
+    return "" if value is None or value == "None" else printable(str(value))
+
+
+def printable(text: str) -> str:
+    """``text`` with every non-printable character written as an escape (``\\x1b``, ``\\u202e``).
+
+    Failure reasons, step names and parameter values come from the API and, through it, from a job's code or
+    whoever started the execution: printed raw, terminal control sequences in them could rewrite the screen
+    (e.g. turn "Failed" into "Succeeded") and newlines or bidi overrides could forge lines.
+    """
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
+                   for ch in text)
 
 
 def parse_definition(raw: Any) -> dict | None:

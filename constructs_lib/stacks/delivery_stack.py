@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import aws_cdk as cdk
+import constructs
+import jsii
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
@@ -30,6 +32,8 @@ from constructs import Construct, IConstruct
 
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.constructs import _nag
+from constructs_lib.constructs.execution_role import approval_statuses_from_definition
+from constructs_lib.errors import ConfigError, Problem
 from constructs_lib.graph.model import PipelineGraph
 from constructs_lib.stacks.environments import DeliveryConfig, TargetEnvironment, parse_delivery_context
 from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
@@ -39,6 +43,12 @@ from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
 SYNTH_COMMANDS = ("bash ./dev test", "bash ./dev synth")
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 RUNTIME_VERSIONS = {"python": "3.11", "nodejs": "20"}
+#: The CDK CLI that self-mutation installs (``npm install -g aws-cdk@...``): the same as package.json's pin, which
+#: ./dev and the synth step use (a test checks they match). Unpinned, each run would install the newest release.
+CDK_CLI_VERSION = "2.1148.1"
+#: The cdk-assets CLI the asset publishing step installs (``npm install -g cdk-assets@...``); newest release when
+#: pinned (registry dist-tag "latest", 2026-09-18). Bump both deliberately, in a reviewed change.
+CDK_ASSETS_CLI_VERSION = "4.7.3"
 ML_STACK_ID = "MlPipeline"
 APPROVAL_STEP_ID = "Approve"
 CHECK_STEP_ID = "CheckPipeline"
@@ -121,17 +131,23 @@ class MlPipelineStage(cdk.Stage):
 
     :param tooling_account: the account the delivery pipeline runs in (trusted by the check role).
     :param check_principal_role_name: the tooling-account role that may assume the check role.
+    :param extra_endpoints: interface endpoints for job code that calls SageMaker or STS (``jobEndpoints``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 environment: TargetEnvironment, tooling_account: str, check_principal_role_name: str) -> None:
+                 environment: TargetEnvironment, tooling_account: str, check_principal_role_name: str,
+                 extra_endpoints: list[str] | None = None) -> None:
         super().__init__(scope, construct_id,
                          env=cdk.Environment(account=environment.account, region=environment.region))
         self.environment = environment
         self._declared_defaults = {p.name: p.default for p in project.pipeline.parameters}
         name = project.pipeline.pipelineName
+        # Behind a manual approval (production by default) the role registers models pending approval only,
+        # whatever a parameter says; a default that asks for more is refused here rather than at run time.
+        statuses = ["PendingManualApproval"] if environment.approval else None
         self.ml_stack = MlPipelineStack(
-            self, ML_STACK_ID, stack_name=stack_name(f"{name}-{environment.name}"),
+            self, ML_STACK_ID, stack_name=stack_name(f"{name}-{environment.name}"), model_approval_statuses=statuses,
+            extra_endpoints=extra_endpoints,
             description=f"SageMaker pipeline {name}, environment {environment.name} (constructs_lib delivery)",
             project=project, graph=graph,
             existing_bucket_name=environment.existing_bucket_name,
@@ -143,6 +159,15 @@ class MlPipelineStage(cdk.Stage):
             parameter_defaults=dict(environment.parameters) or None,
             schedule=environment.schedule,
         )
+        if environment.approval:
+            asked = approval_statuses_from_definition(self.ml_stack.pipeline.compiled.definition,
+                                                      dict(environment.parameters))
+            if asked - {"PendingManualApproval"}:
+                raise ConfigError([Problem(
+                    file="cdk.json", key_path=f"context.environments ({environment.name}).parameters",
+                    message=f"registers models as {', '.join(sorted(asked - {'PendingManualApproval'}))} in an "
+                            "environment behind a manual approval",
+                    hint="production registers PendingManualApproval only; approve the model package afterwards")])
         # Role names are per account, pipeline names per region: the region keeps two stages apart.
         self.check_role = DeployCheckRole(
             self.ml_stack, "DeployCheck", pipeline_arn=self.ml_stack.pipeline.pipeline_arn,
@@ -169,10 +194,12 @@ class DeliveryStack(cdk.Stack):
     it is one of the expected grants (:func:`policy_acknowledgments`); anything else fails the synth.
 
     :param config: the checked ``environments``/``delivery`` context (see :func:`parse_delivery_context`).
+    :param extra_endpoints: interface endpoints every stage's network adds for job code (``jobEndpoints``); job
+        log groups are not created in stages (their names are account-wide, see ``ExecutionRole``).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 config: DeliveryConfig, **kwargs: Any) -> None:
+                 config: DeliveryConfig, extra_endpoints: list[str] | None = None, **kwargs: Any) -> None:
         source_config = config.source
         kwargs.setdefault("env", cdk.Environment(account=source_config.account, region=source_config.region))
         kwargs.setdefault("description", f"Delivery pipeline of the SageMaker pipeline "
@@ -187,7 +214,7 @@ class DeliveryStack(cdk.Stack):
         self.pipeline = pipelines.CodePipeline(
             self, "Pipeline", pipeline_name=source_config.pipeline_name, synth=self.synth_step,
             cross_account_keys=True, enable_key_rotation=True, self_mutation=True, docker_enabled_for_synth=False,
-            publish_assets_in_parallel=False,
+            publish_assets_in_parallel=False, cli_version=CDK_CLI_VERSION, cdk_assets_cli_version=CDK_ASSETS_CLI_VERSION,
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
                     build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL, privileged=False),
@@ -204,7 +231,7 @@ class DeliveryStack(cdk.Stack):
             principal_role_name = physical_name(source_config.pipeline_name, "check", environment.name)
             stage = MlPipelineStage(self, environment.name, project=project, graph=graph, environment=environment,
                                     tooling_account=source_config.account,
-                                    check_principal_role_name=principal_role_name)
+                                    check_principal_role_name=principal_role_name, extra_endpoints=extra_endpoints)
             pre = [pipelines.ManualApprovalStep(
                 APPROVAL_STEP_ID,
                 comment=f"Deploy the SageMaker pipeline {project.pipeline.pipelineName} to {environment.name} "
@@ -213,12 +240,14 @@ class DeliveryStack(cdk.Stack):
             self.stages.append(stage)
         self.pipeline.build_pipeline()
         self._harden_artifact_bucket()
+        self._scope_asset_builds()
+        self._sub_instead_of_join_in_action_configuration()
         self._skip_generated_findings()
         _acknowledge_expected_wildcards(self)
 
     @classmethod
     def from_context(cls, app: cdk.App, *, project: ProjectConfig, graph: PipelineGraph,
-                     construct_id: str | None = None) -> DeliveryStack:
+                     construct_id: str | None = None, extra_endpoints: list[str] | None = None) -> DeliveryStack:
         """The delivery stack described by ``app``'s context (``environments`` and ``delivery``).
 
         Raises ``ConfigError`` (every problem, with its ``context.…`` key path in cdk.json) on bad context.
@@ -228,7 +257,7 @@ class DeliveryStack(cdk.Stack):
                                         parameters=project.pipeline.parameters,
                                         pipeline_name=project.pipeline.pipelineName)
         return cls(app, construct_id or stack_name(config.source.pipeline_name), project=project, graph=graph,
-                   config=config)
+                   config=config, extra_endpoints=extra_endpoints)
 
     # -- steps --------------------------------------------------------------------------------------------
 
@@ -287,6 +316,9 @@ class DeliveryStack(cdk.Stack):
         cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
             destination_bucket_name=logs.bucket_name, log_file_prefix=prefix)
         cfn_bucket.versioning_configuration = s3.CfnBucket.VersioningConfigurationProperty(status="Enabled")
+        # The bucket is retained (aws-cdk-lib's default); its key must be too, or the kept artifacts are unreadable.
+        if bucket.encryption_key is not None:
+            bucket.encryption_key.node.default_child.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         cfn_bucket.lifecycle_configuration = s3.CfnBucket.LifecycleConfigurationProperty(rules=[
             s3.CfnBucket.RuleProperty(
                 id="ExpireNoncurrentArtifacts", status="Enabled",
@@ -295,22 +327,88 @@ class DeliveryStack(cdk.Stack):
                     days_after_initiation=7))])
         self.artifacts_access_logs = logs
 
-    def _skip_generated_findings(self) -> None:
-        """cfn-lint and checkov skips on resources that aws-cdk-lib generates (see each comment)."""
+    def _scope_asset_builds(self) -> None:
+        """The asset-publishing role may start, watch and stop the asset projects only, not every CodeBuild project.
+
+        aws-cdk-lib's AssetSingletonRole grants codebuild:StartBuild/BatchGetBuilds/StopBuild on ``*`` (so its
+        policy does not grow with each asset project) and refuses per-project grants; the statement is
+        rewritten with the ARNs of the asset projects of this pipeline (a validation fails the synth if
+        aws-cdk-lib adds statements to that policy afterwards).
+        """
+        assets = _descendant(self.pipeline, "Assets")
+        policy = _descendant(self.pipeline, "Assets", "FileRole", "DefaultPolicy")
+        if assets is None or policy is None:
+            return
+        cfn_policy = policy.node.default_child
+        assert isinstance(cfn_policy, iam.CfnPolicy)
+        projects = [c for c in assets.node.find_all() if isinstance(c, codebuild.CfnProject)]
+        original = cfn_policy.policy_document
+        snapshot = self.resolve(original)
+        cfn_policy.policy_document = _scoped_builds(snapshot, [self.resolve(p.attr_arn) for p in projects])
+        policy.node.add_validation(_UnchangedPolicy(self, original, snapshot))
+
+    def _sub_instead_of_join_in_action_configuration(self) -> None:
+        """CDK Pipelines writes each stage's CloudFormation execution role ARN in an action's Configuration as an
+        ``Fn::Join``, which cfn-lint's action-configuration check (E3703) rejects; the same ARN as ``Fn::Sub``."""
         cfn_pipeline = self.pipeline.pipeline.node.default_child
         assert isinstance(cfn_pipeline, cdk.CfnResource)
-        # E3703 ("prefer Fn::Sub over Fn::Join"): CDK Pipelines renders each stage's CloudFormation execution
-        # role ARN (arn:${AWS::Partition}:iam::<account>:role/cdk-...-cfn-exec-role-...) as an Fn::Join.
-        _nag.skip_cfn_lint(cfn_pipeline, "E3703")
+        # The L1 property resolves with its struct's (camelCase) keys; the override path is CloudFormation's.
+        for i, stage in enumerate(self.resolve(cfn_pipeline.stages)):  # type: ignore[attr-defined]
+            for j, action in enumerate(stage.get("actions", [])):
+                for key, value in (action.get("configuration") or {}).items():
+                    text = _join_as_sub(value)
+                    if text is not None:
+                        cfn_pipeline.add_property_override(f"Stages.{i}.Actions.{j}.Configuration.{key}",
+                                                           {"Fn::Sub": text})
+
+    def _skip_generated_findings(self) -> None:
+        """cfn-lint skips on resources that aws-cdk-lib generates (see each comment)."""
+        cfn_pipeline = self.pipeline.pipeline.node.default_child
+        assert isinstance(cfn_pipeline, cdk.CfnResource)
         # W3005 (redundant DependsOn): aws-cdk-lib adds DependsOn on the pipeline role's policy and role.
         _nag.skip_cfn_lint(cfn_pipeline, "W3005")
-        asset_policy = _descendant(self.pipeline, "Assets", "FileRole", "DefaultPolicy")
-        if asset_policy is not None:
-            _nag.skip_checkov(
-                _nag.policy_resource(asset_policy), "CKV_AWS_111",
-                "CDK Pipelines' shared asset-publishing role (AssetSingletonRole) grants codebuild:StartBuild/"
-                "StopBuild/BatchGetBuilds on * instead of per asset project, so its policy does not grow with "
-                "each asset; generated by aws-cdk-lib.")
+
+
+def _scoped_builds(document: dict[str, Any], arns: list[Any]) -> dict[str, Any]:
+    """``document`` with its codebuild:StartBuild/BatchGetBuilds/StopBuild statement on ``*`` naming ``arns``."""
+    scoped = json.loads(json.dumps(document))
+    for statement in scoped.get("Statement", []):
+        if statement.get("Resource") == "*" and set(_as_list(statement.get("Action"))) <= _BUILD_ACTIONS:
+            statement["Resource"] = arns[0] if len(arns) == 1 else arns
+    return scoped
+
+
+@jsii.implements(constructs.IValidation)
+class _UnchangedPolicy:
+    """Fails the synth if aws-cdk-lib added statements to the asset role after its document was rewritten."""
+
+    def __init__(self, stack: cdk.Stack, original: Any, snapshot: dict[str, Any]) -> None:
+        self.stack, self.original, self.snapshot = stack, original, snapshot
+
+    def validate(self) -> list[str]:
+        if self.stack.resolve(self.original) == self.snapshot:
+            return []
+        return ["the asset-publishing role's policy changed after build_pipeline(); _scope_asset_builds must run later"]
+
+
+_BUILD_ACTIONS = {"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}
+
+
+def _join_as_sub(value: Any) -> str | None:
+    """``{"Fn::Join": ["", [...]]}`` of strings, Refs and GetAtts as an ``Fn::Sub`` string; None for anything else."""
+    if not (isinstance(value, dict) and list(value) == ["Fn::Join"] and value["Fn::Join"][0] == ""):
+        return None
+    parts = []
+    for part in value["Fn::Join"][1]:
+        if isinstance(part, str):
+            parts.append(part.replace("${", "${!"))
+        elif isinstance(part, dict) and list(part) == ["Ref"]:
+            parts.append("${" + part["Ref"] + "}")
+        elif isinstance(part, dict) and list(part) == ["Fn::GetAtt"]:
+            parts.append("${" + ".".join(part["Fn::GetAtt"]) + "}")
+        else:
+            return None
+    return "".join(parts)
 
 
 # -- cdk-nag: the CDK Pipelines grants, acknowledged one finding at a time ----------------------------------
@@ -341,9 +439,6 @@ _REASONS = {
     "assets-reports": "CDK Pipelines' shared asset-publishing role (AssetSingletonRole) holds aws-cdk-lib's "
                       "CodeBuild report grant for every project of the tooling account and region; asset "
                       "projects write no reports.",
-    "assets-builds": "CDK Pipelines' shared asset-publishing role (AssetSingletonRole) replaces the per-project "
-                     "codebuild:StartBuild/BatchGetBuilds/StopBuild resources with * on purpose, so the policy "
-                     "does not grow with each asset project; no other actions are granted on *.",
     "self-mutation-read": "The self-mutation step runs `cdk deploy` of the pipeline stack: CDK Pipelines grants "
                           "cloudformation:DescribeStacks and s3:ListBucket on * (read-only) so the CLI can read "
                           "the bootstrap and pipeline stacks and the asset bucket.",
@@ -416,8 +511,6 @@ def _statement_findings(stack: DeliveryStack, statement: dict[str, Any], objects
         if action_set <= {"codebuild:BatchPutCodeCoverages", "codebuild:BatchPutTestCases", "codebuild:CreateReport",
                           "codebuild:CreateReportGroup", "codebuild:UpdateReport"}:
             matchers.append((lambda r: r == f"{reports}*", "assets-reports"))
-        if action_set <= {"codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"}:
-            matchers.append((lambda r: r == "*", "assets-builds"))
     if role_kind == "self-mutation" and action_set:
         if action_set <= {"cloudformation:DescribeStacks", "s3:ListBucket"}:
             matchers.append((lambda r: r == "*", "self-mutation-read"))

@@ -18,12 +18,20 @@ from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import Schedule
 from constructs_lib.constructs.artifact_store import ArtifactStore
 from constructs_lib.constructs.dynamic_pipeline import DynamicPipelineConstruct
-from constructs_lib.constructs.execution_role import ExecutionRole
+from constructs_lib.constructs.execution_role import (
+    ExecutionRole,
+    JobLimits,
+    approval_statuses_from_definition,
+    job_limits_from_definition,
+)
 from constructs_lib.constructs.pipeline_network import PipelineNetwork
 from constructs_lib.constructs.pipeline_schedule import PipelineSchedule
 from constructs_lib.graph.model import PipelineGraph
 
 _UNSET: Any = object()
+#: What jobs do in the artifact bucket (ArtifactStore.grant_read_write), for the S3 gateway endpoint policy.
+_ARTIFACT_S3_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
+                        "s3:ListMultipartUploadParts", "s3:PutObject")
 
 
 class MlPipelineStack(cdk.Stack):
@@ -39,6 +47,13 @@ class MlPipelineStack(cdk.Stack):
     :param schedule: a schedule, or None for none. Default: ``sagemakerPipeline.schedule``.
     :param pipeline_name: default: ``sagemakerPipeline.pipelineName``.
     :param s3_prefix_list_id: the region's S3 prefix list (skips a deploy-time lookup).
+    :param extra_endpoints: interface endpoints for job code that calls SageMaker or STS (``SageMakerApi``,
+        ``SageMakerRuntime``, ``Sts``). Default: none (see ``PipelineNetwork``).
+    :param network_isolation: require network isolation on the jobs (their definition must set it).
+    :param create_job_log_groups: create SageMaker's account-wide job log groups (one stack per account/region).
+    :param model_approval_statuses: what RegisterModel may set. Default: ``PendingManualApproval`` and what the
+        definition sets with this environment's parameter defaults (starting an execution with another status
+        is refused).
     """
 
     def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
@@ -46,7 +61,10 @@ class MlPipelineStack(cdk.Stack):
                  existing_role_arn: str | None = _UNSET, existing_subnet_ids: Sequence[str] | None = _UNSET,
                  existing_security_group_ids: Sequence[str] | None = _UNSET,
                  parameter_defaults: Mapping[str, Any] | None = None, schedule: Schedule | None = _UNSET,
-                 pipeline_name: str | None = None, s3_prefix_list_id: str | None = None, **kwargs: Any) -> None:
+                 pipeline_name: str | None = None, s3_prefix_list_id: str | None = None,
+                 extra_endpoints: Sequence[str] | None = None, network_isolation: bool = False,
+                 create_job_log_groups: bool = False, model_approval_statuses: Sequence[str] | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(scope, construct_id, **kwargs)
         settings = project.settings
 
@@ -67,9 +85,17 @@ class MlPipelineStack(cdk.Stack):
                                             existing_kms_key_arn=key_arn)
         self.network = PipelineNetwork(
             self, "Network", existing_subnet_ids=subnets, existing_security_group_ids=groups_ids,
-            s3_prefix_list_id=None if subnets else s3_prefix_list_id)
+            s3_prefix_list_id=None if subnets else s3_prefix_list_id,
+            extra_endpoints=None if subnets else extra_endpoints)
         groups = model_package_groups(project, graph)
         role_arn = pick(existing_role_arn, settings.role_arn)
+        schedule = pick(schedule, project.pipeline.schedule)
+        created_role: dict[str, Any] = {} if role_arn else {
+            "job_limits": _job_limits(compile_job.result().definition, parameter_defaults, schedule),
+            "pipeline_tag": project.pipeline.pipelineName, "network_isolation": network_isolation or None,
+            "create_log_groups": create_job_log_groups or None,
+            "model_approval_statuses": model_approval_statuses or sorted(approval_statuses_from_definition(
+                compile_job.result().definition, parameter_defaults))}
         self.execution_role = ExecutionRole(
             self, "ExecutionRole", existing_role_arn=role_arn,
             step_kinds=None if role_arn else step_kinds(project, graph),
@@ -78,12 +104,13 @@ class MlPipelineStack(cdk.Stack):
             ecr_repository_arns=None if role_arn else self._repository_arns(project, graph),
             model_package_group_arns=None if role_arn else [
                 self.format_arn(service="sagemaker", resource="model-package-group", resource_name=g) for g in groups],
+            **created_role,
         )
         self.pipeline = DynamicPipelineConstruct(
             self, "Pipeline", project=project, graph=graph, artifact_store=self.artifact_store, network=self.network,
             execution_role=self.execution_role, pipeline_name=pipeline_name, parameter_defaults=parameter_defaults,
             compile_job=compile_job)
-        schedule = pick(schedule, project.pipeline.schedule)
+        self._allow_s3_through_the_endpoint()
         self.schedule = PipelineSchedule(
             self, "Schedule", pipeline_arn=self.pipeline.pipeline_arn, expression=schedule.expression,
             parameters=schedule.parameters, enabled=schedule.enabled) if schedule is not None else None
@@ -111,6 +138,12 @@ class MlPipelineStack(cdk.Stack):
         """The stack's region when it is a literal (an environment of cdk.json): images must be there."""
         return None if cdk.Token.is_unresolved(self.region) else self.region
 
+    def _allow_s3_through_the_endpoint(self) -> None:
+        """The S3 gateway endpoint admits the artifact bucket (what the role does there; the job code and data
+        files are in it too, under smp-assets/)."""
+        bucket = self.artifact_store.bucket
+        self.network.allow_s3([bucket.bucket_arn, self.artifact_store.objects_arn()], _ARTIFACT_S3_ACTIONS)
+
     def _repository_arns(self, project: ProjectConfig, graph: PipelineGraph) -> list[str]:
         """ECR repositories of every image the jobs and models use (SageMaker pulls them with this role)."""
         arns = []
@@ -121,6 +154,17 @@ class MlPipelineStack(cdk.Stack):
             arns.append(self.format_arn(service="ecr", account=account, region=region, resource="repository",
                                         resource_name=repository))
         return arns
+
+
+def _job_limits(definition: str, parameter_defaults: Mapping[str, Any] | None,
+                schedule: Schedule | None) -> dict[str, JobLimits]:
+    """What the role allows: exactly what the compiled definition asks for, with the parameter defaults this
+    environment deploys and the values its schedule starts executions with (instance types, runtimes)."""
+    limits = job_limits_from_definition(definition, parameter_defaults)
+    if schedule is not None and schedule.parameters:
+        scheduled = job_limits_from_definition(definition, {**(parameter_defaults or {}), **schedule.parameters})
+        limits = {kind: limit.union(scheduled.get(kind, limit)) for kind, limit in limits.items()}
+    return limits
 
 
 def _key_arn(stack: cdk.Stack, key: str | None) -> str | None:

@@ -24,7 +24,14 @@ from aws_cdk.assertions import Match, Template
 
 from constructs_lib.app_wiring import build_app
 from constructs_lib.errors import ConfigError
-from constructs_lib.stacks.delivery_stack import CHECK_STEP_ID, SYNTH_COMMANDS, DeliveryStack, MlPipelineStage
+from constructs_lib.stacks.delivery_stack import (
+    CDK_ASSETS_CLI_VERSION,
+    CDK_CLI_VERSION,
+    CHECK_STEP_ID,
+    SYNTH_COMMANDS,
+    DeliveryStack,
+    MlPipelineStage,
+)
 from tests.conftest import ROOT
 from tests.security import cdk_context, nag_findings, new_app, run_checkov, run_cfn_lint, write_template
 
@@ -209,6 +216,52 @@ def test_artifacts_are_cross_account_ready(synth) -> None:
 # -- the stage stacks ------------------------------------------------------------------------------------------
 
 
+def test_cdk_cli_and_cdk_assets_versions_are_pinned(synth) -> None:
+    package = json.loads((ROOT / "package.json").read_text())
+    assert CDK_CLI_VERSION == package["devDependencies"]["aws-cdk"]  # the CLI ./dev and the synth step use
+    builds = synth.template.find_resources("AWS::CodeBuild::Project")
+    # Long buildspecs (the asset projects') are written as files next to the template.
+    specs = json.dumps([(Path(synth.assembly.directory) / spec).read_text() if str(spec).endswith(".yaml") else spec
+                        for spec in (b["Properties"]["Source"].get("BuildSpec") for b in builds.values())])
+    assert f"npm install -g aws-cdk@{CDK_CLI_VERSION}" in specs  # self-mutation
+    assert f"npm install -g cdk-assets@{CDK_ASSETS_CLI_VERSION}" in specs  # asset publishing
+    assert "aws-cdk@latest" not in specs and "cdk-assets@latest" not in specs
+
+
+def test_no_codebuild_start_build_on_every_project(synth) -> None:
+    for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+        for policy in synth.template.find_resources(kind).values():
+            for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
+                actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                if any(a.startswith("codebuild:") and "Report" not in a and "Coverage" not in a and "TestCases" not in a
+                       for a in actions):
+                    assert statement["Resource"] != "*", statement
+    projects = synth.template.find_resources("AWS::CodeBuild::Project")
+    asset_projects = [k for k in projects if "Assets" in k]
+    assert asset_projects
+    synth.template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
+        {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"], "Effect": "Allow",
+         "Resource": {"Fn::GetAtt": [asset_projects[0], "Arn"]} if len(asset_projects) == 1
+         else [{"Fn::GetAtt": [p, "Arn"]} for p in asset_projects]}])}})
+
+
+def test_artifact_key_is_retained_with_its_bucket(synth) -> None:
+    synth.template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "Properties": {
+        "BucketEncryption": Match.any_value()}})
+    for key in synth.template.find_resources("AWS::KMS::Key").values():
+        assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
+
+
+def test_pipeline_actions_are_validated_by_cfn_lint(synth) -> None:
+    """No blanket skip of E3703 (pipeline action configuration): the role ARNs are Fn::Sub, which it accepts."""
+    (pipeline,) = synth.template.find_resources("AWS::CodePipeline::Pipeline").values()
+    ignored = pipeline.get("Metadata", {}).get("cfn-lint", {}).get("config", {}).get("ignore_checks", [])
+    assert "E3703" not in ignored
+    roles = [a["Configuration"]["RoleArn"] for s in pipeline["Properties"]["Stages"] for a in s["Actions"]
+             if "RoleArn" in a.get("Configuration", {})]
+    assert roles and all(list(r) == ["Fn::Sub"] and ":role/cdk-hnb659fds-cfn-exec-role-" in r["Fn::Sub"] for r in roles)
+
+
 def test_each_stage_stack_targets_its_environment(synth) -> None:
     for environment in ENVIRONMENTS:
         stack = synth.stages[environment["name"]].ml_stack
@@ -229,6 +282,52 @@ def test_parameter_overrides_reach_the_pipeline_definition(synth) -> None:
     dev, prod = (_definition(Template.from_stack(synth.stages[n].ml_stack)) for n in ("dev", "prod"))
     assert {p["Name"]: p["DefaultValue"] for p in dev["Parameters"]}["ModelApprovalStatus"] == "Approved"
     assert {p["Name"]: p["DefaultValue"] for p in prod["Parameters"]}["TrainingInstanceType"] == "ml.m5.xlarge"
+
+
+def _role_statement(stage: MlPipelineStage, sid: str) -> dict[str, Any]:
+    template = Template.from_stack(stage.ml_stack)
+    role_id = stage.ml_stack.get_logical_id(stage.ml_stack.execution_role.role.node.default_child)
+    (statement,) = [s for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+                    for p in template.find_resources(kind, {"Properties": {"Roles": [{"Ref": role_id}]}}).values()
+                    for s in p["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == sid]
+    return statement
+
+
+def test_each_stage_role_allows_what_its_environment_deploys(synth) -> None:
+    """Instance types and approval statuses: the environment's parameter defaults (and schedule), nothing else."""
+    dev, prod = synth.stages["dev"], synth.stages["prod"]
+    # dev's default registers Approved (cdk.json); prod is behind the approval: pending only, whatever is passed.
+    assert _role_statement(dev, "SageMakerRegisterModelPackages")["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["Approved", "PendingManualApproval"]}}
+    assert _role_statement(prod, "SageMakerRegisterModelPackages")["Condition"] == {
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}}
+    training = {name: _role_statement(synth.stages[name], "SageMakerTrainingJobCreate")["Condition"]
+                ["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"] for name in ("dev", "prod")}
+    assert training == {"dev": ["ml.m5.large"], "prod": ["ml.m5.large", "ml.m5.xlarge"]}
+
+
+def test_an_approved_default_behind_the_manual_approval_is_refused(tmp_path) -> None:
+    environments = json.loads(json.dumps(ENVIRONMENTS))
+    environments[-1]["parameters"]["ModelApprovalStatus"] = "Approved"
+    app = cdk.App(context={**CONTEXT, "environments": environments}, outdir=str(tmp_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        with pytest.raises(ConfigError) as info:
+            build_app(app)
+    (problem,) = info.value.problems
+    assert problem.format().startswith("cdk.json: context.environments (prod).parameters: registers models as "
+                                       "Approved in an environment behind a manual approval")
+
+
+def test_job_endpoints_reach_the_sandbox_and_every_stage(tmp_path) -> None:
+    app = cdk.App(context={**CONTEXT, "jobEndpoints": ["Sts"]}, outdir=str(tmp_path))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(ROOT)
+        sandbox = build_app(app)
+    (delivery,) = [c for c in app.node.children if isinstance(c, DeliveryStack)]
+    for stack in [sandbox, *(stage.ml_stack for stage in delivery.stages)]:
+        assert "Sts" in stack.network.interface_endpoints, stack.stack_name
+        assert "SageMakerApi" not in stack.network.interface_endpoints
 
 
 def test_schedule_only_where_configured(synth) -> None:

@@ -84,12 +84,12 @@ def test_created_mode_builds_every_resource_and_substitutes_every_placeholder(cr
 def test_assets_keep_their_names_and_only_they_are_readable(created) -> None:
     _, template, _ = created
     body, variables = _sub(_pipeline(template))
-    # Each asset variable is s3://<CDK asset bucket>/<sha256>/<real file name>.
+    # Each asset variable is s3://<artifact bucket>/smp-assets/<sha256>/<real file name> (copied from CDK's asset bucket).
     urls = [json.dumps(v) for k, v in variables.items() if k.startswith("Asset")]
     names = sorted(url.rsplit("/", 1)[-1].rstrip('"]}') for url in urls)
     # churn and ltv share both bootstraps (same entry point names): one runproc.sh per entry point.
     assert names == ["customers.csv", "revenue.csv", "runproc.sh", "runproc.sh", "sourcedir.tar.gz", "sourcedir.tar.gz"]
-    statements = [s for r in template["Resources"].values() if r["Type"] == "AWS::IAM::Policy"
+    statements = [s for r in template["Resources"].values() if r["Type"] in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
                   for s in r["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == "ReadPipelineAssets"]
     (statement,) = statements
     assert statement["Action"] == "s3:GetObject" and len(statement["Resource"]) == 6

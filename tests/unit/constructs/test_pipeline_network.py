@@ -15,7 +15,11 @@ from aws_cdk import aws_logs as logs
 from aws_cdk.assertions import Match, Template
 from security import new_app, run_cfn_lint, run_checkov, synth_template, write_template
 
-from constructs_lib.constructs.pipeline_network import PipelineNetwork, default_interface_endpoints
+from constructs_lib.constructs.pipeline_network import (
+    PipelineNetwork,
+    default_interface_endpoints,
+    optional_interface_endpoints,
+)
 
 EXPLICIT_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 
@@ -75,20 +79,68 @@ def test_default_security_group_is_restricted(created: Created) -> None:
     created.template.resource_count_is("Custom::VpcRestrictDefaultSG", 1)
 
 
-def test_s3_gateway_endpoint(created: Created) -> None:
+def test_s3_gateway_endpoint_admits_only_the_ecr_layer_bucket(created: Created) -> None:
     created.template.has_resource_properties(
         "AWS::EC2::VPCEndpoint",
         {
             "VpcEndpointType": "Gateway",
             "ServiceName": {"Fn::Join": ["", ["com.amazonaws.", {"Ref": "AWS::Region"}, ".s3"]]},
             "RouteTableIds": Match.any_value(),
+            "PolicyDocument": {
+                "Statement": [
+                    {
+                        "Sid": "EcrImageLayers",
+                        "Action": "s3:GetObject",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Resource": {"Fn::Join": ["", [
+                            "arn:", {"Ref": "AWS::Partition"}, ":s3:::prod-", {"Ref": "AWS::Region"},
+                            "-starport-layer-bucket/*"]]},
+                    }
+                ],
+                "Version": "2012-10-17",
+            },
         },
     )
 
 
-@pytest.mark.parametrize(
-    "suffix", [".sagemaker.api", ".sagemaker.runtime", ".ecr.api", ".ecr.dkr", ".logs", ".monitoring", ".sts"]
-)
+def test_allow_s3_adds_buckets_for_this_account_only() -> None:
+    stack = ExplicitStack(new_app(), "Explicit")
+    network = PipelineNetwork(stack, "Network", s3_prefix_list_id="pl-6da54004")
+    network.allow_s3(["arn:aws:s3:::artifacts", "arn:aws:s3:::artifacts/*"], ["s3:GetObject", "s3:PutObject"])
+    (endpoint,) = Template.from_stack(stack).find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).values()
+    statements = endpoint["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Sid"] for s in statements] == ["EcrImageLayers", "Jobs1"]
+    assert statements[0]["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
+    assert statements[1] == {
+        "Sid": "Jobs1", "Action": ["s3:GetObject", "s3:PutObject"], "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Resource": ["arn:aws:s3:::artifacts", "arn:aws:s3:::artifacts/*"],
+        "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}},
+    }
+
+
+def test_interface_endpoints_admit_this_account_only(created: Created) -> None:
+    endpoints = created.template.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}})
+    assert len(endpoints) == len(default_interface_endpoints())
+    for endpoint in endpoints.values():
+        assert endpoint["Properties"]["PolicyDocument"]["Statement"] == [{
+            "Sid": "ThisAccountOnly", "Action": "*", "Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}}]
+
+
+def test_sagemaker_and_sts_endpoints_only_when_asked() -> None:
+    assert not set(default_interface_endpoints()) & set(optional_interface_endpoints())
+    stack = ExplicitStack(new_app(), "Explicit")
+    network = PipelineNetwork(stack, "Network", s3_prefix_list_id="pl-6da54004", extra_endpoints=["Sts"])
+    assert set(network.interface_endpoints) == {*default_interface_endpoints(), "Sts"}
+    Template.from_stack(stack).has_resource_properties(
+        "AWS::EC2::VPCEndpoint", {"ServiceName": "com.amazonaws.eu-west-1.sts", "PrivateDnsEnabled": True})
+    with pytest.raises(ValueError, match="extra_endpoints: unknown endpoint 'Sagemaker'"):
+        PipelineNetwork(cdk.Stack(new_app(), "S"), "Network", extra_endpoints=["Sagemaker"])
+
+
+@pytest.mark.parametrize("suffix", [".ecr.api", ".ecr.dkr", ".logs", ".monitoring"])
 def test_interface_endpoints_are_private_behind_the_endpoint_group(created: Created, suffix: str) -> None:
     created.template.has_resource_properties(
         "AWS::EC2::VPCEndpoint",

@@ -132,6 +132,24 @@ def test_moto_none_reason_is_empty(stubbed) -> None:
     assert state.failure_reason == "" and state.terminal and state.pipeline == "churn"
 
 
+def test_what_a_job_controls_is_printed_escaped(stubbed) -> None:
+    """A failure reason or parameter value with terminal controls cannot rewrite the screen or forge lines."""
+    wrapper, stub = stubbed
+    forged = "boom\x1b[2K\rexecution Succeeded\n\u202eevil"
+    stub.add_response("describe_pipeline_execution", {"PipelineExecutionArn": ARN, "PipelineExecutionStatus": "Failed",
+                                                      "FailureReason": forged, "CreationTime": when(0)})
+    reason = wrapper.describe_execution(ARN).failure_reason
+    assert reason == "boom\\x1b[2K\\x0dexecution Succeeded\\x0a\\u202eevil"
+    assert reason.isprintable()
+    stub.add_response("list_pipeline_execution_steps", {"PipelineExecutionSteps": [
+        {"StepName": "Train\x07", "StepStatus": "Failed", "StartTime": when(3), "FailureReason": "x\x1b]0;title\x07"}]})
+    (step,) = wrapper.execution_steps(ARN)
+    assert (step.name, step.failure_reason) == ("Train\\x07", "x\\x1b]0;title\\x07")
+    stub.add_response("list_pipeline_parameters_for_execution", {"PipelineParameters": [
+        {"Name": "Mode", "Value": "ok\x1b[31m"}, {"Name": "Plain", "Value": "ml.m5.large é"}]})
+    assert wrapper.execution_parameters(ARN) == [("Mode", "ok\\x1b[31m"), ("Plain", "ml.m5.large é")]
+
+
 def test_start_sends_parameters(stubbed) -> None:
     wrapper, stub = stubbed
     stub.add_response("start_pipeline_execution", {"PipelineExecutionArn": ARN}, {

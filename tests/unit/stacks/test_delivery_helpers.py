@@ -72,10 +72,16 @@ def test_anything_else_stays_unacknowledged(stack, statement, withheld) -> None:
 
 def test_one_unexpected_statement_withholds_the_shared_finding_id(stack) -> None:
     """cdk-nag names a finding once per policy: it is acknowledged only if every statement behind it is expected."""
-    expected = {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"], "Resource": "*"}
-    assert "AwsSolutions-IAM5[Resource::*]" in _acks(stack, expected, role_kind="assets")
-    unexpected = {"Action": ["iam:PassRole"], "Resource": "*"}
-    assert "AwsSolutions-IAM5[Resource::*]" not in _acks(stack, expected, unexpected, role_kind="assets")
+    expected = {"Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"], "Resource": f"{LOGS}*"}
+    assert f"AwsSolutions-IAM5[Resource::{LOGS}*]" in _acks(stack, expected, role_kind="assets")
+    unexpected = {"Action": ["iam:PassRole"], "Resource": f"{LOGS}*"}
+    assert f"AwsSolutions-IAM5[Resource::{LOGS}*]" not in _acks(stack, expected, unexpected, role_kind="assets")
+
+
+def test_builds_on_every_project_are_not_acknowledged_even_for_the_asset_role(stack) -> None:
+    """The delivery stack scopes the asset role's StartBuild to its asset projects: '*' is no longer expected."""
+    builds = {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"], "Resource": "*"}
+    assert _acks(stack, builds, role_kind="assets") == {}
 
 
 def test_self_mutation_may_assume_only_tagged_bootstrap_roles(stack) -> None:
