@@ -1,0 +1,215 @@
+"""Where a job runs: a private ``/opt/ml`` (its own folder, bind-mounted in a Linux mount namespace), a
+``python`` on PATH that is the chosen interpreter, a clean environment, its own process group and a log file.
+
+How the private ``/opt/ml`` is made, in order of preference:
+
+- as root: ``unshare --mount`` (a mount namespace; nothing is visible outside the job);
+- as another user: ``unshare --user --map-root-user --mount`` where the kernel allows unprivileged user
+  namespaces (``kernel.unprivileged_userns_clone=1``, and on Ubuntu 23.10+
+  ``kernel.apparmor_restrict_unprivileged_userns=0``), else bubblewrap (``bwrap``) when installed.
+
+``/opt`` itself is never written: inside the namespace a tmpfs goes over ``/opt``, the host's entries of
+``/opt`` are bound back into it, and the job's folder is bound at ``/opt/ml``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from constructs_lib.localrun.expr import LocalRunError, StepFailed
+
+#: Inside the namespace: keep the host's /opt entries, put the job's folder at /opt/ml, then run the command.
+_SETUP = r"""
+set -e
+root=$1; stage=$2; cwd=$3; shift 3
+if [ -d /opt/ml ]; then
+  mount --bind "$root" /opt/ml
+else
+  if [ -d /opt ]; then mount --rbind /opt "$stage"; fi
+  mount -t tmpfs -o mode=755 smp-local-opt /opt
+  if [ -d /opt ]; then
+    for entry in "$stage"/* "$stage"/.[!.]*; do
+      [ -e "$entry" ] || [ -L "$entry" ] || continue
+      name=${entry##*/}
+      if [ -L "$entry" ]; then cp -P "$entry" "/opt/$name"
+      elif [ -d "$entry" ]; then mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
+      else : > "/opt/$name"; mount --bind "$entry" "/opt/$name"; fi
+    done
+  fi
+  mkdir /opt/ml
+  mount --bind "$root" /opt/ml
+fi
+cd "$cwd"
+exec "$@"
+"""
+
+HOW_TO_ENABLE = ("run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
+                 "Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0), or install bubblewrap (bwrap)")
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How jobs get their private /opt/ml: ``unshare`` (root), ``userns`` or ``bwrap``."""
+
+    kind: str
+
+    def wrap(self, root: Path, stage: Path, cwd: str, argv: Sequence[str]) -> list[str]:
+        if self.kind == "bwrap":
+            out = ["bwrap", "--dev-bind", "/", "/", "--die-with-parent"]
+            if not Path("/opt/ml").is_dir():
+                out += ["--tmpfs", "/opt"]
+                for entry in sorted(Path("/opt").iterdir()) if Path("/opt").is_dir() else ():
+                    out += ["--bind", str(entry), str(entry)]
+            return out + ["--bind", str(root), "/opt/ml", "--chdir", cwd, "--", *argv]
+        prefix = ["unshare", "--mount", "--propagation", "private"]
+        if self.kind == "userns":
+            prefix = ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"]
+        stage.mkdir(parents=True, exist_ok=True)
+        return prefix + ["--", "/bin/sh", "-c", _SETUP, "sh", str(root), str(stage), cwd, *argv]
+
+
+def _works(argv: Sequence[str]) -> bool:
+    try:
+        return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=10).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def detect_isolation() -> Isolation:
+    """The first way of making a private /opt/ml that works here, or a clear error."""
+    if not Path("/proc/self/ns/mnt").exists():
+        raise LocalRunError("the local runner needs Linux mount namespaces (a private /opt/ml per job), which this "
+                            "system lacks", "run it on Linux (a Linux VM or WSL2 on other systems)")
+    if shutil.which("unshare"):
+        if os.geteuid() == 0 and _works(["unshare", "--mount", "--propagation", "private", "true"]):
+            return Isolation("unshare")
+        if _works(["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private", "true"]):
+            return Isolation("userns")
+    if shutil.which("bwrap") and _works(["bwrap", "--dev-bind", "/", "/", "true"]):
+        return Isolation("bwrap")
+    raise LocalRunError("cannot give each job a private /opt/ml: no mount namespace is available to this user",
+                        HOW_TO_ENABLE)
+
+
+def make_shim(directory: Path, interpreter: str) -> Path:
+    """A folder whose ``python``/``python3``/``pip`` run ``interpreter`` (first on each job's PATH)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    scripts = {"python": f'exec "{interpreter}" "$@"', "python3": f'exec "{interpreter}" "$@"',
+               "pip": f'exec "{interpreter}" -m pip "$@"', "pip3": f'exec "{interpreter}" -m pip "$@"'}
+    for name, body in scripts.items():
+        path = directory / name
+        text = f"#!/bin/sh\n{body}\n"
+        if not path.is_file() or path.read_text() != text:
+            tmp = directory / f".{name}.tmp"
+            tmp.write_text(text)
+            tmp.chmod(0o755)
+            os.replace(tmp, path)
+    return directory
+
+
+_PASSED_THROUGH = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "USER", "LOGNAME")
+_INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST", "PIP_CERT",
+                    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+
+
+def base_environment(shim: Path, pip_index: bool) -> dict[str, str]:
+    """What every job starts from: no AWS credentials or SM_* of the caller, ``python`` = the interpreter,
+    pip offline unless ``--pip-index`` (requirements already satisfied need no index)."""
+    env = {k: os.environ[k] for k in _PASSED_THROUGH if k in os.environ}
+    env["PATH"] = f"{shim}:{os.environ.get('PATH', '/usr/local/bin:/usr/bin:/bin')}"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
+    env["PIP_NO_INPUT"] = "1"
+    if pip_index:
+        env.update({k: os.environ[k] for k in _INDEX_VARIABLES if k in os.environ})
+    else:
+        env["PIP_NO_INDEX"] = "1"
+    return env
+
+
+class ProcessTable:
+    """Every job process started by a run (each leads its own process group), so that Ctrl-C or a failure
+    with no --keep-going stops them all and leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._live: set[subprocess.Popen] = set()
+        self.stopping = threading.Event()
+
+    def run(self, argv: Sequence[str], env: Mapping[str, str], log: Path, timeout: float | None) -> int:
+        if self.stopping.is_set():
+            raise StepFailed("Stopped: the run is stopping")
+        with open(log, "ab") as out:
+            try:
+                proc = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            except OSError as exc:
+                raise StepFailed(f"cannot start {argv[0]}: {exc.strerror}") from None
+            with self._lock:
+                self._live.add(proc)
+            try:
+                try:
+                    return proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    self._kill(proc)
+                    raise StepFailed(f"MaxRuntimeExceeded: the job ran longer than {timeout:g} s "
+                                     "(StoppingCondition.MaxRuntimeInSeconds)") from None
+            finally:
+                with self._lock:
+                    self._live.discard(proc)
+                # the job's own children (a background process it forgot) go with it
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen, grace: float = 2.0) -> None:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+            except (ProcessLookupError, PermissionError):
+                return
+            try:
+                proc.wait(timeout=grace)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+    def stop_all(self) -> None:
+        self.stopping.set()
+        with self._lock:
+            live = list(self._live)
+        for proc in live:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except (ProcessLookupError, PermissionError):
+                pass
+        deadline = time.monotonic() + 3
+        for proc in live:
+            try:
+                proc.wait(timeout=max(0.05, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                self._kill(proc, grace=1)
+
+
+def tail(path: Path, lines: int = 20) -> list[str]:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - 16384))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return []
+    return text.splitlines()[-lines:]
