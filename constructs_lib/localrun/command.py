@@ -120,13 +120,63 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
         if not isinstance(definition, dict) or "Steps" not in definition:
             raise LocalRunError(f"--definition {path} is not a pipeline definition (no Steps)")
         return definition, manifest, Path.cwd()
-    from constructs_lib.compiler.facade import compile_pipeline
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph
 
     project = load_project(args.config)
-    compiled = compile_pipeline(project, build_graph(project))
-    return json.loads(compiled.definition), compiled.manifest(), project.root
+    graph = build_graph(project)
+    cache = Path(args.workdir).resolve() / "compiled" / f"{_compile_key(project)}.json"
+    if cache.is_file():
+        try:
+            saved = json.loads(cache.read_text())
+            if _assets_unchanged(saved["manifest"], project.root):
+                return saved["definition"], saved["manifest"], project.root
+        except (ValueError, KeyError, OSError):
+            pass
+    from constructs_lib.compiler.facade import compile_pipeline
+
+    compiled = compile_pipeline(project, graph)
+    definition, manifest = json.loads(compiled.definition), compiled.manifest()
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_name(f".{cache.name}.tmp")
+    tmp.write_text(json.dumps({"definition": definition, "manifest": manifest}))
+    os.replace(tmp, cache)
+    return definition, manifest, project.root
+
+
+def _compile_key(project) -> str:
+    """What a compiled definition depends on: the config files, the framework settings, the compiler's own
+    code and the SageMaker SDK version (the assets' content is checked against the manifest on reuse)."""
+    import hashlib
+    from importlib.metadata import PackageNotFoundError, version
+
+    import constructs_lib
+
+    digest = hashlib.sha256()
+    for name in sorted(project.files):
+        path = project.root / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"") + b"\0")
+    digest.update(repr(project.settings).encode())
+    digest.update(json.dumps(sorted((k, v) for k, v in os.environ.items() if k.startswith("SMP_"))).encode())
+    package = Path(constructs_lib.__file__).parent
+    for folder in ("compiler", "config", "graph"):
+        for path in sorted((package / folder).rglob("*.py")):
+            digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    try:
+        digest.update(version("sagemaker").encode())
+    except PackageNotFoundError:
+        pass
+    return digest.hexdigest()[:32]
+
+
+def _assets_unchanged(manifest: dict, root: Path) -> bool:
+    from constructs_lib.compiler.assets import content_hash
+
+    for asset in manifest.get("assets", ()):
+        path = root / asset["localPath"]
+        if not path.exists() or content_hash(path, asset["kind"]) != asset["sha256"]:
+            return False
+    return True
 
 
 def typed_parameters(plan, given: dict[str, str]) -> dict[str, Any]:
@@ -281,7 +331,8 @@ def _run(args: argparse.Namespace) -> int:
     def record(status: str) -> dict:
         document = {"pipeline": plan.name, "executionId": execution_id, "status": status, "parameters": parameters,
                     "steps": {r.name: {"type": r.type, "status": r.status, "seconds": r.seconds, "cached": r.cached,
-                                       "reason": r.reason, "properties": r.properties}
+                                       "reason": r.reason, "processSeconds": round(ctx.process_seconds.get(r.name, 0.0), 3),
+                                       "properties": r.properties}
                               for r in engine.records.values()}}
         save_execution(exec_dir, document)
         return document

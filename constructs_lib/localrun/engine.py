@@ -157,9 +157,7 @@ class Engine:
         props = EXECUTORS[step.type](step, args, self.ctx)
         if key is not None:
             self.cache.put(step, key, props)
-        if step.type == "RegisterModel" and props["_registered"]["reused"]:
-            return props, True
-        return props, False
+        return props, bool(props.get("_reused"))  # the same model / model package exists already
 
     def _guarded(self, step: Step) -> tuple[dict | None, bool, str]:
         try:

@@ -15,6 +15,8 @@ import os
 import re
 import shutil
 import tarfile
+import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -50,7 +52,10 @@ class RunContext:
     exec_dir: Path
     models_dir: Path
     keep_job_dirs: bool = False
-    notes: list[str] = field(default_factory=list)
+    process_seconds: dict[str, float] = field(default_factory=dict)
+    """Wall time of each step's job processes (sandbox setup included): the rest of a step's time is the
+    runner's own overhead (staging inputs, uploading outputs, packing the model)."""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def job_name(self, step: Step) -> str:
         slug = re.sub(r"[^A-Za-z0-9-]", "-", step.name)
@@ -80,7 +85,13 @@ class RunContext:
         with open(log, "a") as handle:
             handle.write(f"$ {' '.join(argv)}   (cwd {cwd})\n")
         wrapped = self.isolation.wrap(root, base / "host-opt", cwd, argv)
-        return self.processes.run(wrapped, {**self.base_env, **env}, log, timeout)
+        began = time.monotonic()
+        try:
+            return self.processes.run(wrapped, {**self.base_env, **env}, log, timeout)
+        finally:
+            took = time.monotonic() - began
+            with self._lock:
+                self.process_seconds[step.name] = self.process_seconds.get(step.name, 0.0) + took
 
 
 def inside(root: Path, container_path: str, what: str) -> Path:
@@ -337,16 +348,18 @@ def run_model(step: Step, args: dict, ctx: RunContext) -> dict:
     name = f"{re.sub(r'[^A-Za-z0-9-]', '-', step.name)[:40]}-{digest}"
     ctx.models_dir.mkdir(parents=True, exist_ok=True)
     path = ctx.models_dir / f"{name}.json"
-    if not path.is_file():
+    reused = path.is_file()
+    if not reused:
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=2, sort_keys=True))
         os.replace(tmp, path)
-    return {**args, "ModelName": name, "ModelArn": f"{ARN_PREFIX}:model/{name.lower()}"}
+    return {**args, "ModelName": name, "ModelArn": f"{ARN_PREFIX}:model/{name.lower()}", "_reused": reused}
 
 
 def load_model(ctx: RunContext, name: str, step: Step) -> dict:
     path = ctx.models_dir / f"{name}.json"
-    if not path.is_file():
+    reused = path.is_file()
+    if not reused:
         raise StepFailed(f"ValidationException: Could not find model \"{name}\" (step '{step.name}')")
     return json.loads(path.read_text())["PrimaryContainer"]
 
@@ -463,7 +476,7 @@ def run_register(step: Step, args: dict, ctx: RunContext) -> dict:
     version, reused = ctx.registry.register(content, {"pipeline": ctx.pipeline, "execution": ctx.execution_id,
                                                       "step": step.name})
     arn = f"{ARN_PREFIX}:model-package/{group.lower()}/{version}"
-    return {**args, "ModelPackageArn": arn, "ModelPackageVersion": version, "ModelPackageStatus": "Completed",
+    return {**args, "ModelPackageArn": arn, "ModelPackageVersion": version, "ModelPackageStatus": "Completed", "_reused": reused,
             "_registered": {"group": group, "version": version, "approvalStatus": status,
                             "metrics": metrics.get("ModelQuality.Statistics", next(iter(metrics.values()), None)),
                             "reused": reused}}
