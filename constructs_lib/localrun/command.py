@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import sys
 import time
 from pathlib import Path
@@ -337,6 +338,9 @@ def _run(args: argparse.Namespace) -> int:
         save_execution(exec_dir, document)
         return document
 
+    previous = {sig: signal.signal(sig, _interrupt) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:  # started in the background by a shell
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, _interrupt)
     try:
         outcome = engine.run()
     except KeyboardInterrupt:
@@ -345,6 +349,9 @@ def _run(args: argparse.Namespace) -> int:
         _say(f"interrupted: every job was stopped (logs in {exec_dir / 'logs'})")
         _write_report(args.report, plan.name, "Stopped", engine.records, [])
         return EXIT_INTERRUPTED
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     record(outcome.status)
     _write_report(args.report, plan.name, outcome.status, outcome.records, outcome.registered)
     took = duration(time.monotonic() - began) if time.monotonic() - began >= 1 else f"{time.monotonic() - began:.1f}s"
@@ -367,6 +374,11 @@ def _run(args: argparse.Namespace) -> int:
                 for line in lines:
                     print(f"  {line}", file=sys.stderr)
     return EXIT_FAILED
+
+
+def _interrupt(signum, frame) -> None:
+    """SIGTERM/SIGHUP stop a run as Ctrl-C does: every job's process group is ended first."""
+    raise KeyboardInterrupt
 
 
 def _bucket_of(manifest: dict) -> str:

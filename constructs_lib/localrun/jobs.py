@@ -25,7 +25,7 @@ from typing import Any
 from constructs_lib.localrun.expr import Scope, StepFailed
 from constructs_lib.localrun.plan import Step
 from constructs_lib.localrun.registry import APPROVAL_STATUSES, LocalRegistry
-from constructs_lib.localrun.sandbox import Isolation, ProcessTable
+from constructs_lib.localrun.sandbox import Isolation, ProcessTable, tail
 from constructs_lib.localrun.store import LocalStore
 
 OPT_ML = PurePosixPath("/opt/ml")
@@ -146,6 +146,12 @@ def failure_text(root: Path) -> str:
     return ""
 
 
+def last_line(ctx: RunContext, step: Step) -> str:
+    """': <the log's last line>' (usually the exception that ended the script), or ''."""
+    lines = [line for line in tail(ctx.log(step), 5) if line.strip()]
+    return f": {lines[-1].strip()[:300]}" if lines else ""
+
+
 def s3_uris(value: Any) -> list[str]:
     """Every s3:// string in a resolved value."""
     if isinstance(value, str):
@@ -188,7 +194,7 @@ def run_processing(step: Step, args: dict, ctx: RunContext) -> dict:
     code = ctx.run(step, root, base, argv, {k: str(v) for k, v in args.get("Environment", {}).items()}, "/opt/ml",
                    _timeout(args))
     if code != 0:
-        reason = failure_text(root) or f"AlgorithmError: {' '.join(argv)} exited with code {code}"
+        reason = failure_text(root) or f"AlgorithmError: {' '.join(argv)} exited with code {code}{last_line(ctx, step)}"
         ctx.finish_job(base)
         raise StepFailed(reason)
     for item in outputs:
@@ -289,7 +295,7 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
     status = ctx.run(step, root, base, argv, env, "/opt/ml/code", timeout)
     if status != 0:
         reason = failure_text(root) or (f"AlgorithmError: ExecuteUserScriptError: Command \"{' '.join(argv)}\" "
-                                        f"exited with code {status}")
+                                        f"exited with code {status}{last_line(ctx, step)}")
         ctx.finish_job(base)
         raise StepFailed(reason)
     output_path = args["OutputDataConfig"]["S3OutputPath"].rstrip("/")
