@@ -174,8 +174,11 @@ def _assets_unchanged(manifest: dict, root: Path) -> bool:
     from constructs_lib.compiler.assets import content_hash
 
     for asset in manifest.get("assets", ()):
+        if asset["kind"] == "generated":
+            continue  # its text is in the manifest
         path = root / asset["localPath"]
-        if not path.exists() or content_hash(path, asset["kind"]) != asset["sha256"]:
+        extra = (asset["entryDir"],) if asset.get("entryDir") else ()
+        if not path.exists() or content_hash(path, asset["kind"], *extra) != asset["sha256"]:
             return False
     return True
 
@@ -273,7 +276,8 @@ def _run(args: argparse.Namespace) -> int:
     from constructs_lib.localrun.jobs import RunContext
     from constructs_lib.localrun.plan import load_plan
     from constructs_lib.localrun.registry import LocalRegistry
-    from constructs_lib.localrun.sandbox import (ProcessTable, base_environment, detect_isolation, make_shim, tail)
+    from constructs_lib.localrun.sandbox import (ProcessTable, base_environment, detect_isolation, make_overlay_env,
+                                                 make_shim, tail)
     from constructs_lib.localrun.store import LocalStore, install_assets, parse_data_mappings
 
     began = time.monotonic()
@@ -316,7 +320,8 @@ def _run(args: argparse.Namespace) -> int:
     preflight_inputs(plan, selected, scope, store)
 
     isolation = detect_isolation()
-    shim = make_shim(workdir / "shim" / _slug(str(interpreter)), str(interpreter))
+    job_python = make_overlay_env(workdir / "envs" / _slug(str(interpreter)), str(interpreter))
+    shim = make_shim(workdir / "shim" / _slug(str(interpreter)), job_python)
     exec_dir = workdir / "executions" / execution_id
     processes = ProcessTable()
     ctx = RunContext(store=store, registry=LocalRegistry(workdir / "registry"), isolation=isolation,

@@ -195,6 +195,9 @@ def run_processing(step: Step, args: dict, ctx: RunContext) -> dict:
                    _timeout(args))
     if code != 0:
         reason = failure_text(root) or f"AlgorithmError: {' '.join(argv)} exited with code {code}{last_line(ctx, step)}"
+        if "No matching distribution" in reason:
+            reason += (f" (pip runs offline: install the requirements into {ctx.interpreter}'s environment first, "
+                       "or run with --pip-index)")
         ctx.finish_job(base)
         raise StepFailed(reason)
     for item in outputs:

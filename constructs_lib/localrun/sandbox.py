@@ -100,6 +100,40 @@ def detect_isolation() -> Isolation:
                         HOW_TO_ENABLE)
 
 
+_OVERLAY_PTH = "import site; list(map(site.addsitedir, {paths!r}))\n"
+
+
+def make_overlay_env(directory: Path, interpreter: str) -> str:
+    """A cached environment layered over ``interpreter``'s: it sees every package the interpreter has (its
+    site-packages are added after the overlay's own), and ``pip install`` in a job installs into the
+    overlay, never into the user's environment. Returns the overlay's python (created once, ~0.1 s)."""
+    python = directory / "bin" / "python"
+    marker = directory / ".ready"
+    if marker.is_file() and python.exists():
+        return str(python)
+    if directory.exists():
+        shutil.rmtree(directory)
+    probe = subprocess.run([interpreter, "-c", "import json, site, sys; print(json.dumps([sys.version_info[:2], "
+                            "[p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]]))"],
+                           capture_output=True, text=True, timeout=60)
+    if probe.returncode != 0:
+        raise LocalRunError(f"--python {interpreter} does not run: {probe.stderr.strip()[-200:]}",
+                            "give the path of a Python 3 interpreter")
+    import json
+
+    (major, minor), paths = json.loads(probe.stdout)
+    made = subprocess.run([interpreter, "-m", "venv", "--without-pip", str(directory)], capture_output=True, text=True,
+                          timeout=120)
+    if made.returncode != 0:
+        raise LocalRunError(f"cannot create the job environment over {interpreter}: {made.stderr.strip()[-200:]}",
+                            "the interpreter needs its venv module (Debian/Ubuntu: apt-get install python3-venv)")
+    site_packages = directory / "lib" / f"python{major}.{minor}" / "site-packages"
+    site_packages.mkdir(parents=True, exist_ok=True)
+    (site_packages / "zz-smp-parent.pth").write_text(_OVERLAY_PTH.format(paths=paths))
+    marker.write_text(interpreter + "\n")
+    return str(python)
+
+
 def make_shim(directory: Path, interpreter: str) -> Path:
     """A folder whose ``python``/``python3``/``pip`` run ``interpreter`` (first on each job's PATH)."""
     directory.mkdir(parents=True, exist_ok=True)

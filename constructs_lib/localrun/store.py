@@ -229,25 +229,36 @@ class LocalStore:
 
 
 def install_assets(store: LocalStore, manifest: Mapping[str, Any], project_root: Path) -> None:
-    """Put each asset of the manifest at its placeholder URI (a ``sourcedir`` packed as the CDK layer does)."""
+    """Put each asset of the manifest at its placeholder URI, with the bytes the CDK layer would upload: a
+    ``file`` as it is, a ``sourcedir`` packed (``entryDir`` layout included), a ``generated`` file's text."""
     from constructs_lib.compiler.assets import content_hash, pack_sourcedir
 
     problems = []
     for asset in manifest.get("assets", ()):
-        uri, local, kind = asset["placeholderUri"], project_root / asset["localPath"], asset["kind"]
+        uri, kind, entry_dir = asset["placeholderUri"], asset["kind"], asset.get("entryDir", "")
+        if store.path(uri).is_file():
+            continue  # the URI holds the content hash: same URI, same bytes
+        if kind == "generated":
+            data = str(asset.get("content", "")).encode("utf-8")
+            if hashlib.sha256(data).hexdigest() != asset["sha256"]:
+                problems.append(f"generated asset {asset['localPath']}: its content does not match its sha256")
+            else:
+                store.put_bytes(uri, data)
+            continue
+        local = project_root / asset["localPath"]
         if not local.exists():
             problems.append(f"asset {asset['localPath']} (for {uri}) does not exist")
             continue
-        if content_hash(local, kind) != asset["sha256"]:
+        extra = (entry_dir,) if entry_dir else ()
+        if content_hash(local, kind, *extra) != asset["sha256"]:
             problems.append(f"asset {asset['localPath']} changed since the definition was compiled")
             continue
-        target = store.path(uri)
-        if target.is_file():
-            continue  # the URI holds the content hash: same URI, same bytes
         if kind == "file":
             store.put_file(uri, local)
+        elif kind == "sourcedir":
+            store.put_bytes(uri, pack_sourcedir(local, *extra))
         else:
-            store.put_bytes(uri, pack_sourcedir(local))
+            problems.append(f"asset {asset['localPath']}: unknown kind {kind!r}")
     if problems:
         raise LocalRunError("; ".join(problems), "compile the definition again (python -m constructs_lib definition "
                                                  "--out FILE), or run with --config")

@@ -54,6 +54,10 @@ def registry(work: Path) -> dict[str, list[str]]:
     return {group.name: sorted(p.name for p in group.iterdir()) for group in sorted(root.iterdir())}
 
 
+def latest_log(work: Path, step: str) -> Path:
+    return max(work.glob(f"executions/*/logs/{step}.log"), key=lambda p: p.stat().st_mtime)
+
+
 @pytest.fixture(scope="session")
 def bundled(tmp_path_factory) -> dict:
     base = tmp_path_factory.mktemp("localrun")
@@ -244,6 +248,25 @@ def test_missing_input_names_the_uri_and_the_flag(tmp_path) -> None:
                       "--data", f"s3://SMP_S3BUCKETNAME/raw={project / 'model_repos' / 'churn' / 'data'}"], cwd=project)
     assert result.returncode == 0, result.stderr
     assert list((work / "s3").rglob("churn-Preprocessing/train/train/train.csv"))
+
+
+@pytest.mark.parametrize(("requirement", "ok"), [("numpy", True), ("smp-no-such-package-xyz==1.0", False)])
+def test_requirements_install_offline_into_the_cached_env(bundled, tmp_path, requirement, ok) -> None:
+    """The training toolkit installs the source's requirements.txt: one already satisfied by the interpreter
+    needs no index; one that is not fails the step with a clear reason (no index is reached)."""
+    project = project_copy(tmp_path)
+    (project / "model_repos" / "churn" / "scripts" / "requirements.txt").write_text(requirement + "\n")
+    work = workdir_copy(bundled, tmp_path)
+    result = run_cli(["--workdir", str(work), "--only", "churn-Training"], cwd=project)
+    log = latest_log(work, "churn-Training").read_text()
+    assert "pip install -r requirements.txt" in log
+    if ok:
+        assert result.returncode == 0, result.stderr
+        assert "Requirement already satisfied: numpy" in log
+    else:
+        assert result.returncode == 1
+        assert "InstallModuleError" in result.stderr and "--pip-index" in result.stderr
+    assert not list((work / "envs").glob("*/lib/python*/site-packages/smp_no_such*"))
 
 
 def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
