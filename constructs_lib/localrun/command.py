@@ -20,8 +20,16 @@ from constructs_lib.errors import did_you_mean
 from constructs_lib.localrun.expr import LocalRunError, Scope, StepFailed
 from constructs_lib.runtime.model import RuntimeUserError
 from constructs_lib.runtime.params import parse_assignments, resolve_parameters
-from constructs_lib.runtime.progress import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USER_ERROR, LiveRenderer,
-                                             PlainRenderer, duration, failure_lines)
+from constructs_lib.runtime.progress import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_USER_ERROR,
+    LiveRenderer,
+    PlainRenderer,
+    duration,
+    failure_lines,
+)
 
 DEFAULT_WORKDIR = ".smp-run"
 TAIL_LINES = 20
@@ -272,13 +280,28 @@ def preflight_inputs(plan, selected: list[str], scope: Scope, store) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     from constructs_lib.errors import ConfigError
-    from constructs_lib.localrun.engine import Engine, StepCache, reference_properties, save_execution
+    from constructs_lib.localrun.engine import (
+        Engine,
+        StepCache,
+        reference_properties,
+        save_execution,
+    )
     from constructs_lib.localrun.jobs import RunContext
     from constructs_lib.localrun.plan import load_plan
     from constructs_lib.localrun.registry import LocalRegistry
-    from constructs_lib.localrun.sandbox import (ProcessTable, base_environment, detect_isolation, make_overlay_env,
-                                                 make_shim, tail)
-    from constructs_lib.localrun.store import LocalStore, install_assets, parse_data_mappings
+    from constructs_lib.localrun.sandbox import (
+        ProcessTable,
+        base_environment,
+        detect_isolation,
+        make_overlay_env,
+        make_shim,
+        tail,
+    )
+    from constructs_lib.localrun.store import (
+        LocalStore,
+        install_assets,
+        parse_data_mappings,
+    )
 
     began = time.monotonic()
     given = parse_assignments(args.param)

@@ -254,9 +254,8 @@ def _comparable(left: Any, right: Any, kind: str) -> tuple[Any, Any]:
 def condition_problems(conditions: Any, where: str) -> list[str]:
     out = []
     for node in walk(conditions):
-        if isinstance(node, dict) and "Type" in node and ("LeftValue" in node or "Expression" in node
-                                                          or "Conditions" in node or "QueryValue" in node):
-            if node["Type"] not in CONDITIONS:
-                out.append(f"{where}: condition type {node['Type']!r} is not supported (supported: "
-                           f"{', '.join(CONDITIONS)})")
+        if (isinstance(node, dict) and "Type" in node and node["Type"] not in CONDITIONS
+                and any(k in node for k in ("LeftValue", "Expression", "Conditions", "QueryValue"))):
+            out.append(f"{where}: condition type {node['Type']!r} is not supported (supported: "
+                       f"{', '.join(CONDITIONS)})")
     return out

@@ -316,7 +316,7 @@ def training_environment(args: dict, job: str, program: str, submit: str, channe
                          input_config: dict, user_args: list[str]) -> dict[str, str]:
     """The SM_* variables of the training toolkit (environment.py)."""
     cpus = os.cpu_count() or 1
-    module = program[:-3] if program.endswith(".py") else program
+    module = program.removesuffix(".py")
     env = {
         "SM_MODEL_DIR": "/opt/ml/model", "SM_INPUT_DIR": "/opt/ml/input", "SM_INPUT_CONFIG_DIR": "/opt/ml/input/config",
         "SM_OUTPUT_DIR": "/opt/ml/output", "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from constructs_lib.localrun.expr import LocalRunError, condition_problems, references, unsupported, walk
+from constructs_lib.localrun.expr import (
+    LocalRunError,
+    condition_problems,
+    references,
+    unsupported,
+    walk,
+)
 from constructs_lib.runtime.model import DeployedParameter
 
 SUPPORTED_TYPES = ("Processing", "Training", "Model", "Transform", "RegisterModel", "Condition", "Fail")
@@ -119,9 +125,9 @@ def load_plan(definition: Mapping[str, Any], manifest: Mapping[str, Any], name: 
             problems += condition_problems(arguments.get("Conditions", []), where)
         problems += unsupported(arguments, where)
         for node in walk(arguments):
-            if isinstance(node, dict) and isinstance(node.get("Get"), str) and node["Get"].startswith("Parameters."):
-                if node["Get"][len("Parameters."):] not in declared:
-                    problems.append(f"{where} reads {node['Get']}, which the definition does not declare")
+            if (isinstance(node, dict) and isinstance(node.get("Get"), str) and node["Get"].startswith("Parameters.")
+                    and node["Get"][len("Parameters."):] not in declared):
+                problems.append(f"{where} reads {node['Get']}, which the definition does not declare")
         step.depends_on = references(arguments) | set(step.body.get("DependsOn", []))
         if step.branch:
             step.depends_on.add(step.branch[0])
@@ -131,7 +137,7 @@ def load_plan(definition: Mapping[str, Any], manifest: Mapping[str, Any], name: 
         problems += _step_problems(step)
         if step.body.get("CacheConfig", {}).get("Enabled"):
             try:
-                step.cache_for
+                parse_duration(step.body["CacheConfig"].get("ExpireAfter") or "P30D")
             except LocalRunError as exc:
                 problems.append(f"{where}: {exc.message}")
     for step in steps.values():
@@ -236,7 +242,6 @@ def _step_problems(step: Step) -> list[str]:
                            "(only '$')")
         if processing.get("JoinSource", "None") not in ("None", "Input"):
             out.append(f"{where}: DataProcessing.JoinSource {processing['JoinSource']!r} is not supported")
-    elif step.type == "Model":
-        if "Containers" in args and len(args["Containers"]) != 1:
-            out.append(f"{where}: a multi-container model is not supported locally")
+    elif step.type == "Model" and "Containers" in args and len(args["Containers"]) != 1:
+        out.append(f"{where}: a multi-container model is not supported locally")
     return out

@@ -79,7 +79,7 @@ class Isolation:
 def _works(argv: Sequence[str]) -> bool:
     try:
         return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=10).returncode == 0
+                              timeout=10, check=False).returncode == 0
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -113,9 +113,9 @@ def make_overlay_env(directory: Path, interpreter: str) -> str:
         return str(python)
     if directory.exists():
         shutil.rmtree(directory)
-    probe = subprocess.run([interpreter, "-c", "import json, site, sys; print(json.dumps([sys.version_info[:2], "
-                            "[p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]]))"],
-                           capture_output=True, text=True, timeout=60)
+    code = ("import json, sys; print(json.dumps([sys.version_info[:2], "
+            "[p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]]))")
+    probe = subprocess.run([interpreter, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     if probe.returncode != 0:
         raise LocalRunError(f"--python {interpreter} does not run: {probe.stderr.strip()[-200:]}",
                             "give the path of a Python 3 interpreter")
@@ -123,7 +123,7 @@ def make_overlay_env(directory: Path, interpreter: str) -> str:
 
     (major, minor), paths = json.loads(probe.stdout)
     made = subprocess.run([interpreter, "-m", "venv", "--without-pip", str(directory)], capture_output=True, text=True,
-                          timeout=120)
+                          timeout=120, check=False)
     if made.returncode != 0:
         raise LocalRunError(f"cannot create the job environment over {interpreter}: {made.stderr.strip()[-200:]}",
                             "the interpreter needs its venv module (Debian/Ubuntu: apt-get install python3-venv)")

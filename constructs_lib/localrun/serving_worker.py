@@ -87,7 +87,7 @@ def _call(fn, *args):
 
 
 def load_handlers(code_dir, program):
-    module_name = program[:-3] if program.endswith(".py") else program
+    module_name = program.removesuffix(".py")
     module_name = module_name.replace("/", ".")
     sys.path.insert(0, code_dir)
     module = importlib.import_module(module_name)

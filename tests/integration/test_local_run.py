@@ -30,7 +30,7 @@ def run_cli(args: list[str], cwd: Path, offline: bool = False, timeout: float = 
     env["PYTHONPATH"] = str(ROOT)
     prefix = ["unshare", "--net"] if offline else []
     return subprocess.run(prefix + [sys.executable, "-m", "constructs_lib", "run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
+                          capture_output=True, text=True, timeout=timeout, check=False)
 
 
 def project_copy(tmp_path: Path) -> Path:
@@ -297,7 +297,7 @@ def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
             time.sleep(0.1)
         assert marked(), "the job never started"
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
