@@ -344,7 +344,7 @@ def _run(args: argparse.Namespace) -> int:
 
     isolation = detect_isolation()
     job_python = make_overlay_env(workdir / "envs" / _slug(str(interpreter)), str(interpreter))
-    shim = make_shim(workdir / "shim" / _slug(str(interpreter)), job_python)
+    shim = make_shim(Path(job_python).parent)
     exec_dir = workdir / "executions" / execution_id
     processes = ProcessTable()
     ctx = RunContext(store=store, registry=LocalRegistry(workdir / "registry"), isolation=isolation,

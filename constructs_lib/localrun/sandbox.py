@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -26,29 +27,43 @@ from pathlib import Path
 
 from constructs_lib.localrun.expr import LocalRunError, StepFailed
 
-#: Inside the namespace: keep the host's /opt entries, put the job's folder at /opt/ml, then run the command.
+#: Inside the namespace (run by this interpreter with -I -S): keep the host's /opt entries, put the job's folder
+#: at /opt/ml, then exec the command. Python rather than sh, because sh drops environment variables whose names
+#: are not shell identifiers, and the training toolkit's SM_CHANNEL_<CHANNEL> names may hold hyphens.
 _SETUP = r"""
-set -e
-root=$1; stage=$2; cwd=$3; shift 3
-if [ -d /opt/ml ]; then
-  mount --bind "$root" /opt/ml
-else
-  if [ -d /opt ]; then mount --rbind /opt "$stage"; fi
-  mount -t tmpfs -o mode=755 smp-local-opt /opt
-  if [ -d /opt ]; then
-    for entry in "$stage"/* "$stage"/.[!.]*; do
-      [ -e "$entry" ] || [ -L "$entry" ] || continue
-      name=${entry##*/}
-      if [ -L "$entry" ]; then cp -P "$entry" "/opt/$name"
-      elif [ -d "$entry" ]; then mkdir "/opt/$name"; mount --rbind "$entry" "/opt/$name"
-      else : > "/opt/$name"; mount --bind "$entry" "/opt/$name"; fi
-    done
-  fi
-  mkdir /opt/ml
-  mount --bind "$root" /opt/ml
-fi
-cd "$cwd"
-exec "$@"
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+BIND, REC = 4096, 16384
+def mount(src, dst, fstype=None, flags=0, data=None):
+    if libc.mount(src.encode(), dst.encode(), fstype and fstype.encode(), flags, data and data.encode()) != 0:
+        err = ctypes.get_errno()
+        sys.exit("local runner sandbox: mount %s on %s: %s" % (src, dst, os.strerror(err)))
+root, stage, cwd, *argv = sys.argv[1:]
+if os.path.isdir("/opt/ml"):
+    mount(root, "/opt/ml", flags=BIND)
+else:
+    host_opt = os.path.isdir("/opt")
+    if host_opt:
+        mount("/opt", stage, flags=BIND | REC)
+    mount("smp-local-opt", "/opt", "tmpfs", 0, "mode=755")
+    for name in sorted(os.listdir(stage)) if host_opt else ():
+        src, dst = os.path.join(stage, name), "/opt/" + name
+        if os.path.islink(src):
+            os.symlink(os.readlink(src), dst)
+        elif os.path.isdir(src):
+            os.mkdir(dst)
+            mount(src, dst, flags=BIND | REC)
+        else:
+            open(dst, "w").close()
+            mount(src, dst, flags=BIND)
+    os.mkdir("/opt/ml")
+    mount(root, "/opt/ml", flags=BIND)
+os.chdir(cwd)
+try:
+    os.execvp(argv[0], argv)
+except OSError as exc:
+    sys.stderr.write("exec %s: %s\n" % (argv[0], exc.strerror))
+    sys.exit(127)
 """
 
 HOW_TO_ENABLE = ("run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
@@ -73,7 +88,7 @@ class Isolation:
         if self.kind == "userns":
             prefix = ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"]
         stage.mkdir(parents=True, exist_ok=True)
-        return prefix + ["--", "/bin/sh", "-c", _SETUP, "sh", str(root), str(stage), cwd, *argv]
+        return prefix + ["--", sys.executable, "-I", "-S", "-c", _SETUP, str(root), str(stage), cwd, *argv]
 
 
 def _works(argv: Sequence[str]) -> bool:
@@ -134,20 +149,19 @@ def make_overlay_env(directory: Path, interpreter: str) -> str:
     return str(python)
 
 
-def make_shim(directory: Path, interpreter: str) -> Path:
-    """A folder whose ``python``/``python3``/``pip`` run ``interpreter`` (first on each job's PATH)."""
-    directory.mkdir(parents=True, exist_ok=True)
-    scripts = {"python": f'exec "{interpreter}" "$@"', "python3": f'exec "{interpreter}" "$@"',
-               "pip": f'exec "{interpreter}" -m pip "$@"', "pip3": f'exec "{interpreter}" -m pip "$@"'}
-    for name, body in scripts.items():
-        path = directory / name
-        text = f"#!/bin/sh\n{body}\n"
+def make_shim(bin_dir: Path) -> Path:
+    """Complete the overlay environment's ``bin`` (first on each job's PATH, so ``python``/``python3`` are the
+    chosen interpreter) with ``pip``/``pip3``. No shell wrappers: a shell would drop environment variables
+    whose names are not shell identifiers (``SM_CHANNEL_<channel-with-hyphens>``)."""
+    text = "#!/usr/bin/env python\nimport sys\nfrom pip._internal.cli.main import main\nsys.exit(main())\n"
+    for name in ("pip", "pip3"):
+        path = bin_dir / name
         if not path.is_file() or path.read_text() != text:
-            tmp = directory / f".{name}.tmp"
+            tmp = bin_dir / f".{name}.tmp"
             tmp.write_text(text)
             tmp.chmod(0o755)
             os.replace(tmp, path)
-    return directory
+    return bin_dir
 
 
 _PASSED_THROUGH = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "USER", "LOGNAME")
