@@ -354,7 +354,7 @@ def _run(args: argparse.Namespace) -> int:
     symbolic = Scope(parameters, {k: "${Execution.%s}" % k for k in execution}, scope.properties, store.read_json)
     cache = None if args.no_cache else StepCache(workdir / "cache", ctx, symbolic)
     live = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
-    renderer = LiveRenderer(sys.stdout) if live else PlainRenderer(sys.stdout)
+    renderer = LocalLiveRenderer(sys.stdout) if live else PlainRenderer(sys.stdout)
     engine = Engine(plan, ctx, scope, cache, selected, args.jobs, args.keep_going, renderer.update, arn)
 
     def record(status: str) -> dict:
@@ -402,6 +402,14 @@ def _run(args: argparse.Namespace) -> int:
                 for line in lines:
                     print(f"  {line}", file=sys.stderr)
     return EXIT_FAILED
+
+
+class LocalLiveRenderer(LiveRenderer):
+    """``start --wait``'s live view; here Ctrl-C stops the run itself, and the view says so."""
+
+    def lines(self, snapshot):
+        return [line.replace("Ctrl-C stops following, not the execution", "Ctrl-C stops the run")
+                for line in super().lines(snapshot)]
 
 
 def _interrupt(signum, frame) -> None:

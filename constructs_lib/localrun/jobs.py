@@ -78,6 +78,10 @@ class RunContext:
     def finish_job(self, base: Path) -> None:
         if not self.keep_job_dirs:
             shutil.rmtree(base, ignore_errors=True)
+            try:
+                base.parent.rmdir()  # the execution's jobs/ folder, once empty
+            except OSError:
+                pass
 
     def run(self, step: Step, root: Path, base: Path, argv: list[str], env: Mapping[str, str], cwd: str,
             timeout: float | None) -> int:

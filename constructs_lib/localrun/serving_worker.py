@@ -96,6 +96,9 @@ def load_handlers(code_dir, program):
     if has["transform_fn"] and any(has[n] for n in ("input_fn", "predict_fn", "output_fn")):
         raise ValueError("%s defines transform_fn and input_fn/predict_fn/output_fn: use one form, not both "
                          "(the inference toolkit refuses the mix)" % program)
+    if not has["model_fn"] and any(getattr(module, n, None) for n in ("handler", "input_handler", "output_handler")):
+        raise ValueError("%s defines TensorFlow Serving handlers (input_handler/output_handler or handler), which "
+                         "run around a TF Serving model server: not supported by the local runner" % program)
     if not has["model_fn"]:
         raise ValueError("%s defines no model_fn(model_dir): the model server cannot load the model" % program)
     return has

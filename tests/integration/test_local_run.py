@@ -208,6 +208,21 @@ def test_bad_parameter_is_exit_2_before_anything_runs(bundled, tmp_path, param, 
     assert sorted(p.name for p in (work / "executions").iterdir()) == before
 
 
+def test_from_reruns_a_step_and_what_follows_it(bundled, tmp_path) -> None:
+    work = workdir_copy(bundled, tmp_path)
+    report = tmp_path / "from.json"
+    result = run_cli(["--workdir", str(work), "--report", str(report), "--from", "churn-Metrics", "--no-cache"],
+                     cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    steps = {s["name"]: s["status"] for s in json.loads(report.read_text())["steps"]}
+    # downstream of churn-Metrics: the gate, its branches, and ltv-Register (DependsOn the gate)
+    assert steps == {"churn-Metrics": "Succeeded", "churn-Register-QualityGate": "Succeeded",
+                     "churn-Register": "Succeeded", "churn-Register-QualityGateFailed": "NotRun",
+                     "ltv-Register": "Succeeded"}
+    result = run_cli(["--workdir", str(work), "--only", "churn-Metrix"], cwd=ROOT)
+    assert result.returncode == 2 and "unknown step 'churn-Metrix'" in result.stderr and "churn-Metrics" in result.stderr
+
+
 # ----------------------------------------------------------------------------------------------------------
 # Failures
 # ----------------------------------------------------------------------------------------------------------

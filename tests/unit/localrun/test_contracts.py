@@ -110,6 +110,8 @@ def test_handler_mix_and_missing_model_fn_fail_the_job(tmp_path) -> None:
     assert "use one form, not both" in (tmp_path / "failure").read_text()
     code, out = _job(tmp_path, "x = 1\n", b"1\n")
     assert code == 1 and "defines no model_fn" in (tmp_path / "failure").read_text()
+    code, out = _job(tmp_path, "def input_handler(data, context):\n    return data\n", b"1\n")
+    assert code == 1 and "TensorFlow Serving handlers" in (tmp_path / "failure").read_text()
 
 
 def test_a_failing_object_writes_no_out_file(tmp_path) -> None:
