@@ -6,7 +6,13 @@ the definition (ending in the file's real name, because SageMaker puts that name
 file asset and substitutes the placeholder with the asset's real location.
 
 ``sourcedir`` entries are packed as ``sourcedir.tar.gz`` with sorted entries, mtime 0, uid/gid 0 and a gzip
-header without timestamp, so the same sources always give the same bytes (and the same asset hash).
+header without timestamp, so the same sources always give the same bytes (and the same asset hash). A
+``sourcedir`` entry with an ``entry_dir`` is the original framework's layout for a training entry point in a
+subfolder: that subfolder's files at the archive root, and the whole source directory beside them (SDK v2
+``source_dir`` + ``dependencies``; on a name clash the source directory's file wins, as when the SDK's tar is
+extracted). ``generated`` entries are small files the compiler writes itself (the Processing bootstrap
+``runproc.sh``); their text is in the manifest. :func:`asset_bytes` gives the bytes of any entry: the CDK layer
+and a local runner both use it.
 """
 
 from __future__ import annotations
@@ -31,8 +37,12 @@ class AssetEntry:
 
     placeholder_uri: str
     local_path: str
-    kind: Literal["file", "sourcedir"]
+    kind: Literal["file", "sourcedir", "generated"]
     sha256: str
+    entry_dir: str = ""
+    """``sourcedir`` only: a subfolder packed at the archive root, the whole directory beside it."""
+    content: str = ""
+    """``generated`` only: the file's text."""
 
     @property
     def object_name(self) -> str:
@@ -56,16 +66,28 @@ def sourcedir_files(directory: Path) -> list[Path]:
     return sorted(out, key=lambda p: p.as_posix())
 
 
-def pack_sourcedir(directory: Path) -> bytes:
-    """A byte-for-byte reproducible ``sourcedir.tar.gz`` of ``directory``."""
+def archive_members(directory: Path, entry_dir: str = "") -> dict[str, Path]:
+    """Archive name -> file, for ``directory`` (or the subfolder layout of ``entry_dir``), in a stable order."""
+    members: dict[str, Path] = {}
+    if entry_dir:
+        sub = directory / entry_dir
+        for rel in sourcedir_files(sub):
+            members[rel.as_posix()] = sub / rel
+    for rel in sourcedir_files(directory):
+        members[rel.as_posix()] = directory / rel
+    return dict(sorted(members.items()))
+
+
+def pack_sourcedir(directory: Path, entry_dir: str = "") -> bytes:
+    """A byte-for-byte reproducible ``sourcedir.tar.gz`` of ``directory`` (see the module docstring)."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for rel in sourcedir_files(directory):
-            data = (directory / rel).read_bytes()
-            info = tarfile.TarInfo(rel.as_posix())
+        for name, path in archive_members(directory, entry_dir).items():
+            data = path.read_bytes()
+            info = tarfile.TarInfo(name)
             info.size = len(data)
             info.mtime = 0
-            info.mode = 0o755 if os.access(directory / rel, os.X_OK) else 0o644
+            info.mode = 0o755 if os.access(path, os.X_OK) else 0o644
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
@@ -75,13 +97,22 @@ def pack_sourcedir(directory: Path) -> bytes:
     return out.getvalue()
 
 
-def content_hash(path: Path, kind: str) -> str:
+def content_hash(path: Path, kind: str, entry_dir: str = "") -> str:
     if kind == "file":
         return hashlib.sha256(path.read_bytes()).hexdigest()
-    digest = hashlib.sha256()
-    for rel in sourcedir_files(path):
-        digest.update(rel.as_posix().encode() + b"\0" + hashlib.sha256((path / rel).read_bytes()).digest())
+    digest = hashlib.sha256(f"entry_dir={entry_dir}\0".encode() if entry_dir else b"")
+    for name, file in archive_members(path, entry_dir).items():
+        digest.update(name.encode() + b"\0" + hashlib.sha256(file.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def asset_bytes(entry: AssetEntry, root: Path) -> bytes:
+    """The bytes to upload for ``entry`` (``root``: the project root its ``local_path`` is relative to)."""
+    if entry.kind == "generated":
+        return entry.content.encode("utf-8")
+    if entry.kind == "file":
+        return (root / entry.local_path).read_bytes()
+    return pack_sourcedir(root / entry.local_path, entry.entry_dir)
 
 
 class AssetCollector:
@@ -90,17 +121,26 @@ class AssetCollector:
     def __init__(self, root: Path, bucket: str):
         self.root = root
         self.bucket = bucket
-        self._entries: dict[tuple[str, str], AssetEntry] = {}
+        self._entries: dict[tuple[str, str, str], AssetEntry] = {}
 
-    def add(self, local_path: str, kind: Literal["file", "sourcedir"]) -> str:
+    def add(self, local_path: str, kind: Literal["file", "sourcedir"], entry_dir: str = "") -> str:
         """The placeholder S3 URI of a local file/directory (relative to the project root)."""
-        key = (Path(local_path).as_posix(), kind)
+        key = (Path(local_path).as_posix(), kind, entry_dir)
         if key not in self._entries:
             path = self.root / local_path
-            digest = content_hash(path, kind)
+            digest = content_hash(path, kind, entry_dir)
             name = path.name if kind == "file" else "sourcedir.tar.gz"
             uri = f"s3://{self.bucket}/{ASSET_PREFIX}/{digest[:20]}/{name}"
-            self._entries[key] = AssetEntry(uri, key[0], kind, digest)
+            self._entries[key] = AssetEntry(uri, key[0], kind, digest, entry_dir=entry_dir)
+        return self._entries[key].placeholder_uri
+
+    def add_generated(self, name: str, content: str, description: str) -> str:
+        """The placeholder S3 URI of a file the compiler writes (``description`` stands in for a local path)."""
+        digest = hashlib.sha256(content.encode("utf-8")).hexdigest()
+        key = (description, "generated", digest)
+        if key not in self._entries:
+            uri = f"s3://{self.bucket}/{ASSET_PREFIX}/{digest[:20]}/{name}"
+            self._entries[key] = AssetEntry(uri, description, "generated", digest, content=content)
         return self._entries[key].placeholder_uri
 
     def entries(self) -> tuple[AssetEntry, ...]:

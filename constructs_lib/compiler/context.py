@@ -9,6 +9,7 @@ from typing import Any
 
 from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
 from constructs_lib.compiler.assets import AssetCollector
+from constructs_lib.compiler.bootstrap import BOOTSTRAP_NAME, runproc
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ModelConfig, RetryPolicy, StepClass
@@ -30,6 +31,17 @@ EVALUATION_CHANNEL = "evaluation"
 REPORT_FILE = "model_evaluation_metrics.json"
 PROCESSING_INPUT = "/opt/ml/processing/input"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
+#: The original's default channel list, wherever a section names no channel.
+DEFAULT_CHANNELS = ("train",)
+#: The model section that configures a step of each class (the original's "step kind").
+SECTION_OF = {StepClass.PROCESSING: "preprocess", StepClass.TRAINING: "train", StepClass.TRANSFORM: "transform",
+              StepClass.METRICS: "evaluate", StepClass.REGISTER_MODEL: "registry"}
+
+
+def channel_names(section: Any) -> list[str]:
+    """A section's channel names in order, or the original's default ``[train]``."""
+    names = list(section.channels) if section is not None and getattr(section, "channels", None) else []
+    return names or list(DEFAULT_CHANNELS)
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,8 @@ class ChainedOutput:
     source: str
     channel: str
     uri: Any
+    name: str = ""
+    """Where the consumer gets it: a Processing input name or a training channel name."""
 
 
 @dataclass
@@ -106,21 +120,22 @@ class CompileContext:
             self.problems.append(problem)
         return False
 
-    def code_uri(self, node: StepNode, entry_point: str, key: tuple) -> str:
-        """The S3 URI of a job's script (one file, keeping its real name for ContainerEntrypoint)."""
-        if not self.script_exists(node, entry_point, key):
-            return f"s3://{self.bindings.bucket}/missing/{Path(entry_point).name}"
-        relative = Path(self.model(node).source_directory) / entry_point
-        return self.assets.add(relative.as_posix(), "file")
-
-    def sourcedir_uri(self, node: StepNode, key: tuple) -> str:
-        """The S3 URI of the unit's ``source_directory`` packed as ``sourcedir.tar.gz``."""
+    def sourcedir_uri(self, node: StepNode, key: tuple, entry_dir: str = "") -> str:
+        """The S3 URI of the unit's ``source_directory`` packed as ``sourcedir.tar.gz`` (``entry_dir``: the
+        original's layout for a training entry point in a subfolder, see :mod:`constructs_lib.compiler.assets`)."""
         directory = self.model(node).source_directory
         if not (self.project.root / directory).is_dir():
-            self.problem(node, key, f"source_directory '{directory}' does not exist",
-                         f"paths are relative to the project root {self.project.root}")
+            problem = self.project.model_problem(node.model, key, f"source_directory '{directory}' does not exist",
+                                                 f"paths are relative to the project root {self.project.root}")
+            if problem not in self.problems:
+                self.problems.append(problem)
             return f"s3://{self.bindings.bucket}/missing/sourcedir.tar.gz"
-        return self.assets.add(directory, "sourcedir")
+        return self.assets.add(directory, "sourcedir", entry_dir)
+
+    def bootstrap_uri(self, node: StepNode, entry_point: str) -> str:
+        """The S3 URI of the ``runproc.sh`` that runs ``entry_point`` (see :mod:`constructs_lib.compiler.bootstrap`)."""
+        return self.assets.add_generated(BOOTSTRAP_NAME, runproc(entry_point),
+                                         f"(generated) {BOOTSTRAP_NAME} for {entry_point}")
 
     def output_uri(self, step_name: str, channel: str | None = None, bucket: str | None = None) -> Join:
         """``s3://<bucket>/<pipeline>/<execution id>/<step>[/<channel>]``: every execution writes apart."""
@@ -179,6 +194,46 @@ class CompileContext:
         return names
 
     # --------------------------------------------------------------------------------------- chained data
+
+    def output_of(self, source: str, channel: str) -> Any | None:
+        """The S3 URI expression of output ``channel`` of step ``source`` (None: it has no such output).
+
+        Training, Transform and Metrics steps have one output each, whatever the channel name."""
+        node = self.graph.node(source)
+        step = self.built[source]
+        if node.step_class is StepClass.PROCESSING:
+            if channel not in channel_names(self.model(node).preprocess):
+                return None
+            return step.properties.ProcessingOutputConfig.Outputs[channel].S3Output.S3Uri
+        if node.step_class is StepClass.METRICS:
+            return step.properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri
+        if node.step_class is StepClass.TRAINING:
+            return step.properties.ModelArtifacts.S3ModelArtifacts
+        if node.step_class is StepClass.TRANSFORM:
+            return step.properties.TransformOutput.S3OutputPath
+        return None
+
+    def chained_inputs(self, node: StepNode, template: str, channels: list[str] | None = None) -> list[ChainedOutput]:
+        """The original's chained inputs of ``node``: for each source ``S`` of ``chain_input_source_step`` and each
+        channel ``C`` (``channels``, else the channels of *this model's* section of ``S``'s kind, default
+        ``[train]``), ``S``'s output ``C`` under the name ``template.format(source=S, channel=C)``."""
+        out: list[ChainedOutput] = []
+        for index, source in enumerate(node.config.chain_input_source_step):
+            source_node = self.graph.node(source)
+            wanted = channels or channel_names(getattr(self.model(node), SECTION_OF[source_node.step_class], None))
+            for channel in wanted:
+                uri = self.output_of(source, channel)
+                if uri is None:
+                    have = ", ".join(channel_names(self.model(source_node).preprocess))
+                    self.problems.append(self.project.pipeline_problem(
+                        ("models", node.model, "steps", node.index, "chain_input_source_step", index),
+                        f"'{node.name}' reads channel '{channel}' of '{source}', which has no such output "
+                        f"(its output channels: {have})",
+                        f"the channels read come from conf.models.{node.model}.{SECTION_OF[source_node.step_class]}"
+                        ".channels (default 'train'); name the source's output channel there"))
+                    continue
+                out.append(ChainedOutput(source, channel, uri, template.format(source=source, channel=channel)))
+        return out
 
     def outputs_of(self, source: str, selected: list[str]) -> list[ChainedOutput]:
         """The outputs of step ``source`` a consumer uses (``selected``: the consumer's channel names)."""

@@ -191,7 +191,8 @@ class ProcessingSection(_JobSection):
     """``preprocess`` (also spelled ``processing``): the data preparation Processing job."""
 
     entry_point: Str
-    """Script run by the job, relative to ``source_directory``. Lands in the container with its real name."""
+    """Script run by the job, relative to ``source_directory`` (shipped with the whole directory, run as a module
+    from it: ``python -m preprocess preprocess.py``)."""
     volume_size_in_gb: VolumeGb = 32
     """Size of the ML storage volume, in GB."""
     max_runtime_seconds: Seconds = 3000
@@ -269,7 +270,7 @@ class EvaluateSection(_JobSection):
 
     entry_point: Str
     """Evaluation script, relative to ``source_directory``. It must write
-    ``/opt/ml/processing/output/evaluation/model_evaluation_metrics.json``."""
+    ``/opt/ml/processing/output/model_evaluation_metrics.json``."""
     strategy: Literal["MultiRecord", "SingleRecord"] = "SingleRecord"
     """Kept from the original's README; a Processing job has no strategy, so it has no effect."""
     max_payload: Annotated[int, BeforeValidator(_int_or_param(0, 100))] | None = None
@@ -328,8 +329,12 @@ class RegistrySection(_Section):
     InferenceSpecification: InferenceSpecification
     """Serving image, content types and approval status of the model package."""
     ModelRepack: Bool = False
-    """If true, the Transform section's ``entry_point`` (and ``source_directory``) is registered as the
-    model's inference code (``SAGEMAKER_PROGRAM``/``SAGEMAKER_SUBMIT_DIRECTORY``). ``"False"``/``false`` both work."""
+    """Kept for compatibility with the original; has no effect: the Transform section's ``entry_point`` (and
+    ``source_directory``) is always the model's serving code (``SAGEMAKER_PROGRAM``/``SAGEMAKER_SUBMIT_DIRECTORY``,
+    ``SAGEMAKER_REQUIREMENTS``), so that the model package deploys as it is. ``"False"``/``false`` both work."""
+    env: Env = Field(default_factory=dict)
+    """Environment variables of the serving container of the registered model (and of the CreateModel step's
+    model, under ``transform.env``)."""
     ModelPackageDescription: Str | None = None
     """Description of the model package."""
     ModelPackageGroupName: Str | None = Field(default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")

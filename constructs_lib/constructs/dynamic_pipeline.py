@@ -21,7 +21,7 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
-from constructs_lib.compiler.assets import AssetEntry, pack_sourcedir
+from constructs_lib.compiler.assets import AssetEntry, asset_bytes
 from constructs_lib.compiler.background import CompileJob
 from constructs_lib.compiler.bindings import PLACEHOLDER_ACCOUNT, PLACEHOLDER_REGION, InfraBindings
 from constructs_lib.config.loader import ProjectConfig
@@ -220,8 +220,7 @@ def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> cdk.FileAss
     The object key is ``<sha256>/<name>``: SageMaker downloads a Processing script under its key's last
     segment and runs it by that name (``ContainerEntrypoint``), so the real file name must survive.
     """
-    source = root / asset.local_path
-    data = source.read_bytes() if asset.kind == "file" else pack_sourcedir(source)
+    data = asset_bytes(asset, root)
     import hashlib
 
     digest = hashlib.sha256(data).hexdigest()

@@ -153,11 +153,13 @@ def preprocess_job(model, work, raw_csv, extra_inputs=None, via_env=True):
 
 
 def start_training_job(model, work, channel):
-    """Training: channel "train" = the preprocessing's "train" output channel."""
+    """Training: channel "<model>-Preprocessing-train" (chained source step - channel, as in the original)
+    = the preprocessing's "train" output channel; the toolkit's SM_CHANNEL_<NAME upper> keeps the hyphens."""
     tr = work / ("%s-Training" % model)
-    copy_dir(channel, tr / "input" / "data" / "train")
+    name = "%s-Preprocessing-train" % model
+    copy_dir(channel, tr / "input" / "data" / name)
     handle = start([script(model, "train")] + hyperparam_args(model),
-                   env={"SM_CHANNEL_TRAIN": str(tr / "input" / "data" / "train"), "SM_MODEL_DIR": str(tr / "model")})
+                   env={"SM_CHANNEL_" + name.upper(): str(tr / "input" / "data" / name), "SM_MODEL_DIR": str(tr / "model")})
     return handle, tr / "model"
 
 
@@ -173,8 +175,8 @@ def transform_and_evaluate(model, work, jobs):
         src = jobs["preprocess"] if source.endswith("Preprocessing") else jobs["transform"]
         copy_dir(src, ev / "input" / ("%s-train" % source))
     run([script(model, "evaluate")],
-        env={"EVAL_INPUT_BASE": str(ev / "input"), "EVAL_OUTPUT_DIR": str(ev / "output" / "evaluation")})
-    jobs["metrics"] = ev / "output" / "evaluation" / "model_evaluation_metrics.json"
+        env={"EVAL_INPUT_BASE": str(ev / "input"), "EVAL_OUTPUT_DIR": str(ev / "output")})
+    jobs["metrics"] = ev / "output" / "model_evaluation_metrics.json"
     jobs["metrics_input"] = ev / "input"
     return jobs
 
@@ -186,11 +188,11 @@ def pipeline(tmp_path_factory):
     churn_training, churn["model"] = start_training_job("churn", work, churn["preprocess"])
 
     # ltv-Preprocessing: chain_input_source_step [churn-Preprocessing] -> churn's "train" channel,
-    # at the original framework's Metrics-style destination <source step>-<channel>
+    # at the original framework's Processing destination <source step>-input-<channel>
     (source,) = step("ltv", "Processing")["chain_input_source_step"]
     assert source == "churn-Preprocessing"
     ltv = {"preprocess": preprocess_job("ltv", work, REPOS / "ltv" / "data" / "revenue.csv",
-                                        extra_inputs={"churn-Preprocessing-train": churn["preprocess"]},
+                                        extra_inputs={"churn-Preprocessing-input-train": churn["preprocess"]},
                                         via_env=False)}
     ltv_training, ltv["model"] = start_training_job("ltv", work, ltv["preprocess"])
     finish(churn_training)

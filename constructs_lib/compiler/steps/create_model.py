@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_lib.compiler.assets import archive_members
 from constructs_lib.compiler.context import CompileContext
 from constructs_lib.config.schema import StepClass
 from constructs_lib.graph.model import StepNode
@@ -20,21 +21,35 @@ def model_data(ctx: CompileContext, node: StepNode) -> Any:
     return ctx.value(ctx.model(node).train.model_data_uri)
 
 
-def serving_environment(ctx: CompileContext, node: StepNode, entry_point: str | None,
-                        env: dict[str, str]) -> dict[str, Any]:
+def serving_environment(ctx: CompileContext, node: StepNode, env: dict[str, str]) -> dict[str, Any]:
+    """The serving container's environment: ``env``, then the serving code of ``transform.entry_point``.
+
+    The inference toolkit (sklearn, pytorch, xgboost, huggingface containers) downloads
+    ``SAGEMAKER_SUBMIT_DIRECTORY``, installs its ``SAGEMAKER_REQUIREMENTS`` and imports ``SAGEMAKER_PROGRAM``
+    from it; the archive follows the training rule for an entry point in a subfolder (the subfolder at the
+    archive root), so the program is a top-level module. Set whether or not ``ModelRepack`` is, so that a
+    registered model package deploys to an endpoint as it is."""
     out: dict[str, Any] = {k: ctx.bindings.resolve(v) for k, v in env.items()}
+    model = ctx.model(node)
+    entry_point = model.transform.entry_point if model.transform is not None else None
     if entry_point and ctx.script_exists(node, entry_point, ("transform", "entry_point")):
-        out["SAGEMAKER_PROGRAM"] = entry_point
-        out["SAGEMAKER_SUBMIT_DIRECTORY"] = ctx.sourcedir_uri(node, ("source_directory",))
+        entry_dir, _, program = entry_point.rpartition("/")
+        out["SAGEMAKER_PROGRAM"] = program
+        out["SAGEMAKER_SUBMIT_DIRECTORY"] = ctx.sourcedir_uri(node, ("source_directory",), entry_dir)
+        directory = ctx.project.root / model.source_directory
+        if "requirements.txt" in archive_members(directory, entry_dir) if directory.is_dir() else False:
+            out["SAGEMAKER_REQUIREMENTS"] = "requirements.txt"
     return out
 
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     model = ctx.model(node)
+    env = {**(model.registry.env if model.registry is not None else {}),
+           **(model.transform.env if model.transform is not None else {})}
     if model.transform is not None:
-        image, entry_point, env = model.transform.image_uri, model.transform.entry_point, model.transform.env
+        image = model.transform.image_uri
     else:
-        image, entry_point, env = model.registry.InferenceSpecification.image_uri, None, {}
+        image = model.registry.InferenceSpecification.image_uri
     b = ctx.bindings
     builder = ModelBuilder(
         image_uri=ctx.value(image),
@@ -42,7 +57,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         role_arn=b.role_arn,
         sagemaker_session=ctx.session,
         network=Networking(subnets=list(b.subnets), security_group_ids=list(b.security_groups)),
-        env_vars=serving_environment(ctx, node, entry_point, env),
+        env_vars=serving_environment(ctx, node, env),
         dependencies={},
         log_level=None,
     )

@@ -1,10 +1,14 @@
-"""Metrics -> CreateProcessingJob running ``evaluate.entry_point``; its report is registered with the model."""
+"""Metrics -> CreateProcessingJob running ``evaluate.entry_point``; its report is registered with the model.
+
+Same container layout as Processing (see :mod:`constructs_lib.compiler.steps.processing`), except that chained
+outputs land in ``/opt/ml/processing/input/<source>-<channel>`` and the whole ``/opt/ml/processing/output`` is
+the output: the report is ``/opt/ml/processing/output/model_evaluation_metrics.json``, as in the original."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.compiler.context import EVALUATION_CHANNEL, REPORT_FILE, CompileContext
+from constructs_lib.compiler.context import EVALUATION_CHANNEL, PROCESSING_OUTPUT, REPORT_FILE, CompileContext
 from constructs_lib.compiler.steps.processing import inputs, output, processor
 from constructs_lib.config.schema import StepClass
 from constructs_lib.graph.model import StepNode
@@ -27,9 +31,8 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         property_files=[PropertyFile(name=report_name(node), output_name=EVALUATION_CHANNEL, path=REPORT_FILE)]
         if gated else None,
         step_args=job.run(
-            code=ctx.code_uri(node, section.entry_point, ("evaluate", "entry_point")),
             inputs=inputs(ctx, node, section, "evaluate"),
-            outputs=[output(ctx, node, EVALUATION_CHANNEL)],
+            outputs=[output(ctx, node, EVALUATION_CHANNEL, local_path=PROCESSING_OUTPUT)],
         ),
     )
     ctx.built[node.name] = step

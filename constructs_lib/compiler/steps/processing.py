@@ -1,23 +1,35 @@
-"""Processing (step_type preprocess) -> CreateProcessingJob; also the job builder the Metrics step reuses."""
+"""Processing (step_type preprocess) -> CreateProcessingJob; also the job builder the Metrics step reuses.
+
+The container gets the original framework's layout (its SDK v2 ``FrameworkProcessor``): the whole
+``source_directory`` as ``/opt/ml/processing/input/code/sourcedir.tar.gz``, the bootstrap
+``/opt/ml/processing/input/entrypoint/runproc.sh`` as entrypoint (see :mod:`constructs_lib.compiler.bootstrap`),
+data files at ``/opt/ml/processing/input/<sourceName>``, chained outputs at
+``/opt/ml/processing/input/<source>-input-<channel>`` (Metrics: ``<source>-<channel>``), and each output channel
+taken from ``/opt/ml/processing/output/<channel>``.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.compiler.context import PROCESSING_INPUT, PROCESSING_OUTPUT, ChainedOutput, CompileContext
+from constructs_lib.compiler.bootstrap import CODE_DIR, CONTAINER_ENTRYPOINT, ENTRYPOINT_DIR
+from constructs_lib.compiler.context import PROCESSING_INPUT, PROCESSING_OUTPUT, CompileContext, channel_names
 from constructs_lib.config.schema import EvaluateSection, ProcessingSection
 from constructs_lib.graph.model import StepNode
-from sagemaker.core.processing import ScriptProcessor
+from sagemaker.core.processing import Processor
 from sagemaker.core.shapes import ProcessingInput, ProcessingOutput, ProcessingS3Input, ProcessingS3Output
 from sagemaker.mlops.workflow.steps import ProcessingStep
 
+#: Input names the code and bootstrap use (their folders under /opt/ml/processing/input).
+CODE_INPUTS = ("code", "entrypoint")
+
 
 def processor(ctx: CompileContext, node: StepNode, section: ProcessingSection | EvaluateSection,
-              max_runtime: int) -> ScriptProcessor:
-    return ScriptProcessor(
+              max_runtime: int) -> Processor:
+    return Processor(
         role=ctx.bindings.role_arn,
         image_uri=ctx.value(section.image_uri),
-        command=["python3"],
+        entrypoint=list(CONTAINER_ENTRYPOINT),
         instance_type=ctx.value(section.instance_type),
         instance_count=ctx.value(section.instance_count),
         volume_size_in_gb=section.volume_size_in_gb,
@@ -32,41 +44,53 @@ def processor(ctx: CompileContext, node: StepNode, section: ProcessingSection | 
     )
 
 
-def s3_input(name: str, uri: Any, section: ProcessingSection | EvaluateSection) -> ProcessingInput:
+def s3_input(name: str, uri: Any, section: ProcessingSection | EvaluateSection,
+             local_path: str | None = None) -> ProcessingInput:
     return ProcessingInput(input_name=name, s3_input=ProcessingS3Input(
-        s3_uri=uri, local_path=f"{PROCESSING_INPUT}/{name}", s3_data_type=section.s3_data_type,
+        s3_uri=uri, local_path=local_path or f"{PROCESSING_INPUT}/{name}", s3_data_type=section.s3_data_type,
         s3_input_mode=section.s3_input_mode, s3_data_distribution_type=section.s3_data_distribution_type))
+
+
+def code_inputs(ctx: CompileContext, node: StepNode, entry_point: str, key: tuple) -> list[ProcessingInput]:
+    """The source archive and the bootstrap, where FrameworkProcessor puts them."""
+    ctx.script_exists(node, entry_point, key)
+    archive = ctx.sourcedir_uri(node, ("source_directory",))
+    bootstrap = ctx.bootstrap_uri(node, entry_point)
+    return [
+        ProcessingInput(input_name="code", s3_input=ProcessingS3Input(
+            s3_uri=archive, local_path=f"{CODE_DIR}/", s3_data_type="S3Prefix", s3_input_mode="File")),
+        ProcessingInput(input_name="entrypoint", s3_input=ProcessingS3Input(
+            s3_uri=bootstrap, local_path=f"{ENTRYPOINT_DIR}/", s3_data_type="S3Prefix", s3_input_mode="File")),
+    ]
 
 
 def inputs(ctx: CompileContext, node: StepNode, section: ProcessingSection | EvaluateSection,
            section_key: str) -> list[ProcessingInput]:
-    """Chained outputs land in ``<input>/<source>-<channel>``; data files in ``<input>/<sourceName>``."""
-    selected = [name for name, channel in section.channels.items() if not channel.dataFiles]
+    """Data files in ``<input>/<sourceName>``; chained outputs in ``<input>/<source>-input-<channel>`` (preprocess,
+    channels of this model's section of the source's kind) or ``<input>/<source>-<channel>`` (evaluate, its own
+    channel); then the code and the bootstrap."""
     out: list[ProcessingInput] = []
-    for source in node.config.chain_input_source_step:
-        chained: list[ChainedOutput] = ctx.outputs_of(source, selected)
-        if not chained:
-            ctx.problems.append(ctx.project.pipeline_problem(
-                ("models", node.model, "steps", node.index, "chain_input_source_step"),
-                f"'{source}' has no output channel for '{node.name}' to consume",
-                "give the source step's section a channel (its outputs are its channels)"))
-        for item in chained:
-            out.append(s3_input(f"{item.source}-{item.channel}", item.uri, section))
     for channel_name, channel in section.channels.items():
         for i, data_file in enumerate(channel.dataFiles or []):
             name = data_file.sourceName or (channel_name if i == 0 else f"{channel_name}-{i}")
             key = (section_key, "channels", channel_name, "dataFiles", i, "fileName")
             out.append(s3_input(name, ctx.data_uri(node, data_file.fileName, key), section))
-    names = [i.input_name for i in out]
+    if section_key == "evaluate":
+        chained = ctx.chained_inputs(node, "{source}-{channel}", channel_names(section))
+    else:
+        chained = ctx.chained_inputs(node, "{source}-input-{channel}")
+    out += [s3_input(item.name, item.uri, section) for item in chained]
+    names = [i.input_name for i in out] + list(CODE_INPUTS)
     for name in sorted({n for n in names if names.count(n) > 1}):
         ctx.problem(node, (section_key, "channels"), f"two inputs of '{node.name}' land in {PROCESSING_INPUT}/{name}",
-                    "give the data files distinct sourceName values")
-    return out
+                    "give the data files distinct sourceName values ('code' and 'entrypoint' hold the job's code)")
+    return out + code_inputs(ctx, node, section.entry_point, (section_key, "entry_point"))
 
 
-def output(ctx: CompileContext, node: StepNode, channel: str, upload_mode: str = "EndOfJob") -> ProcessingOutput:
+def output(ctx: CompileContext, node: StepNode, channel: str, upload_mode: str = "EndOfJob",
+           local_path: str | None = None) -> ProcessingOutput:
     return ProcessingOutput(output_name=channel, s3_output=ProcessingS3Output(
-        s3_uri=ctx.output_uri(node.name, channel), local_path=f"{PROCESSING_OUTPUT}/{channel}",
+        s3_uri=ctx.output_uri(node.name, channel), local_path=local_path or f"{PROCESSING_OUTPUT}/{channel}",
         s3_upload_mode=upload_mode))
 
 
@@ -76,9 +100,8 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     step = ProcessingStep(
         **ctx.step_options(node, job=True),
         step_args=job.run(
-            code=ctx.code_uri(node, section.entry_point, ("preprocess", "entry_point")),
             inputs=inputs(ctx, node, section, "preprocess"),
-            outputs=[output(ctx, node, channel, section.s3_upload_mode) for channel in section.channels],
+            outputs=[output(ctx, node, channel, section.s3_upload_mode) for channel in channel_names(section)],
         ),
     )
     ctx.built[node.name] = step

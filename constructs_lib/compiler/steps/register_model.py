@@ -35,13 +35,12 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         report_dir = ctx.built[metrics.name].properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri
         model_metrics = ModelMetrics(model_statistics=MetricsSource(
             content_type=model.evaluate.content_type, s3_uri=Join(on="/", values=[report_dir, REPORT_FILE])))
-    entry_point = model.transform.entry_point if registry.ModelRepack and model.transform is not None else None
     builder = ModelBuilder(
         image_uri=ctx.value(spec.image_uri),
         s3_model_data_url=model_data(ctx, node),
         role_arn=ctx.bindings.role_arn,
         sagemaker_session=ctx.session,
-        env_vars=serving_environment(ctx, node, entry_point, {}),
+        env_vars=serving_environment(ctx, node, registry.env),
         dependencies={},
         log_level=None,
     )

@@ -1,5 +1,10 @@
 """Training -> CreateTrainingJob, in script mode: the framework image runs ``entry_point`` from
-``sourcedir.tar.gz`` (``sagemaker_program`` / ``sagemaker_submit_directory``), nothing is uploaded."""
+``sourcedir.tar.gz`` (``sagemaker_program`` / ``sagemaker_submit_directory``), nothing is uploaded.
+
+The original's contract: configured channels keep their names (``/opt/ml/input/data/<channel>``); each chained
+source ``S`` gives a channel ``<S>-<C>`` per channel ``C`` of this model's section of ``S``'s kind (default
+``train``); an entry point in a subfolder (``training/training.py``) runs with that subfolder as its source
+directory and the whole ``source_directory`` beside it (the SDK v2 ``dependencies`` the original passed)."""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ def _channel(name: str, uri: Any) -> Channel:
 
 def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
     """Each configured channel gets its own files (the original overwrote all with the last one); chained
-    Processing outputs become channels named after the output channel."""
+    outputs become channels ``<source>-<channel>``."""
     section = ctx.model(node).train
     out: dict[str, Channel] = {}
     origin: dict[str, str] = {}
@@ -34,10 +39,6 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
         out[name] = _channel(name, uri)
         origin[name] = where
 
-    selected = [name for name, channel in section.channels.items() if not channel.dataFiles]
-    for source in node.config.chain_input_source_step:
-        for item in ctx.outputs_of(source, selected):
-            add(item.channel, item.uri, f"step '{source}'")
     for name, channel in section.channels.items():
         files = channel.dataFiles or []
         if len(files) > 1:
@@ -47,6 +48,8 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
         for i, data_file in enumerate(files[:1]):
             add(name, ctx.data_uri(node, data_file.fileName, ("train", "channels", name, "dataFiles", i, "fileName")),
                 f"train.channels.{name}")
+    for item in ctx.chained_inputs(node, "{source}-{channel}"):
+        add(item.name, item.uri, f"step '{item.source}'")
     if not out:
         ctx.problem(node, ("train",), f"Training step '{node.name}' has no input channel",
                     "add train.channels with dataFiles, or chain_input_source_step")
@@ -57,9 +60,10 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     section = ctx.model(node).train
     b = ctx.bindings
     ctx.script_exists(node, section.entry_point, ("train", "entry_point"))
+    entry_dir, _, program = section.entry_point.rpartition("/")
     hyperparameters: dict[str, Any] = {
-        "sagemaker_program": section.entry_point,
-        "sagemaker_submit_directory": ctx.sourcedir_uri(node, ("source_directory",)),
+        "sagemaker_program": program,
+        "sagemaker_submit_directory": ctx.sourcedir_uri(node, ("source_directory",), entry_dir),
     }
     for name, value in section.hyperparams.items():
         hyperparameters[name] = ctx.value(value)

@@ -12,7 +12,7 @@ If neither the option nor the env var is set and the default directory does not 
 the one directory under <input-base> holding test/y_test.csv (resp. a *.out file) is used.
 
 Output: ``--output-dir`` / env ``EVAL_OUTPUT_DIR`` (default
-/opt/ml/processing/output/evaluation) / model_evaluation_metrics.json, in the SageMaker
+/opt/ml/processing/output, all of it is the Metrics step's output) / model_evaluation_metrics.json, in the SageMaker
 model-quality format: {"binary_classification_metrics": {"accuracy": {"value": ..,
 "standard_deviation": "NaN"}, "auc": .., "precision": .., "recall": .., "f1": ..,
 "confusion_matrix": {"0": {"0": n, "1": n}, "1": {...}}}}.
@@ -36,7 +36,7 @@ def parse_args(argv=None):
     p.add_argument("--input-base", default=os.environ.get("EVAL_INPUT_BASE", DEFAULT_BASE))
     p.add_argument("--labels-dir", default=os.environ.get("EVAL_LABELS_DIR"))
     p.add_argument("--predictions-dir", default=os.environ.get("EVAL_PREDICTIONS_DIR"))
-    p.add_argument("--output-dir", default=os.environ.get("EVAL_OUTPUT_DIR", "/opt/ml/processing/output/evaluation"))
+    p.add_argument("--output-dir", default=os.environ.get("EVAL_OUTPUT_DIR", "/opt/ml/processing/output"))
     p.add_argument("--threshold", type=float, default=0.5)
     args, unknown = p.parse_known_args(argv)
     if unknown:

@@ -1,7 +1,8 @@
 """churn training (SageMaker Training job, scikit-learn container).
 
-Reads  ``$SM_CHANNEL_TRAIN/train/train.csv`` (default /opt/ml/input/data/train): the
-``train`` channel is the whole ``train`` output channel of churn-Preprocessing; the
+Reads  ``/opt/ml/input/data/churn-Preprocessing-train/train/train.csv`` (``$SM_CHANNEL_CHURN-PREPROCESSING-TRAIN``;
+``--train`` or ``$SM_CHANNEL_TRAIN`` override it): the channel is the whole ``train`` output channel of
+churn-Preprocessing; the
 first column is the label ``churned``, the rest are features (with header).
 Writes ``$SM_MODEL_DIR/model.joblib`` (default /opt/ml/model), a
 RandomForestClassifier, plus ``$SM_MODEL_DIR/code/inference.py`` (so that the model
@@ -23,13 +24,22 @@ from sklearn.ensemble import RandomForestClassifier
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+#: The channel chain_input_source_step [churn-Preprocessing] gives: <source step>-<channel>.
+CHANNEL = "churn-Preprocessing-train"
+
+
+def default_channel_dir():
+    """The training toolkit sets SM_CHANNEL_<NAME upper> for each channel (hyphens kept)."""
+    return os.environ.get("SM_CHANNEL_" + CHANNEL.upper(), os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/" + CHANNEL))
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="churn training")
     p.add_argument("--n_estimators", type=int, default=100)
     p.add_argument("--max_depth", type=int, default=8)
     p.add_argument("--min_samples_leaf", type=int, default=2)
     p.add_argument("--random_state", type=int, default=0)
-    p.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
+    p.add_argument("--train", default=default_channel_dir())
     p.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
     args, unknown = p.parse_known_args(argv)
     if unknown:

@@ -8,7 +8,7 @@ Inputs:
     <input-dir>/raw/*.csv   own dataFiles (sourceName ``raw``): customer_id,
                             addon_services, revenue_next_12m (exactly one CSV)
     churn output            ``--churn-dir`` / env ``LTV_CHURN_DIR``; default
-                            <input-dir>/churn-Preprocessing-train; the ``train`` channel of
+                            <input-dir>/churn-Preprocessing-input-train; the ``train`` channel of
                             churn-Preprocessing: features.json, train/train.csv,
                             train/customer_ids.csv, test/x_test.csv, test/customer_ids.csv.
                             If neither option nor env var is set and the default does not
@@ -34,7 +34,7 @@ import pandas as pd
 LABEL = "revenue_next_12m"
 ID_COLUMN = "customer_id"
 OWN_FEATURES = ["addon_services"]
-CHURN_DEFAULT_NAME = "churn-Preprocessing-train"
+CHURN_DEFAULT_NAME = "churn-Preprocessing-input-train"
 
 
 def parse_args(argv=None):

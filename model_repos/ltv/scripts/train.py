@@ -23,6 +23,15 @@ from sklearn.ensemble import GradientBoostingRegressor
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+#: The channel chain_input_source_step [ltv-Preprocessing] gives: <source step>-<channel>.
+CHANNEL = "ltv-Preprocessing-train"
+
+
+def default_channel_dir():
+    """The training toolkit sets SM_CHANNEL_<NAME upper> for each channel (hyphens kept)."""
+    return os.environ.get("SM_CHANNEL_" + CHANNEL.upper(), os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/" + CHANNEL))
+
+
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description="ltv training")
     p.add_argument("--n_estimators", type=int, default=150)
@@ -30,7 +39,7 @@ def parse_args(argv=None):
     p.add_argument("--learning_rate", type=float, default=0.1)
     p.add_argument("--subsample", type=float, default=1.0)
     p.add_argument("--random_state", type=int, default=0)
-    p.add_argument("--train", default=os.environ.get("SM_CHANNEL_TRAIN", "/opt/ml/input/data/train"))
+    p.add_argument("--train", default=default_channel_dir())
     p.add_argument("--model-dir", default=os.environ.get("SM_MODEL_DIR", "/opt/ml/model"))
     args, unknown = p.parse_known_args(argv)
     if unknown:

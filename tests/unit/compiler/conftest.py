@@ -52,14 +52,21 @@ def _cases() -> dict[str, tuple[list[str] | None, str]]:
 CASES = _cases()
 
 
+class CompiledCases(dict):
+    """case name -> CompiledPipeline; ``roots``: case name -> the project root it was compiled in."""
+
+    roots: dict[str, Path]
+
+
 @pytest.fixture(scope="session")
 def compiled_cases(tmp_path_factory):
     """case name -> CompiledPipeline, for the bundled example and every seed example set."""
-    out = {}
+    out = CompiledCases()
+    out.roots = {}
     for name, (globs, kind) in CASES.items():
         if kind == "bundled":
-            out[name] = compile_globs(None, ROOT)
+            out[name], out.roots[name] = compile_globs(None, ROOT), ROOT
         else:
             workdir = stand_in_project(globs, tmp_path_factory.mktemp(name))
-            out[name] = compile_globs(globs, workdir)
+            out[name], out.roots[name] = compile_globs(globs, workdir), workdir
     return out

@@ -85,7 +85,7 @@ def test_documented_processing_keys_are_honoured(steps) -> None:
     cluster = args["ProcessingResources"]["ClusterConfig"]
     assert cluster["VolumeSizeInGB"] == 77 and args["StoppingCondition"] == {"MaxRuntimeInSeconds": 1234}
     assert args["Environment"] == {"STAGE": "prep"}
-    assert args["AppSpecification"]["ContainerEntrypoint"] == ["python3", "/opt/ml/processing/input/code/preprocess.py"]
+    assert args["AppSpecification"]["ContainerEntrypoint"] == ["/bin/bash", "/opt/ml/processing/input/entrypoint/runproc.sh"]
 
 
 def test_documented_transform_keys_are_honoured(steps) -> None:
@@ -169,7 +169,7 @@ def test_compiling_is_deterministic_and_offline(monkeypatch, compiled) -> None:
 
 def test_asset_placeholders_keep_real_file_names(compiled) -> None:
     names = sorted(a.object_name for a in compiled.assets)
-    assert names == ["evaluate.py", "preprocess.py", "sourcedir.tar.gz", "validation.csv"]
+    assert names == ["runproc.sh", "runproc.sh", "sourcedir.tar.gz", "validation.csv"]
     for asset in compiled.assets:
         assert asset.placeholder_uri in compiled.definition
 
