@@ -236,8 +236,10 @@ def test_broken_script_fails_its_step_with_the_log_tail(tmp_path) -> None:
     work, report = tmp_path / "work", tmp_path / "broken.json"
     result = run_cli(["--workdir", str(work), "--report", str(report)], cwd=project)
     assert result.returncode == 1
-    assert ("step churn-Preprocessing Failed: AlgorithmError: python3 /opt/ml/processing/input/code/preprocess.py "
-            "exited with code 1: RuntimeError: deliberately broken") in result.stderr
+    # the reason: the command the definition gives (whatever its layout), its exit code, the script's last line
+    failed = next(line for line in result.stderr.splitlines() if line.startswith("  step churn-Preprocessing Failed:"))
+    assert failed.startswith("  step churn-Preprocessing Failed: AlgorithmError: ")
+    assert failed.endswith("exited with code 1: RuntimeError: deliberately broken")
     assert "last " in result.stderr and 'raise RuntimeError(\'deliberately broken\')' in result.stderr
     log = next(work.glob("executions/*/logs/churn-Preprocessing.log"))
     assert "RuntimeError: deliberately broken" in log.read_text()
