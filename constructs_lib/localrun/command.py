@@ -343,14 +343,14 @@ def _run(args: argparse.Namespace) -> int:
     preflight_inputs(plan, selected, scope, store)
 
     isolation = detect_isolation()
-    job_python = make_overlay_env(workdir / "envs" / _slug(str(interpreter)), str(interpreter))
+    job_python, user_site = make_overlay_env(workdir / "envs" / _slug(str(interpreter)), str(interpreter))
     shim = make_shim(Path(job_python).parent)
     exec_dir = workdir / "executions" / execution_id
     processes = ProcessTable()
     ctx = RunContext(store=store, registry=LocalRegistry(workdir / "registry"), isolation=isolation,
                      processes=processes, interpreter=str(interpreter), base_env=base_environment(shim, args.pip_index),
                      execution_id=execution_id, pipeline=plan.name, exec_dir=exec_dir, models_dir=workdir / "models",
-                     keep_job_dirs=args.keep_job_dirs)
+                     keep_job_dirs=args.keep_job_dirs, readonly=tuple(user_site))
     symbolic = Scope(parameters, {k: "${Execution.%s}" % k for k in execution}, scope.properties, store.read_json)
     cache = None if args.no_cache else StepCache(workdir / "cache", ctx, symbolic)
     live = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"

@@ -52,6 +52,8 @@ class RunContext:
     exec_dir: Path
     models_dir: Path
     keep_job_dirs: bool = False
+    readonly: tuple[str, ...] = ()
+    """Folders jobs see read-only (the interpreter's own site-packages)."""
     process_seconds: dict[str, float] = field(default_factory=dict)
     """Wall time of each step's job processes (sandbox setup included): the rest of a step's time is the
     runner's own overhead (staging inputs, uploading outputs, packing the model)."""
@@ -88,7 +90,7 @@ class RunContext:
         log = self.log(step)
         with open(log, "a") as handle:
             handle.write(f"$ {' '.join(argv)}   (cwd {cwd})\n")
-        wrapped = self.isolation.wrap(root, base / "host-opt", cwd, argv)
+        wrapped = self.isolation.wrap(root, base / "host-opt", cwd, argv, self.readonly)
         began = time.monotonic()
         try:
             return self.processes.run(wrapped, {**self.base_env, **env}, log, timeout)

@@ -14,6 +14,7 @@ How the private ``/opt/ml`` is made, in order of preference:
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -38,7 +39,10 @@ def mount(src, dst, fstype=None, flags=0, data=None):
     if libc.mount(src.encode(), dst.encode(), fstype and fstype.encode(), flags, data and data.encode()) != 0:
         err = ctypes.get_errno()
         sys.exit("local runner sandbox: mount %s on %s: %s" % (src, dst, os.strerror(err)))
-root, stage, cwd, *argv = sys.argv[1:]
+root, stage, cwd, readonly, *argv = sys.argv[1:]
+for path in filter(None, readonly.split(os.pathsep)):  # the user's environment: jobs never write it
+    mount(path, path, flags=BIND | REC)
+    mount(path, path, flags=BIND | REC | 32 | 1)  # MS_REMOUNT | MS_RDONLY
 if os.path.isdir("/opt/ml"):
     mount(root, "/opt/ml", flags=BIND)
 else:
@@ -76,9 +80,12 @@ class Isolation:
 
     kind: str
 
-    def wrap(self, root: Path, stage: Path, cwd: str, argv: Sequence[str]) -> list[str]:
+    def wrap(self, root: Path, stage: Path, cwd: str, argv: Sequence[str], readonly: Sequence[str] = ()) -> list[str]:
+        """The command that runs ``argv`` with ``root`` at /opt/ml and the ``readonly`` folders read-only."""
         if self.kind == "bwrap":
             out = ["bwrap", "--dev-bind", "/", "/", "--die-with-parent"]
+            for path in readonly:
+                out += ["--ro-bind", path, path]
             if not Path("/opt/ml").is_dir():
                 out += ["--tmpfs", "/opt"]
                 for entry in sorted(Path("/opt").iterdir()) if Path("/opt").is_dir() else ():
@@ -88,7 +95,8 @@ class Isolation:
         if self.kind == "userns":
             prefix = ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"]
         stage.mkdir(parents=True, exist_ok=True)
-        return prefix + ["--", sys.executable, "-I", "-S", "-c", _SETUP, str(root), str(stage), cwd, *argv]
+        return prefix + ["--", sys.executable, "-I", "-S", "-c", _SETUP, str(root), str(stage), cwd,
+                         os.pathsep.join(readonly), *argv]
 
 
 def _works(argv: Sequence[str]) -> bool:
@@ -118,14 +126,15 @@ def detect_isolation() -> Isolation:
 _OVERLAY_PTH = "import site; list(map(site.addsitedir, {paths!r}))\n"
 
 
-def make_overlay_env(directory: Path, interpreter: str) -> str:
+def make_overlay_env(directory: Path, interpreter: str) -> tuple[str, list[str]]:
     """A cached environment layered over ``interpreter``'s: it sees every package the interpreter has (its
     site-packages are added after the overlay's own), and ``pip install`` in a job installs into the
-    overlay, never into the user's environment. Returns the overlay's python (created once, ~0.1 s)."""
+    overlay, never into the user's environment (whose site-packages jobs see read-only). Returns the overlay's
+    python (created once, ~0.1 s) and the interpreter's site-packages folders."""
     python = directory / "bin" / "python"
     marker = directory / ".ready"
     if marker.is_file() and python.exists():
-        return str(python)
+        return str(python), json.loads(marker.read_text())["parent"]
     if directory.exists():
         shutil.rmtree(directory)
     code = ("import json, sys; print(json.dumps([sys.version_info[:2], "
@@ -134,8 +143,6 @@ def make_overlay_env(directory: Path, interpreter: str) -> str:
     if probe.returncode != 0:
         raise LocalRunError(f"--python {interpreter} does not run: {probe.stderr.strip()[-200:]}",
                             "give the path of a Python 3 interpreter")
-    import json
-
     (major, minor), paths = json.loads(probe.stdout)
     made = subprocess.run([interpreter, "-m", "venv", "--without-pip", str(directory)], capture_output=True, text=True,
                           timeout=120, check=False)
@@ -145,8 +152,9 @@ def make_overlay_env(directory: Path, interpreter: str) -> str:
     site_packages = directory / "lib" / f"python{major}.{minor}" / "site-packages"
     site_packages.mkdir(parents=True, exist_ok=True)
     (site_packages / "zz-smp-parent.pth").write_text(_OVERLAY_PTH.format(paths=paths))
-    marker.write_text(interpreter + "\n")
-    return str(python)
+    paths = [p for p in paths if Path(p).is_dir()]
+    marker.write_text(json.dumps({"interpreter": interpreter, "parent": paths}))
+    return str(python), paths
 
 
 def make_shim(bin_dir: Path) -> Path:
