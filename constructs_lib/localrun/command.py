@@ -61,8 +61,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
                    help="override a pipeline parameter (repeatable); checked against the definition's parameters")
     p.add_argument("--data", action="append", default=[], metavar="S3_PREFIX=LOCAL_DIR",
-                   help="read the objects under S3_PREFIX from LOCAL_DIR (repeatable); SMP_S3BUCKETNAME and the other "
-                        "framework variables may stand in the prefix")
+                   help="read the objects under S3_PREFIX from LOCAL_DIR (repeatable); SMP_S3BUCKETNAME may stand "
+                        "for the artifact bucket, as in the config")
     p.add_argument("--workdir", default=DEFAULT_WORKDIR, metavar="DIR",
                    help=f"local S3 store, registry, cache and logs (default {DEFAULT_WORKDIR})")
     p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
@@ -128,6 +128,9 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
             raise LocalRunError(f"--definition {path} (or its .assets.json) is not JSON: {exc}") from None
         if not isinstance(definition, dict) or "Steps" not in definition:
             raise LocalRunError(f"--definition {path} is not a pipeline definition (no Steps)")
+        if not manifest and "/smp-assets/" in json.dumps(definition):
+            raise LocalRunError(f"{manifest_path} not found: the definition names local assets, which its manifest "
+                                "locates", "`definition --out FILE` writes both files; keep them together")
         return definition, manifest, Path.cwd()
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph

@@ -75,9 +75,15 @@ def test_original_scripts_run_unchanged_locally(example, tmp_path) -> None:
         folder.mkdir(parents=True)
         (folder / (uri.rstrip("/").rsplit("/", 1)[-1] or "data")).write_text("1,2\n3,4\n")
         data_flags += ["--data", f"{uri}={folder}"]
+    # run the compiled files, as `definition --out` writes them (no second compile in the subprocess)
+    from constructs_lib.compiler.facade import render
+
+    definition_text, manifest_text = render(compiled)
+    (tmp_path / "definition.json").write_text(definition_text)
+    (tmp_path / "definition.json.assets.json").write_text(manifest_text)
     report = tmp_path / "report.json"
-    result = run_cli(["--config", *globs, "--workdir", str(tmp_path / "work"), "--report", str(report), *data_flags],
-                     cwd=project)
+    result = run_cli(["--definition", str(tmp_path / "definition.json"), "--workdir", str(tmp_path / "work"),
+                      "--report", str(report), *data_flags], cwd=project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     steps = json.loads(report.read_text())["steps"]
     assert {s["status"] for s in steps} == {"Succeeded"}

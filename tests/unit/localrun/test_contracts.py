@@ -58,6 +58,19 @@ def test_store_prefix_semantics_and_data_mappings(tmp_path) -> None:
         store.path("s3://bkt/raw/../../etc")
 
 
+def test_manifest_file_inputs_copy_exactly_the_listed_objects(tmp_path) -> None:
+    store = LocalStore(tmp_path / "s3")
+    for key in ("data/a.csv", "data/sub/b.csv", "data/c.csv"):
+        store.put_bytes(f"s3://bkt/{key}", key.encode())
+    store.put_bytes("s3://bkt/m.manifest", json.dumps([{"prefix": "s3://bkt/data/"}, "a.csv", "sub/b.csv"]).encode())
+    dest = tmp_path / "in"
+    assert store.copy_to("s3://bkt/m.manifest", dest, "input", manifest=True) == 2
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == ["a.csv", "sub/b.csv"]
+    store.put_bytes("s3://bkt/bad.manifest", json.dumps([{"prefix": "s3://bkt/data/"}, "zzz.csv"]).encode())
+    with pytest.raises(Exception, match="s3://bkt/data/zzz.csv is not available locally"):
+        store.copy_to("s3://bkt/bad.manifest", tmp_path / "in2", "input", manifest=True)
+
+
 def _job(tmp_path, module_text: str, payload: bytes, **spec) -> tuple[int, Path]:
     code = tmp_path / "code"
     code.mkdir(exist_ok=True)
