@@ -213,6 +213,9 @@ class ProcessTable:
                 raise StepFailed(f"cannot start {argv[0]}: {exc.strerror}") from None
             with self._lock:
                 self._live.add(proc)
+                stop_now = self.stopping.is_set()  # stop_all ran between the check above and the start
+            if stop_now:
+                self._kill(proc)
             try:
                 try:
                     return proc.wait(timeout=timeout)
