@@ -186,8 +186,9 @@ def base_environment(shim: Path, pip_index: bool) -> dict[str, str]:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["PIP_NO_INPUT"] = "1"
-    if pip_index:
-        env.update({k: os.environ[k] for k in _INDEX_VARIABLES if k in os.environ})
+    if pip_index:  # the user's own pip configuration: index, find-links, proxies...
+        env.update({k: v for k, v in os.environ.items() if k.startswith("PIP_") or k in _INDEX_VARIABLES})
+        env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     else:
         env["PIP_NO_INDEX"] = "1"
     return env

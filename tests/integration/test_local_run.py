@@ -286,6 +286,43 @@ def test_requirements_install_offline_into_the_cached_env(bundled, tmp_path, req
     assert not list((work / "envs").glob("*/lib/python*/site-packages/smp_no_such*"))
 
 
+def tiny_wheel(folder: Path) -> Path:
+    """A pure-Python wheel ``smp-tiny 1.0`` (a local package source: no network in tests)."""
+    import zipfile
+
+    files = {"smp_tiny/__init__.py": "VALUE = 42\n",
+             "smp_tiny-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: smp-tiny\nVersion: 1.0\n",
+             "smp_tiny-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files["smp_tiny-1.0.dist-info/RECORD"] = "".join(f"{k},,\n" for k in files) + "smp_tiny-1.0.dist-info/RECORD,,\n"
+    folder.mkdir(parents=True)
+    with zipfile.ZipFile(folder / "smp_tiny-1.0-py3-none-any.whl", "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return folder
+
+
+def test_missing_requirement_installs_into_the_cached_env_never_the_users(tmp_path, monkeypatch) -> None:
+    """With --pip-index, pip uses the user's own configuration (here: a local find-links folder); what it
+    installs lands in the work dir's environment layer, and the next job finds it there."""
+    project = project_copy(tmp_path)
+    scripts = project / "model_repos" / "churn" / "scripts"
+    (scripts / "requirements.txt").write_text("smp-tiny==1.0\n")
+    train = scripts / "train.py"
+    train.write_text(train.read_text().replace("import joblib\n", "import joblib\nimport smp_tiny\n", 1))
+    work = tmp_path / "work"
+    site_packages = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+    env_before = sorted(os.listdir(site_packages))
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tiny_wheel(tmp_path / "wheels")))
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing", "--only", "churn-Training",
+                      "--pip-index"], cwd=project)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    logs = "".join(p.read_text() for p in work.glob("executions/*/logs/*.log"))
+    assert "Successfully installed smp-tiny-1.0" in logs and "Requirement already satisfied: smp-tiny==1.0" in logs
+    assert list(work.glob("envs/*/lib/python*/site-packages/smp_tiny/__init__.py"))
+    assert sorted(os.listdir(site_packages)) == env_before
+
+
 def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
     project = project_copy(tmp_path)
     marker = f"smp-local-run-test-{os.getpid()}"
