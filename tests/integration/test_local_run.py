@@ -66,7 +66,8 @@ def bundled(tmp_path_factory) -> dict:
     result = run_cli(["--workdir", str(work), "--report", str(report)], cwd=ROOT, offline=UNSHARE_NET)
     took = time.monotonic() - began
     assert result.returncode == 0, result.stdout + result.stderr
-    return {"workdir": work, "report": json.loads(report.read_text()), "result": result, "seconds": took}
+    return {"workdir": work, "report": json.loads(report.read_text()), "result": result, "seconds": took,
+            "offline": UNSHARE_NET}
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -130,8 +131,12 @@ def test_jobs_saw_a_private_opt_ml(bundled) -> None:
 
 @pytest.mark.skipif(not UNSHARE_NET, reason="needs root and unshare to run the pipeline in a network namespace")
 def test_the_bundled_run_was_offline(bundled) -> None:
-    """The session run happened in `unshare --net` (no network at all): it succeeded."""
-    assert bundled["report"]["status"] == "Succeeded"
+    """The session run happened in `unshare --net`, where nothing but loopback exists: it succeeded."""
+    assert bundled["offline"] and bundled["report"]["status"] == "Succeeded"
+    probe = subprocess.run(["unshare", "--net", sys.executable, "-c",
+                            "import socket; socket.create_connection(('198.51.100.1', 443), timeout=2)"],
+                           capture_output=True, text=True, check=False)
+    assert probe.returncode != 0 and "unreachable" in probe.stderr.lower()
 
 
 def test_second_run_reruns_nothing(bundled, tmp_path) -> None:
