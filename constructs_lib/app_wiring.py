@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import aws_cdk as cdk
@@ -20,6 +21,8 @@ def build_app(app: cdk.App) -> MlPipelineStack:
     """Load the configs (``ConfigError`` on bad input), add the stack(s) and the cdk-nag gate."""
     config_path = _context(app, "modelConfigPath")
     project = load_project([config_path] if isinstance(config_path, str) and not _env_config() else None)
+    for warning in project.warnings:  # the CDK CLI shows the app's stderr: warnings are not silent at synth
+        print(warning.format(), file=sys.stderr)
     graph = build_graph(project)
     account, region = _context(app, "account"), _context(app, "region")
     env = cdk.Environment(account=str(account), region=str(region)) if account and region else None

@@ -1,4 +1,4 @@
-"""``python -m constructs_lib <command>``: validate, graph, schema, definition, run.
+"""``python -m constructs_lib <command>``: validate, explain, graph, schema, definition, run.
 
 User errors print ``path:line:col: key.path: what is wrong (hint)`` lines on stderr and exit 2, with no
 traceback and nothing written. Heavy imports (SageMaker SDK) happen only in the commands that need them.
@@ -21,6 +21,9 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", action="append", metavar="GLOB",
                         help="model config files (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
                              "context modelConfigPath, else model_repos/*/conf/conf.yaml")
+    parser.add_argument("--allow-env", action="append", default=[], metavar="NAME",
+                        help="an environment variable config files may reference as ${NAME} (repeatable; "
+                             "SMP_VAR_* and cdk.json context allowedEnvironmentVariables are always allowed)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +31,17 @@ def build_parser() -> argparse.ArgumentParser:
                                      description="YAML model configurations to SageMaker Pipelines.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("validate", help="check the config files and the step graph")
+    p = commands.add_parser("validate", help="check everything definition and synth check (compiles offline); "
+                                             "print warnings")
     _add_config(p)
+    p.add_argument("--quick", action="store_true",
+                   help="config files and step graph only (no SageMaker SDK import: ~0.3 s instead of ~3 s; "
+                        "misses missing scripts, images and run-time checks)")
+
+    p = commands.add_parser("explain", help="per step: where inputs land, where outputs are taken from, code, "
+                                            "command, channels, environment")
+    _add_config(p)
+    p.add_argument("--step", action="append", metavar="NAME", help="only these steps (repeatable)")
 
     p = commands.add_parser("graph", help="print the step graph (mermaid, dot or text)")
     _add_config(p)
@@ -58,14 +70,49 @@ def _load(args):
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph
 
-    project = load_project(args.config)
+    project = load_project(args.config, allow_env=args.allow_env)
+    for warning in project.warnings:
+        print(warning.format(), file=sys.stderr)
     return project, build_graph(project)
 
 
 def cmd_validate(args) -> int:
     project, graph = _load(args)
+    if args.quick:
+        print(f"ok (config and graph only): pipeline {graph.pipeline_name}: {len(project.files)} file(s), "
+              f"{len(graph.models)} model(s), {len(graph.nodes)} step(s), {len(graph.edges)} edge(s)")
+        return 0
+    from constructs_lib.compiler.facade import check_pipeline, print_warnings
+
+    # Compiling is the complete check: what `definition` (and the CDK app's compile) refuses, validate refuses.
+    compiled = check_pipeline(project, graph, () if project.settings.region else _deployment_regions())
+    print_warnings(compiled)
+    warnings = f", {len(compiled.warnings)} warning(s)" if compiled.warnings else ""
     print(f"ok: pipeline {graph.pipeline_name}: {len(project.files)} file(s), {len(graph.models)} model(s), "
-          f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s)")
+          f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s){warnings}")
+    return 0
+
+
+def _deployment_regions() -> tuple[str, ...]:
+    """The regions of the cdk.json environments (where the CDK app compiles the pipeline), if any."""
+    path = Path("cdk.json")
+    try:
+        environments = json.loads(path.read_text(encoding="utf-8")).get("context", {}).get("environments", [])
+    except (OSError, ValueError, AttributeError):
+        return ()  # synth reports a broken cdk.json
+    if not isinstance(environments, list):
+        return ()
+    return tuple(sorted({e["region"] for e in environments if isinstance(e, dict) and isinstance(e.get("region"), str)}))
+
+
+def cmd_explain(args) -> int:
+    from constructs_lib.compiler.explain import explain
+    from constructs_lib.compiler.facade import compile_pipeline, print_warnings
+
+    project, graph = _load(args)
+    compiled = compile_pipeline(project, graph)
+    print_warnings(compiled)
+    sys.stdout.write(explain(compiled, args.step))
     return 0
 
 
@@ -109,7 +156,8 @@ def cmd_summary(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "graph": cmd_graph, "schema": cmd_schema, "reference": cmd_reference,
+COMMANDS = {"validate": cmd_validate, "explain": cmd_explain, "graph": cmd_graph, "schema": cmd_schema,
+            "reference": cmd_reference,
             "definition": cmd_definition, "summary": cmd_summary}
 
 
@@ -128,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
-        count = len(exc.problems)
+        count = len(exc.errors)
         print(f"{count} problem{'s' if count != 1 else ''} found; nothing was written.", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:

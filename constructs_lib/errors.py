@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True, order=True)
@@ -22,13 +22,24 @@ class Problem:
     key_path: str = ""
     message: str = ""
     hint: str = ""
+    severity: str = "error"
+    """``"error"`` (the input is refused) or ``"warning"`` (accepted, but the user should know)."""
+
+    @property
+    def is_warning(self) -> bool:
+        return self.severity == "warning"
 
     def format(self) -> str:
         where = self.file or "<config>"
         if self.line:
             where = f"{where}:{self.line}:{self.col or 1}"
+        if self.is_warning:
+            where += ": warning"
         text = f"{where}: {self.key_path}: {self.message}" if self.key_path else f"{where}: {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
+
+    def as_warning(self) -> Problem:
+        return replace(self, severity="warning")
 
 
 class ConfigError(Exception):
@@ -36,6 +47,7 @@ class ConfigError(Exception):
 
     def __init__(self, problems: Iterable[Problem]):
         self.problems: tuple[Problem, ...] = tuple(sorted(set(problems)))
+        self.errors: tuple[Problem, ...] = tuple(p for p in self.problems if not p.is_warning)
         super().__init__("\n".join(p.format() for p in self.problems))
 
     def __reduce__(self):  # survives pickling (compiling in a worker process raises it in the caller)

@@ -39,6 +39,9 @@ class InfraBindings:
     region: str
     #: The region the SDK session uses; only the SDK sees it (it never reaches the definition).
     sdk_region: str = "us-east-1"
+    #: The region the jobs run in when it is known (SMP_REGION, or the CDK stack's region): images must be there
+    #: (see :mod:`constructs_lib.compiler.images`). None: unknown (short-form images resolve for ``sdk_region``).
+    image_region: str | None = None
 
     @classmethod
     def from_settings(cls, settings: FrameworkSettings) -> InfraBindings:
@@ -53,6 +56,7 @@ class InfraBindings:
             account=settings.account or PLACEHOLDER_ACCOUNT,
             region=region,
             sdk_region=settings.region or "us-east-1",
+            image_region=settings.region,
         )
 
     @classmethod

@@ -10,9 +10,10 @@ from typing import Any
 from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
 from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bootstrap import BOOTSTRAP_NAME, runproc
+from constructs_lib.compiler.images import default_scope, region_problem, resolve
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.config.loader import ProjectConfig
-from constructs_lib.config.schema import ModelConfig, RetryPolicy, StepClass
+from constructs_lib.config.schema import ImageRef, ModelConfig, RetryPolicy, StepClass
 from constructs_lib.errors import Problem
 from constructs_lib.graph.model import EdgeKind, PipelineGraph, StepNode
 from sagemaker.core.network import NetworkConfig
@@ -68,6 +69,8 @@ class CompileContext:
     gates: dict[str, str] = field(default_factory=dict)
     """RegisterModel step name -> the ConditionStep that wraps it (dependencies point at the condition)."""
     problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    """Accepted, but likely not what is meant (printed by validate and definition; see :mod:`.checks`)."""
 
     # ---------------------------------------------------------------------------------------------- values
 
@@ -82,6 +85,11 @@ class CompileContext:
         """A problem located in the model's section (``key`` relative to conf.models.<model>)."""
         self.problems.append(self.project.model_problem(node.model, key, message, hint))
 
+    def warn(self, problem: Problem) -> None:
+        problem = problem.as_warning()
+        if problem not in self.warnings:
+            self.warnings.append(problem)
+
     def value(self, text: Any) -> Any:
         """A config value for the SDK: framework variables bound, ``${params.X}`` as pipeline parameters."""
         if not isinstance(text, str):
@@ -93,6 +101,35 @@ class CompileContext:
         values = [self.parameters[p] if i % 2 else p for i, p in enumerate(parts)]
         values = [v for v in values if v != ""]
         return values[0] if len(values) == 1 else Join(on="", values=values)
+
+    def image(self, node: StepNode, key: tuple, image: str | ImageRef, instance_type: Any = None) -> Any:
+        """An image URI in the deployment's region: a short form resolved for it, a full URI checked against it.
+
+        ``key`` is relative to conf.models.<model>; its first element names the section (for the image scope)."""
+        region = self.bindings.image_region or self.bindings.sdk_region
+        if isinstance(image, ImageRef):
+            if self.bindings.image_region is None and not any(w.message.startswith("no region known") for w in self.warnings):
+                self.warn(self.project.model_problem(  # once per pipeline
+                    node.model, key, f"no region known: short-form images (here {image.framework} {image.version}) "
+                    f"resolve for {region}",
+                    "set SMP_REGION, or give the stack a region (cdk.json environments, or -c account=... -c region=...)"))
+            try:
+                return resolve(image, region, image.image_scope or default_scope(key[0]),
+                               instance_type if isinstance(instance_type, str) and not self.uses_parameter(instance_type)
+                               else None)
+            except ValueError as error:
+                problem = self.project.model_problem(node.model, key, f"no image for {image.framework} {image.version} "
+                                                     f"in {region}: {error}", "see the SageMaker SDK's image tables")
+                if problem not in self.problems:
+                    self.problems.append(problem)
+                return "invalid"
+        value = self.value(image)
+        found = region_problem(value, self.bindings.image_region) if isinstance(value, str) else None
+        if found is not None:
+            problem = self.project.model_problem(node.model, key, *found)
+            if problem not in self.problems:  # CreateModel and Transform share transform.image_uri
+                self.problems.append(problem)
+        return value
 
     def uses_parameter(self, value: Any) -> bool:
         return isinstance(value, str) and bool(_PARAM.search(value))
@@ -233,6 +270,16 @@ class CompileContext:
                         ".channels (default 'train'); name the source's output channel there"))
                     continue
                 out.append(ChainedOutput(source, channel, uri, template.format(source=source, channel=channel)))
+            if source_node.step_class is StepClass.PROCESSING:
+                ignored = [c for c in channel_names(self.model(source_node).preprocess) if c not in wanted]
+                if ignored:
+                    kind = SECTION_OF[source_node.step_class]
+                    self.warn(self.project.pipeline_problem(
+                        ("models", node.model, "steps", node.index, "chain_input_source_step", index),
+                        f"'{node.name}' reads channel(s) {', '.join(wanted)} of '{source}' and ignores its "
+                        f"output(s) {', '.join(ignored)}",
+                        f"to read them, list them in conf.models.{node.model}.{kind}.channels; or chain from a step "
+                        "whose outputs are all needed"))
         return out
 
     def outputs_of(self, source: str, selected: list[str]) -> list[ChainedOutput]:

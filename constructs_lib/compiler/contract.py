@@ -3,8 +3,9 @@
 Each job-like step's ``Arguments`` is the request of one SageMaker API call (``CreateProcessingJob``,
 ``CreateTrainingJob``, ``CreateModel``, ``CreateTransformJob``, ``CreateModelPackage``). botocore carries
 the request shape of each call, and its ``ParamValidator`` checks a request against it: unknown and missing
-parameters, wrong types, too-short strings and lists, numbers below their minimum. It does not check
-maximums, patterns or enum values.
+parameters, wrong types, too-short strings and lists, numbers below their minimum. The service checks the
+rest (maximum lengths, sizes and values, patterns, enum values) only when the pipeline runs: :func:`limit_problems`
+checks them here, from the same shapes.
 
 A definition is not quite a request: values may be pipeline expressions (``{"Get": ...}``,
 ``{"Std:Join": ...}``, ``{"Std:JsonGet": ...}``) that are only resolved at execution time, and the SDK leaves
@@ -21,6 +22,7 @@ from __future__ import annotations
 import datetime
 import functools
 import json
+import re
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -126,6 +128,7 @@ def _request_problems(operation: str, arguments: Mapping[str, Any], context: _Co
     errors = botocore.validate.ParamValidator().validate(request, shape)
     if errors.has_errors():
         problems += errors.generate_report().splitlines()
+    problems += limit_problems(arguments, shape)
     if operation == "CreateModelPackage" and not (request.get("ModelPackageGroupName")
                                                   or request.get("ModelPackageName")):
         problems.append("one of ModelPackageGroupName (versioned) or ModelPackageName is required")
@@ -239,6 +242,56 @@ def _stand_in_expressions(value: Any, shape: botocore.model.Shape, path: str, co
         return [_stand_in_expressions(item, shape.member, f"{path}[{index}]", context, problems)
                 for index, item in enumerate(value)]
     return value
+
+
+def limit_problems(value: Any, shape: botocore.model.Shape, path: str = "") -> list[str]:
+    """Maximums, patterns and enum values of ``shape`` that ``value`` breaks (expressions are skipped: their
+    value is only known at execution time)."""
+    out: list[str] = []
+    if _is_expression(value):
+        return out
+    meta, where = shape.metadata, path or "request"
+    match shape.type_name:
+        case "structure" if isinstance(value, dict):
+            for key, item in value.items():
+                if key in shape.members:
+                    out += limit_problems(item, shape.members[key], _join(path, key))
+        case "map" if isinstance(value, dict):
+            if len(value) > meta.get("max", len(value)):
+                out.append(f"{where}: at most {meta['max']} entries, got {len(value)}")
+            for key, item in value.items():
+                out += [f"{_join(path, key)} (the name): {m.partition(': ')[2]}"
+                        for m in limit_problems(key, shape.key, _join(path, key))]
+                out += limit_problems(item, shape.value, _join(path, key))
+        case "list" if isinstance(value, list):
+            if len(value) > meta.get("max", len(value)):
+                out.append(f"{where}: at most {meta['max']} items, got {len(value)}")
+            for index, item in enumerate(value):
+                out += limit_problems(item, shape.member, f"{path}[{index}]")
+        case "string" if isinstance(value, str):
+            if len(value) > meta.get("max", len(value)):
+                out.append(f"{where}: at most {meta['max']:,} characters, got {len(value):,}")
+            elif shape.enum and value not in shape.enum:
+                out.append(f"{where}: must be one of {', '.join(shape.enum)} (got {value!r})")
+            elif meta.get("pattern") and not _pattern_matches(meta["pattern"], value):
+                out.append(f"{where}: {value[:60]!r} does not match SageMaker's pattern {meta['pattern']}")
+        case "integer" | "long" | "float" | "double" if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if value > meta.get("max", value):
+                out.append(f"{where}: at most {meta['max']:,}, got {value:,}")
+    return out
+
+
+@functools.cache
+def _compiled(pattern: str) -> Any:
+    try:
+        return re.compile(pattern, re.S)
+    except re.error:  # \p{L}-style classes: Python's re cannot read them, so they are not checked here
+        return None
+
+
+def _pattern_matches(pattern: str, value: str) -> bool:
+    compiled = _compiled(pattern)
+    return compiled is None or compiled.fullmatch(value) is not None
 
 
 def _join(path: str, key: str) -> str:

@@ -6,10 +6,9 @@ ECR repositories the pipeline will use.
 
 from __future__ import annotations
 
-import re
-
 from constructs_lib.config.loader import ProjectConfig
-from constructs_lib.config.schema import StepClass
+from constructs_lib.compiler.images import ECR_IMAGE, default_scope, ecr_repository
+from constructs_lib.config.schema import ImageRef, StepClass
 from constructs_lib.graph.model import PipelineGraph, StepNode
 
 #: The step ``Type`` values of a definition each step class produces (a gated RegisterModel adds Condition/Fail).
@@ -22,9 +21,6 @@ STEP_KINDS = {
     StepClass.REGISTER_MODEL: ("RegisterModel",),
 }
 
-ECR_IMAGE = re.compile(
-    r"^(?P<account>\d{12}|\$\{SMP_ACCOUNTID\})\.dkr\.ecr\.(?P<region>[a-z0-9-]+|\$\{SMP_REGION\})"
-    r"\.amazonaws\.com(\.cn)?/(?P<repository>[a-z0-9][a-z0-9._/-]*)(:[\w.-]+|@sha256:[0-9a-f]+)?$")
 
 
 def package_group_name(project: ProjectConfig, node: StepNode) -> str:
@@ -47,29 +43,49 @@ def step_kinds(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
     return tuple(sorted(kinds))
 
 
-def image_uris(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
-    """Every container image the pipeline's jobs and models use (framework variables not yet bound)."""
-    images = set()
+def _images(project: ProjectConfig, graph: PipelineGraph) -> list[tuple[str, str | ImageRef]]:
+    """(section key, image) of every container the pipeline's jobs and models use."""
+    images = []
     for n in graph.nodes:
         model = project.models[n.model]
-        for section in (model.preprocess if n.step_class is StepClass.PROCESSING else None,
-                        model.train if n.step_class is StepClass.TRAINING else None,
-                        model.evaluate if n.step_class is StepClass.METRICS else None,
-                        model.transform if n.step_class in (StepClass.TRANSFORM, StepClass.CREATE_MODEL) else None):
+        for key, section in (("preprocess", model.preprocess if n.step_class is StepClass.PROCESSING else None),
+                             ("train", model.train if n.step_class is StepClass.TRAINING else None),
+                             ("evaluate", model.evaluate if n.step_class is StepClass.METRICS else None),
+                             ("transform", model.transform if n.step_class in (StepClass.TRANSFORM, StepClass.CREATE_MODEL)
+                              else None)):
             if section is not None:
-                images.add(section.image_uri)
-        if n.step_class is StepClass.CREATE_MODEL and model.transform is None:
-            images.add(model.registry.InferenceSpecification.image_uri)
-        if n.step_class is StepClass.REGISTER_MODEL:
-            images.add(model.registry.InferenceSpecification.image_uri)
-    return tuple(sorted(images))
+                images.append((key, section.image_uri))
+        if (n.step_class is StepClass.CREATE_MODEL and model.transform is None) or n.step_class is StepClass.REGISTER_MODEL:
+            images.append(("registry", model.registry.InferenceSpecification.image_uri))
+    return images
 
 
-def ecr_repositories(images: tuple[str, ...]) -> tuple[tuple[str, str, str], ...]:
-    """(account, region, repository) of each ECR image; other images (not pullable by SageMaker) are skipped."""
+def image_uris(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
+    """Every container image URI the pipeline's jobs and models use (framework variables not yet bound; short
+    forms are in :func:`image_refs`)."""
+    return tuple(sorted({image for _, image in _images(project, graph) if isinstance(image, str)}))
+
+
+def image_refs(project: ProjectConfig, graph: PipelineGraph) -> tuple[tuple[ImageRef, str], ...]:
+    """Every short-form image (``{framework, version}``) with its scope (training/inference)."""
+    refs = {(image, image.image_scope or default_scope(key)) for key, image in _images(project, graph)
+            if isinstance(image, ImageRef)}
+    return tuple(sorted(refs, key=lambda r: (r[0].model_dump_json(), r[1])))
+
+
+def ecr_repositories(images: tuple[str, ...], refs: tuple[tuple[ImageRef, str], ...] = (),
+                     region: str | None = None) -> tuple[tuple[str, str, str], ...]:
+    """(account, region, repository) of each ECR image; other images (not pullable by SageMaker) are skipped, and
+    short forms when ``region`` is unknown (compiling refuses them there)."""
     out = set()
     for image in images:
         match = ECR_IMAGE.match(image)
         if match:
             out.add((match["account"], match["region"], match["repository"]))
+    for ref, scope in refs:
+        if region is not None:
+            try:
+                out.add(ecr_repository(ref, region, scope))
+            except ValueError:
+                continue  # compiling reports it
     return tuple(sorted(out))

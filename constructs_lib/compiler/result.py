@@ -7,6 +7,7 @@ from typing import Any
 
 from constructs_lib.compiler.assets import AssetEntry
 from constructs_lib.compiler.bindings import InfraBindings
+from constructs_lib.errors import Problem
 
 MANIFEST_VERSION = 1
 
@@ -23,6 +24,8 @@ class CompiledPipeline:
     bindings: InfraBindings
     model_package_groups: tuple[str, ...]
     step_count: int
+    warnings: tuple[Problem, ...] = ()
+    """Accepted, but likely not what is meant (see :mod:`constructs_lib.compiler.checks`)."""
 
     def manifest(self) -> dict[str, Any]:
         """The asset manifest written beside the definition (see the README)."""

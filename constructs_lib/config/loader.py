@@ -6,9 +6,10 @@ found in every file. It imports neither the CDK nor the SageMaker SDK, so it is 
 
 from __future__ import annotations
 
-import glob
+import dataclasses
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,15 +17,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from constructs_lib.config.limits import limit_problems
+from constructs_lib.config.paths import local_path_problems
 from constructs_lib.config.references import (FRAMEWORK_VARIABLES, ReferenceError_, parameter_names,
                                               resolve_string, walk_strings)
 from constructs_lib.config.schema import ConfigFile, ModelConfig, PipelineConfig
 from constructs_lib.config.settings import FrameworkSettings, resolve_settings
 from constructs_lib.config.validation import problems_from
-from constructs_lib.config.yaml_source import SourceDoc, read_yaml
+from constructs_lib.config.yaml_source import ReadBudget, SourceDoc, read_yaml
 from constructs_lib.errors import ConfigError, Problem, did_you_mean
 
 DEFAULT_CONFIG_GLOB = "model_repos/*/conf/conf.yaml"
+#: Most config files one run reads.
+MAX_CONFIG_FILES = 500
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,8 @@ class ProjectConfig:
     anchor_file: str
     model_files: Mapping[str, str] = field(default_factory=dict)
     docs: Mapping[str, SourceDoc] = field(default_factory=dict, repr=False)
+    warnings: tuple[Problem, ...] = ()
+    """Accepted, but worth a word to the user (printed as ``path:line:col: warning: ...``)."""
 
     def problem(self, file: str, key_path: tuple, message: str, hint: str = "") -> Problem:
         """A problem located at ``key_path`` of ``file`` (falls back to the closest existing parent key)."""
@@ -57,15 +64,45 @@ def config_globs(cli_globs: Sequence[str] | None, environ: Mapping[str, str], cw
         return list(cli_globs)
     if environ.get("SMP_MODEL_CONFIGPATH"):
         return [environ["SMP_MODEL_CONFIGPATH"]]
-    cdk_json = cwd / "cdk.json"
-    if cdk_json.is_file():
-        try:
-            context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
-        except (json.JSONDecodeError, OSError, AttributeError):
-            context = {}
-        if isinstance(context, dict) and isinstance(context.get("modelConfigPath"), str):
-            return [context["modelConfigPath"]]
+    context = cdk_context(cwd)
+    if isinstance(context.get("modelConfigPath"), str):
+        return [context["modelConfigPath"]]
     return [DEFAULT_CONFIG_GLOB]
+
+
+def cdk_context(cwd: Path) -> dict[str, Any]:
+    """The ``context`` of ``cwd/cdk.json`` ({} when there is none or it is not readable)."""
+    cdk_json = cwd / "cdk.json"
+    if not cdk_json.is_file():
+        return {}
+    try:
+        context = json.loads(cdk_json.read_text(encoding="utf-8")).get("context", {})
+    except (ValueError, OSError, AttributeError):
+        return {}
+    return context if isinstance(context, dict) else {}
+
+
+def allowed_env_vars(cwd: Path, cli: Sequence[str] = ()) -> frozenset[str]:
+    """Environment variables config files may reference besides ``SMP_VAR_*``: ``--allow-env`` and cdk.json's
+    context ``allowedEnvironmentVariables`` (a list of names)."""
+    listed = cdk_context(cwd).get("allowedEnvironmentVariables", [])
+    names = [n for n in listed if isinstance(n, str)] if isinstance(listed, list) else []
+    return frozenset(names) | frozenset(cli)
+
+
+def _glob(pattern: str, cwd: Path) -> list[Path]:
+    """Files matching ``pattern``. ``**`` does not follow symlinked folders (pathlib's rule), so a symlink
+    loop cannot make the search endless."""
+    path = Path(pattern)
+    base, rest = (Path(path.anchor), str(path.relative_to(path.anchor))) if path.is_absolute() else (cwd, pattern)
+    if not any(c in pattern for c in "*?["):
+        return [base / rest]
+    out = []
+    for match in base.glob(rest):
+        out.append(match)
+        if len(out) > MAX_CONFIG_FILES:
+            break
+    return out
 
 
 def discover(globs: Sequence[str], cwd: Path) -> tuple[list[Path], list[Problem]]:
@@ -73,14 +110,33 @@ def discover(globs: Sequence[str], cwd: Path) -> tuple[list[Path], list[Problem]
     found: dict[str, Path] = {}
     problems = []
     for pattern in globs:
-        absolute = pattern if os.path.isabs(pattern) else str(cwd / pattern)
-        matches = [Path(m) for m in glob.glob(absolute, recursive=True) if Path(m).is_file()]
+        try:
+            candidates = _glob(pattern, cwd)
+            matches = [m for m in candidates if m.is_file()]
+        except (OSError, ValueError) as exc:  # an invalid pattern, a path too long, a symlink loop...
+            problems.append(Problem(pattern, 0, 0, "", f"cannot search this path or glob: {exc}"))
+            continue
+        if len(candidates) == 1 and candidates[0].is_dir():
+            problems.append(Problem(pattern, 0, 0, "", "is a folder, not a config file",
+                                    f"give a file or a glob, e.g. --config '{pattern.rstrip('/')}/**/conf.yaml'"))
+            continue
+        if len(candidates) == 1 and candidates[0].is_symlink() and not candidates[0].exists():
+            problems.append(Problem(pattern, 0, 0, "", "is a broken symlink or a symlink loop",
+                                    "give the path of a YAML file"))
+            continue
+        if len(candidates) == 1 and candidates[0].exists() and not matches:
+            problems.append(Problem(pattern, 0, 0, "", "is not a regular file", "give the path of a YAML file"))
+            continue
         if not matches:
             problems.append(Problem(pattern, 0, 0, "", "no config file matches this path or glob",
                                     f"paths are relative to {cwd}; set --config, SMP_MODEL_CONFIGPATH or "
                                     "cdk.json context modelConfigPath"))
         for match in matches:
             found[str(match.resolve())] = match.resolve()
+    if len(found) > MAX_CONFIG_FILES:
+        problems.append(Problem(globs[0], 0, 0, "", f"more than {MAX_CONFIG_FILES:,} files match",
+                                "narrow the glob to the model config files"))
+        return [], problems
     return [found[k] for k in sorted(found)], problems
 
 
@@ -91,12 +147,12 @@ def display_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
-def _substitute(doc: SourceDoc, environ: Mapping[str, str]) -> tuple[Any, list[Problem]]:
+def _substitute(doc: SourceDoc, environ: Mapping[str, str], allowed: frozenset[str]) -> tuple[Any, list[Problem]]:
     problems: list[Problem] = []
 
     def visit(value: str, at: tuple) -> str:
         try:
-            return resolve_string(value, environ)
+            return resolve_string(value, environ, allowed)
         except ReferenceError_ as exc:
             problems.append(doc.problem(at, str(exc), exc.hint))
             return value
@@ -105,52 +161,80 @@ def _substitute(doc: SourceDoc, environ: Mapping[str, str]) -> tuple[Any, list[P
 
 
 def load_project(cli_globs: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None,
-                 cwd: Path | None = None) -> ProjectConfig:
-    """Load, validate and merge every config file. Raises :class:`ConfigError` with all problems."""
+                 cwd: Path | None = None, allow_env: Sequence[str] = ()) -> ProjectConfig:
+    """Load, validate and merge every config file. Raises :class:`ConfigError` with all problems (and the
+    warnings found so far); on success the warnings are in :attr:`ProjectConfig.warnings`.
+
+    ``allow_env``: environment variables config files may reference (besides ``SMP_VAR_*`` and cdk.json's
+    ``allowedEnvironmentVariables``).
+    """
     environ = os.environ if environ is None else environ
     cwd = (cwd or Path.cwd()).resolve()
+    allowed = allowed_env_vars(cwd, allow_env)
     paths, problems = discover(config_globs(cli_globs, environ, cwd), cwd)
 
     docs: dict[str, SourceDoc] = {}
     parsed: dict[str, ConfigFile] = {}
+    budget = ReadBudget()
     for path in paths:
         name = display_path(path, cwd)
-        doc, found = read_yaml(path, name)
+        doc, found = read_yaml(path, name, budget)
         problems += found
         if doc is None:
             continue
         docs[name] = doc
-        config, found = _validate_file(doc, environ)
-        problems += found
-        if config is not None and not found:
+        config, found = _validate_file(doc, environ, allowed)
+        problems += _not_repeating(found, problems)
+        if config is not None and not any(not p.is_warning for p in found):
             parsed[name] = config
 
     merged = _merge(parsed, docs, problems)
-    file_settings = _framework_values(parsed, docs)
+    file_settings = _framework_values(parsed, docs, environ, problems)
     settings, found = resolve_settings(environ, file_settings)
     problems += found
-    if problems or merged is None:
+    if _errors(problems) or merged is None:
         raise ConfigError(problems)
     models, model_files, anchor = merged
     project = ProjectConfig(root=cwd, files=tuple(docs), models=models, pipeline=parsed[anchor].conf.sagemakerPipeline,
                             settings=settings, anchor_file=anchor, model_files=model_files, docs=docs)
     problems += _check_parameter_refs(project)
-    if problems:
+    problems += local_path_problems(project)
+    problems += limit_problems(project)
+    if _errors(problems):
         raise ConfigError(problems)
-    return project
+    return dataclasses.replace(project, warnings=tuple(sorted(set(problems))))
 
 
-def _validate_file(doc: SourceDoc, environ: Mapping[str, str]) -> tuple[ConfigFile | None, list[Problem]]:
+def _not_repeating(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
+    """``found`` without the problems at (or above) a key the YAML reader already reported: a value it could not
+    read is left out, so "required key is missing" there would only repeat it."""
+    read = [(p.file, p.key_path) for p in earlier if p.key_path]
+
+    def repeats(p: Problem) -> bool:
+        return any(p.file == file and (key == p.key_path or key.startswith(p.key_path + ".")
+                                       or key.startswith(p.key_path + "[")) for file, key in read)
+
+    return [p for p in found if not repeats(p)]
+
+
+def _errors(problems: Sequence[Problem]) -> bool:
+    return any(not p.is_warning for p in problems)
+
+
+def _validate_file(doc: SourceDoc, environ: Mapping[str, str], allowed: frozenset[str]
+                   ) -> tuple[ConfigFile | None, list[Problem]]:
     if not isinstance(doc.data, dict) or "conf" not in doc.data:
         got = "an empty file" if doc.data is None else "no 'conf' key at the top"
         return None, [doc.problem((), f"not a model config file: {got}",
                                   "a model config file starts with 'conf:' and holds 'models:' and/or 'sagemakerPipeline:'")]
-    data, problems = _substitute(doc, environ)
+    data, problems = _substitute(doc, environ, allowed)
     try:
         config = ConfigFile.model_validate(data)
     except ValidationError as exc:
         return None, problems + problems_from(exc, doc, ConfigFile, data)
-    return config, problems
+    except RecursionError:  # pragma: no cover - yaml_source bounds the depth well below the limit
+        return None, problems + [doc.problem((), "nested too deeply to validate")]
+    return config, problems + secret_warnings(doc)
 
 
 def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], problems: list[Problem]):
@@ -180,29 +264,96 @@ def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], prob
         return None
     anchor = anchors[0]
     for other in anchors[1:]:
-        if parsed[other].conf.sagemakerPipeline != parsed[anchor].conf.sagemakerPipeline:
-            line, _ = docs[anchor].locate(("conf", "sagemakerPipeline"))
-            problems.append(docs[other].problem(("conf", "sagemakerPipeline"),
-                                                f"a second, different sagemakerPipeline section (the first is in {anchor}:{line})",
+        one, two = parsed[anchor].conf.sagemakerPipeline, parsed[other].conf.sagemakerPipeline
+        if one is not None and two is not None and two != one:
+            key = _first_difference(one.model_dump(), two.model_dump())
+            line, _ = docs[anchor].locate(("conf", "sagemakerPipeline") + key)
+            problems.append(docs[other].problem(("conf", "sagemakerPipeline") + key,
+                                                f"a second sagemakerPipeline section differs from the first one "
+                                                f"here (the first is in {anchor}:{line})",
                                                 "exactly one file (the anchor model's) holds sagemakerPipeline; remove one"))
     return models, model_files, anchor
 
 
-def _framework_values(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc]):
-    """Framework settings written in config files (the original's framework/conf/conf.yaml form)."""
+def _first_difference(a: Any, b: Any, at: tuple = ()) -> tuple:
+    """The key path of the first place where ``a`` and ``b`` differ (``()``: they differ as a whole)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(a) + [k for k in b if k not in a]:
+            if a.get(key) != b.get(key):
+                return _first_difference(a.get(key), b.get(key), at + (key,)) if key in a and key in b else at + (key,)
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for index, (x, y) in enumerate(zip(a, b, strict=True)):
+            if x != y:
+                return _first_difference(x, y, at + (index,))
+    return at
+
+
+_SETTING_WORDS = {"SMP_S3BUCKETNAME": "artifact bucket", "SMP_SUBNETS": "subnets",
+                  "SMP_SECURITYGROUPS": "security groups", "SMP_ROLE": "execution role", "SMP_KMSKEY": "KMS key"}
+
+
+def _framework_values(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], environ: Mapping[str, str],
+                      problems: list[Problem]):
+    """Framework settings written in config files (the original's framework/conf/conf.yaml form).
+
+    A file that also defines models or the pipeline redirects the deployment's infrastructure from a
+    model's own config: that gets a warning, and a bucket without a key (outputs not encrypted with a key
+    the deployment controls) is an error.
+    """
     out: dict[str, tuple[str | None, Problem | None]] = {}
     for name, config in parsed.items():
         conf = config.conf
         net = conf.sagemakerNetworkSecurity
-        pairs = [("SMP_S3BUCKETNAME", ("s3Bucket",), conf.s3Bucket)]
+        pairs: list[tuple[str, tuple[str, ...], str | None]] = [("SMP_S3BUCKETNAME", ("s3Bucket",), conf.s3Bucket)]
         if net is not None:
             pairs += [("SMP_SUBNETS", ("sagemakerNetworkSecurity", "subnets"), net.subnets),
                       ("SMP_SECURITYGROUPS", ("sagemakerNetworkSecurity", "security_groups_id"), net.security_groups_id),
                       ("SMP_ROLE", ("sagemakerNetworkSecurity", "role"), net.role),
                       ("SMP_KMSKEY", ("sagemakerNetworkSecurity", "kms_key"), net.kms_key)]
+        model_file = bool(conf.models) or conf.sagemakerPipeline is not None
         for var, key, value in pairs:
-            if value is not None and var not in out:
+            if value is None or value == "${" + var + "}":
+                continue
+            if model_file and not environ.get(var, "").strip():
+                problems.append(docs[name].problem(
+                    ("conf",) + key, f"a model config file sets the pipeline's {_SETTING_WORDS[var]}",
+                    f"infrastructure comes from the deployment: set {var} in its environment, or move the "
+                    "setting to a framework config file without models", severity="warning"))
+            if var not in out:
                 out[var] = (value, docs[name].problem(("conf",) + key, ""))
+        if conf.s3Bucket and conf.s3Bucket != "${SMP_S3BUCKETNAME}" and not environ.get("SMP_S3BUCKETNAME", "").strip() \
+                and not (net is not None and net.kms_key) and not environ.get("SMP_KMSKEY", "").strip():
+            problems.append(docs[name].problem(
+                ("conf", "s3Bucket"), "an existing bucket is named without a KMS key",
+                "set sagemakerNetworkSecurity.kms_key (or SMP_KMSKEY) to the key that encrypts it, or remove "
+                "s3Bucket to let the stack create an encrypted bucket"))
+    return out
+
+
+#: Environment variable names and values that look like credentials.
+_SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
+_SECRET_VALUE = re.compile(r"(^|[^A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Z0-9]|$)|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+                           r"|^(ghp|gho|github_pat|xox[bap]|sk)_[A-Za-z0-9_]{16,}")
+
+
+def secret_warnings(doc: SourceDoc) -> list[Problem]:
+    """A warning for each ``env:`` value that looks like a credential written in clear text: it would land in
+    the pipeline definition, readable by anyone who can describe the pipeline."""
+    out: list[Problem] = []
+    models = doc.data.get("conf", {}).get("models") if isinstance(doc.data.get("conf"), dict) else None
+    for model, body in (models.items() if isinstance(models, dict) else ()):
+        for section, settings in (body.items() if isinstance(body, dict) else ()):
+            env = settings.get("env") if isinstance(settings, dict) else None
+            for key, value in (env.items() if isinstance(env, dict) else ()):
+                text = str(value)
+                if not text or text.startswith("${params."):
+                    continue
+                if _SECRET_VALUE.search(text) or (_SECRET_NAME.search(key) and len(text) >= 8):
+                    out.append(doc.problem(("conf", "models", model, section, "env", key),
+                                           "looks like a secret written in clear text",
+                                           "environment values are readable in the pipeline definition; read the "
+                                           "secret at run time (AWS Secrets Manager) and pass its name instead",
+                                           severity="warning"))
     return out
 
 

@@ -28,6 +28,7 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("registry", s.RegistrySection, "conf.models.<model>.registry"),
     ("registry.InferenceSpecification", s.InferenceSpecification, "conf.models.<model>.registry.InferenceSpecification"),
     ("registry.quality_gate", s.QualityGate, "conf.models.<model>.registry.quality_gate"),
+    ("Image short form", s.ImageRef, "<section>.image_uri, registry.InferenceSpecification.image_uri"),
     ("Channel", s.Channel, "<section>.channels.<channel>"),
     ("Data file", s.DataFile, "<section>.channels.<channel>.dataFiles[]"),
     ("sagemakerPipeline", s.PipelineConfig, "conf.sagemakerPipeline"),

@@ -7,7 +7,10 @@ Three forms are understood in any string value:
   ``${SMP_S3BUCKETNAME}``: a *framework variable*. It is kept as the canonical ``${SMP_...}`` placeholder and
   bound later, by the compiler, to the deployment's real value (the artifact bucket the stack creates, the
   stack's account and region, ...). It is never replaced by its own name when unset.
-* ``${VAR}`` / ``${VAR:-default}``: any other environment variable, substituted at load time. An unset variable
+* ``${VAR}`` / ``${VAR:-default}``: an environment variable the user allowed, substituted at load time: its name
+  starts with :data:`ENV_PREFIX` (``SMP_VAR_``), or it is listed in cdk.json's context
+  ``allowedEnvironmentVariables`` or given with ``--allow-env``. Any other name is refused, so that a config
+  file cannot copy the machine's secrets (``${AWS_SECRET_ACCESS_KEY}``) into a template. An unset variable
   without a default is an error, never an empty string or a literal name.
 * ``${params.Name}``: a runtime pipeline parameter declared in ``sagemakerPipeline.parameters``; an execution
   can override it.
@@ -16,7 +19,7 @@ Three forms are understood in any string value:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 #: Framework variables and what they stand for. Values come from the environment or the deployment.
@@ -30,6 +33,9 @@ FRAMEWORK_VARIABLES: Mapping[str, str] = {
     "SMP_MODEL_CONFIGPATH": "glob of the model config files",
     "SMP_KMSKEY": "KMS key id or ARN for job volumes and outputs",
 }
+
+#: Environment variables with this prefix may always be referenced from config files.
+ENV_PREFIX = "SMP_VAR_"
 
 _BARE = re.compile(r"(?<![A-Za-z0-9_{])(" + "|".join(sorted(FRAMEWORK_VARIABLES, key=len, reverse=True))
                    + r")(?![A-Za-z0-9_])")
@@ -47,8 +53,11 @@ class ReferenceError_(ValueError):
         self.hint = hint
 
 
-def resolve_string(value: str, environ: Mapping[str, str]) -> str:
-    """Canonicalise framework variables and substitute environment variables in one string value."""
+def resolve_string(value: str, environ: Mapping[str, str], allowed: Collection[str] = ()) -> str:
+    """Canonicalise framework variables and substitute the allowed environment variables in one string value.
+
+    ``allowed``: names the user allowed besides those starting with :data:`ENV_PREFIX`.
+    """
     value = _BARE.sub(lambda m: "${" + m.group(1) + "}", value)
 
     def braced(match: re.Match[str]) -> str:
@@ -61,6 +70,10 @@ def resolve_string(value: str, environ: Mapping[str, str]) -> str:
         if not _ENV_NAME.match(name):
             raise ReferenceError_(f"'${{{body}}}' is not a valid reference",
                                   "use ${ENV_VAR}, ${ENV_VAR:-default} or ${params.Name}")
+        if not name.startswith(ENV_PREFIX) and name not in allowed:
+            raise ReferenceError_(f"environment variable {name} is not allowed in config files",
+                                  f"name it {ENV_PREFIX}{name}, or allow it in cdk.json "
+                                  f'(context "allowedEnvironmentVariables": ["{name}"]) or with --allow-env {name}')
         if name in environ:
             return environ[name]
         if sep:

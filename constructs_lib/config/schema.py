@@ -11,11 +11,12 @@ Defaults are those of the original framework's README. Key names keep the origin
 
 from __future__ import annotations
 
+import math
 import re
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from constructs_lib.config.references import PARAM_REF
 
@@ -87,30 +88,43 @@ Bool = Annotated[bool, BeforeValidator(_flexible_bool, json_schema_input_type=bo
 StrList = Annotated[list[Str], BeforeValidator(_string_list, json_schema_input_type=str | list[str])]
 
 
+def _scalar_text(value: Any) -> Any:
+    """SageMaker takes strings: ``DEBUG: false`` and ``WORKERS: 4`` are passed as ``"false"`` and ``"4"``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"must be a string or a finite number (got {value})")
+    return _string(value)
+
+
+#: An environment variable or tag value: any scalar, as its text.
+ScalarText = Annotated[str, BeforeValidator(_scalar_text, json_schema_input_type=str | int | float | bool)]
+
+
 def _tags(value: Any) -> Any:
     """Tags as a mapping ``{key: value}`` or as the AWS list form ``[{Key: k, Value: v}]``."""
     if isinstance(value, list):
-        out: dict[str, str] = {}
+        out: dict[str, Any] = {}
         for index, item in enumerate(value):
             if not isinstance(item, dict) or set(item) != {"Key", "Value"}:
                 raise ValueError(f"item {index} must be a mapping with exactly 'Key' and 'Value'")
-            out[str(item["Key"])] = str(item["Value"])
+            out[str(item["Key"])] = item["Value"]
         return out
     if isinstance(value, dict):
-        return {str(k): _string(v) for k, v in value.items()}
+        return value
     raise ValueError("must be a mapping of tag names to values, or a list of {Key, Value}")
 
 
-Tags = Annotated[dict[str, str], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
+Tags = Annotated[dict[str, ScalarText], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
 
 
 def _env(value: Any) -> Any:
     if not isinstance(value, dict):
         raise ValueError("must be a mapping of variable names to values")
-    return {str(k): _string(v) for k, v in value.items()}
+    return value
 
 
-Env = Annotated[dict[str, str], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
+Env = Annotated[dict[str, ScalarText], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
 
 InstanceType = Annotated[str, BeforeValidator(_string), Field(pattern=r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$")]
 
@@ -172,9 +186,30 @@ Channels = Annotated[dict[str, Channel], BeforeValidator(_channels, json_schema_
 # --------------------------------------------------------------------------------------------------------------
 
 
+class ImageRef(_Section):
+    """A SageMaker framework image named by framework and version, resolved for the deployment's region from the
+    SageMaker SDK's own image tables (offline), e.g. ``{framework: sklearn, version: "1.2-1"}``."""
+
+    framework: Str
+    """Framework as the SageMaker SDK names it: ``sklearn``, ``tensorflow``, ``pytorch``, ``xgboost``, ``huggingface``..."""
+    version: Str
+    """Framework version, e.g. ``1.2-1`` (sklearn) or ``2.11.0`` (tensorflow)."""
+    py_version: Str | None = None
+    """Python version tag where the framework has several, e.g. ``py39``."""
+    image_scope: Literal["training", "inference"] | None = None
+    """Which image. Default: ``training`` for preprocess, train and evaluate; ``inference`` for transform and registry."""
+    processor: Literal["cpu", "gpu"] | None = None
+    """CPU or GPU image. Default: from ``instance_type`` (``cpu`` when it is a pipeline parameter)."""
+
+
+Image = Annotated[Str | ImageRef, Field(union_mode="left_to_right")]
+
+
 class _JobSection(_Section):
-    image_uri: Str
-    """Container image URI (ECR). Framework variables allowed: ``SMP_ACCOUNTID.dkr.ecr.SMP_REGION.amazonaws.com/...``."""
+    image_uri: Image
+    """Container image URI (ECR), in the deployment's region. Framework variables allowed:
+    ``SMP_ACCOUNTID.dkr.ecr.SMP_REGION.amazonaws.com/...``. Or a short form resolved per region:
+    ``{framework: sklearn, version: "1.2-1"}``."""
     base_job_name: Str | None = None
     """Prefix of the job name shown in the console. Default: SageMaker generates one from the step name."""
     instance_count: Count = 1
@@ -295,8 +330,8 @@ class EvaluateSection(_JobSection):
 class InferenceSpecification(_Section):
     """How the registered model is served."""
 
-    image_uri: Str
-    """Serving container image URI."""
+    image_uri: Image
+    """Serving container image URI (or the short form ``{framework: ..., version: ...}``)."""
     supported_content_types: StrList = Field(min_length=1)
     """Input MIME types the model accepts."""
     supported_response_MIME_types: StrList = Field(min_length=1)
@@ -319,7 +354,7 @@ class QualityGate(_Section):
     ``binary_classification_metrics.accuracy.value``."""
     operator: Literal[">=", ">", "<=", "<", "=="] = ">="
     """How the metric is compared with ``threshold``."""
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)
     """The value the metric is compared with."""
 
 
@@ -337,7 +372,7 @@ class RegistrySection(_Section):
     model, under ``transform.env``)."""
     ModelPackageDescription: Str | None = None
     """Description of the model package."""
-    ModelPackageGroupName: Str | None = Field(default=None, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    ModelPackageGroupName: Str | None = Field(default=None, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
     """Model package group. Default: ``<pipelineName>-<model>``. The stack creates the group."""
     quality_gate: QualityGate | None = None
     """Optional condition on the Metrics report that must hold for the model to be registered."""
@@ -409,7 +444,7 @@ class RetryPolicy(_Section):
     """Attempts in total, 1-20."""
     interval_seconds: Annotated[int, BeforeValidator(_int_or_param(1, 3600))] = 10
     """Wait before the first retry."""
-    backoff_rate: float = Field(default=2.0, ge=1.0, le=10.0)
+    backoff_rate: float = Field(default=2.0, ge=1.0, le=10.0, allow_inf_nan=False)
     """Multiplier of the wait between retries."""
     on: list[Literal[RETRYABLE]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: ["Step.SERVICE_FAULT", "Step.THROTTLING", "SageMaker.JOB_INTERNAL_ERROR",
@@ -423,7 +458,7 @@ STEP_NAME = r"^[A-Za-z0-9\-_]{1,64}$"
 class StepConfig(_Section):
     """One step of a modeling unit in ``sagemakerPipeline.models.<model>.steps``."""
 
-    step_name: Str = Field(pattern=STEP_NAME)
+    step_name: Str = Field(max_length=64, pattern=STEP_NAME)
     """Step name shown in the pipeline graph (letters, digits, ``-``, ``_``; at most 64). Unique in the pipeline."""
     step_class: Str
     """One of Processing, Training, CreateModel, Transform, Metrics, RegisterModel (any letter case)."""
@@ -466,19 +501,29 @@ class Parameter(_Section):
     """A runtime pipeline parameter: referenced as ``${params.<name>}`` in config values; each execution
     (or the schedule) may override its default."""
 
-    name: Str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,255}$")
+    name: Str = Field(max_length=256, pattern=r"^[A-Za-z][A-Za-z0-9_-]{0,255}$")
     """Parameter name."""
     type: Literal["String", "Integer", "Float", "Boolean"] = "String"
     """Parameter type."""
     default: Any = None
     """Default value (required: executions started without a value use it)."""
 
+    @field_validator("default")
+    @classmethod
+    def _default_fits(cls, value: Any, info: ValidationInfo) -> Any:
+        """Checked here rather than on the whole parameter, so that the message points at ``default``."""
+        kind, name = info.data.get("type"), info.data.get("name", "?")
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"default {value} of parameter '{name}' is not a finite number "
+                             "(the pipeline definition is JSON, which has no NaN or Infinity)")
+        if kind is not None and value is not None and not value_fits(kind, value):
+            raise ValueError(f"default {value!r} of parameter '{name}' is not a {kind}")
+        return value
+
     @model_validator(mode="after")
-    def _default_fits(self) -> Parameter:
+    def _has_default(self) -> Parameter:
         if self.default is None:
             raise ValueError(f"parameter '{self.name}' needs a default")
-        if not value_fits(self.type, self.default):
-            raise ValueError(f"default {self.default!r} of parameter '{self.name}' is not a {self.type}")
         return self
 
 
@@ -497,7 +542,7 @@ class PipelineConfig(_Section):
     """``conf.sagemakerPipeline``: the pipeline and how its steps are ordered. Exactly one file (the anchor
     model's) holds it."""
 
-    pipelineName: Str = Field(pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
+    pipelineName: Str = Field(max_length=256, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$")
     """Name of the SageMaker pipeline (letters, digits and hyphens)."""
     models: dict[str, ModelSteps] = Field(min_length=1)
     """Modeling units in the pipeline; each name must be a model under ``conf.models``."""

@@ -79,6 +79,17 @@ def _clean_loc(data: Any, loc: tuple, error_type: str) -> tuple:
     return tuple(out)
 
 
+#: What the schema's patterns mean, in words (messages are for people, not regex readers).
+PATTERN_WORDS = {
+    r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}$": "letters, digits and hyphens, starting and ending with a letter or digit",
+    r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$": "letters, digits and hyphens, starting and ending with a letter or digit",
+    r"^[A-Za-z0-9\-_]{1,64}$": "1-64 letters, digits, '-' or '_'",
+    r"^[A-Za-z][A-Za-z0-9_-]{0,255}$": "a letter followed by letters, digits, '-' or '_'",
+    r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$":
+        "an instance type such as ml.m5.xlarge, or ${params.Name}",
+}
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "null"
@@ -140,8 +151,14 @@ def _message(err: dict, root: type[BaseModel], loc: tuple, alternatives: list[di
         msg = str(err["msg"]).removeprefix("Value error, ")
         return msg, ""
     if kind == "string_pattern_mismatch":
+        pattern = ctx.get("pattern", "")
+        words = PATTERN_WORDS.get(pattern)
+        if words:
+            return f"must be {words} (got {_describe(value)})", ""
         return (f"invalid value {_describe(value)}",
-                f"it must match the pattern {ctx.get('pattern', '')}")
+                f"it must match the pattern {pattern}")
+    if kind == "string_too_long":
+        return f"at most {ctx.get('max_length')} characters, got {len(value) if isinstance(value, str) else '?'}", ""
     if kind in ("too_short",):
         return "must not be empty", "add at least one item, or remove the key"
     if kind in ("model_type", "dict_type", "model_attributes_type"):
@@ -152,6 +169,10 @@ def _message(err: dict, root: type[BaseModel], loc: tuple, alternatives: list[di
         return f"must be a string (got {_describe(value)})", ""
     if kind in ("float_parsing", "float_type"):
         return f"must be a number (got {_describe(value)})", ""
+    if kind == "too_long" and isinstance(value, str):
+        return f"at most {ctx.get('max_length')} characters, got {len(value)}", ""
+    if kind == "finite_number":
+        return f"must be a finite number (got {_describe(value)})", "JSON, and so a pipeline definition, has no NaN or Infinity"
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_long",
                 "string_too_long"):
         return f"{err['msg'].lower()} (got {_describe(value)})", ""

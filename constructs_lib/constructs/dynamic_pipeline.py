@@ -65,7 +65,8 @@ class DynamicPipelineConstruct(Construct):
         stack = cdk.Stack.of(self)
         key = artifact_store.key
         bindings = self.placeholder_bindings(project, subnets=len(network.subnet_ids),
-                                             security_groups=len(network.security_group_ids), kms_key=key is not None)
+                                             security_groups=len(network.security_group_ids), kms_key=key is not None,
+                                             region=None if cdk.Token.is_unresolved(stack.region) else stack.region)
         if compile_job is None or compile_job.bindings != bindings:
             compile_job = CompileJob(project, graph, bindings)
         self._compiled = compile_job.result()
@@ -128,19 +129,24 @@ class DynamicPipelineConstruct(Construct):
 
     @staticmethod
     def placeholder_bindings(project: ProjectConfig, *, subnets: int, security_groups: int,
-                             kms_key: bool) -> InfraBindings:
-        """The bindings the construct compiles with: placeholders for what the stack provides."""
+                             kms_key: bool, region: str | None = None) -> InfraBindings:
+        """The bindings the construct compiles with: placeholders for what the stack provides.
+
+        ``region``: the stack's region when it is known (images are resolved for it and checked against it)."""
         bindings = InfraBindings.all_placeholders(subnets=subnets, security_groups=security_groups, kms_key=kms_key)
         # SMP_ACCOUNTID/SMP_REGION, when set, name where images live (possibly another account than the stack's).
+        known = region or project.settings.region
         return bindings.with_(account=project.settings.account or bindings.account,
-                              region=project.settings.region or bindings.region)
+                              region=project.settings.region or bindings.region,
+                              image_region=known, sdk_region=known or bindings.sdk_region)
 
     @classmethod
     def start_compile(cls, project: ProjectConfig, graph: PipelineGraph, *, subnets: int, security_groups: int,
-                      kms_key: bool) -> CompileJob:
+                      kms_key: bool, region: str | None = None) -> CompileJob:
         """Start compiling in the background, before the constructs the definition refers to exist."""
         return CompileJob(project, graph, cls.placeholder_bindings(project, subnets=subnets,
-                                                                   security_groups=security_groups, kms_key=kms_key))
+                                                                   security_groups=security_groups, kms_key=kms_key,
+                                                                   region=region))
 
     # -- public, read-only -------------------------------------------------------------------------------
 

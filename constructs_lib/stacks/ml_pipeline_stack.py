@@ -13,7 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
-from constructs_lib.compiler.naming import ecr_repositories, image_uris, model_package_groups, step_kinds
+from constructs_lib.compiler.naming import ecr_repositories, image_refs, image_uris, model_package_groups, step_kinds
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import Schedule
 from constructs_lib.constructs.artifact_store import ArtifactStore
@@ -61,7 +61,8 @@ class MlPipelineStack(cdk.Stack):
         # constructs below are built; the created network has two subnets and one job security group.
         compile_job = DynamicPipelineConstruct.start_compile(
             project, graph, subnets=len(subnets) if subnets else 2,
-            security_groups=len(groups_ids) if subnets and groups_ids else 1, kms_key=not bucket or bool(key_arn))
+            security_groups=len(groups_ids) if subnets and groups_ids else 1, kms_key=not bucket or bool(key_arn),
+            region=self._known_region)
         self.artifact_store = ArtifactStore(self, "ArtifactStore", existing_bucket_name=bucket,
                                             existing_kms_key_arn=key_arn)
         self.network = PipelineNetwork(
@@ -105,10 +106,16 @@ class MlPipelineStack(cdk.Stack):
             return [f"{self.region}a", f"{self.region}b"]
         return super().availability_zones
 
+    @property
+    def _known_region(self) -> str | None:
+        """The stack's region when it is a literal (an environment of cdk.json): images must be there."""
+        return None if cdk.Token.is_unresolved(self.region) else self.region
+
     def _repository_arns(self, project: ProjectConfig, graph: PipelineGraph) -> list[str]:
         """ECR repositories of every image the jobs and models use (SageMaker pulls them with this role)."""
         arns = []
-        for account, region, repository in ecr_repositories(image_uris(project, graph)):
+        for account, region, repository in ecr_repositories(image_uris(project, graph), image_refs(project, graph),
+                                                            self._known_region or project.settings.region):
             account = project.settings.account or self.account if account == "${SMP_ACCOUNTID}" else account
             region = project.settings.region or self.region if region == "${SMP_REGION}" else region
             arns.append(self.format_arn(service="ecr", account=account, region=region, resource="repository",

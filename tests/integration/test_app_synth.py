@@ -115,7 +115,7 @@ def test_sandbox_stack_holds_the_pipeline(cdk_out) -> None:
 def test_asset_files_are_staged_with_real_names(cdk_out) -> None:
     manifest = json.loads((cdk_out / "customer-churn-ltv-stack.assets.json").read_text())
     keys = [d["objectKey"] for f in manifest["files"].values() for d in f["destinations"].values()]
-    assert {k.rsplit("/", 1)[-1] for k in keys if "/" in k} >= {"preprocess.py", "evaluate.py", "sourcedir.tar.gz",
+    assert {k.rsplit("/", 1)[-1] for k in keys if "/" in k} >= {"runproc.sh", "sourcedir.tar.gz",
                                                                  "customers.csv", "revenue.csv"}
     for entry in manifest["files"].values():
         assert (cdk_out / entry["source"]["path"]).exists()

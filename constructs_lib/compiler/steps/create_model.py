@@ -47,12 +47,13 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     env = {**(model.registry.env if model.registry is not None else {}),
            **(model.transform.env if model.transform is not None else {})}
     if model.transform is not None:
-        image = model.transform.image_uri
+        image = ctx.image(node, ("transform", "image_uri"), model.transform.image_uri, model.transform.instance_type)
     else:
-        image = model.registry.InferenceSpecification.image_uri
+        image = ctx.image(node, ("registry", "InferenceSpecification", "image_uri"),
+                          model.registry.InferenceSpecification.image_uri)
     b = ctx.bindings
     builder = ModelBuilder(
-        image_uri=ctx.value(image),
+        image_uri=image,
         s3_model_data_url=model_data(ctx, node),
         role_arn=b.role_arn,
         sagemaker_session=ctx.session,

@@ -28,7 +28,8 @@ def processor(ctx: CompileContext, node: StepNode, section: ProcessingSection | 
               max_runtime: int) -> Processor:
     return Processor(
         role=ctx.bindings.role_arn,
-        image_uri=ctx.value(section.image_uri),
+        image_uri=ctx.image(node, ("evaluate" if isinstance(section, EvaluateSection) else "preprocess", "image_uri"),
+                            section.image_uri, section.instance_type),
         entrypoint=list(CONTAINER_ENTRYPOINT),
         instance_type=ctx.value(section.instance_type),
         instance_count=ctx.value(section.instance_count),
@@ -77,6 +78,13 @@ def inputs(ctx: CompileContext, node: StepNode, section: ProcessingSection | Eva
             out.append(s3_input(name, ctx.data_uri(node, data_file.fileName, key), section))
     if section_key == "evaluate":
         chained = ctx.chained_inputs(node, "{source}-{channel}", channel_names(section))
+        if not node.config.chain_input_source_step:
+            for name, channel in section.channels.items():
+                if not channel.dataFiles:
+                    ctx.warn(ctx.project.model_problem(
+                        node.model, ("evaluate", "channels", name), f"evaluate channel '{name}' has no data files "
+                        f"and '{node.name}' has no chain_input_source_step: nothing lands for it",
+                        "give it dataFiles, or chain the step from the steps whose outputs it reads"))
     else:
         chained = ctx.chained_inputs(node, "{source}-input-{channel}")
     out += [s3_input(item.name, item.uri, section) for item in chained]

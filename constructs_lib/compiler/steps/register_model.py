@@ -36,7 +36,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         model_metrics = ModelMetrics(model_statistics=MetricsSource(
             content_type=model.evaluate.content_type, s3_uri=Join(on="/", values=[report_dir, REPORT_FILE])))
     builder = ModelBuilder(
-        image_uri=ctx.value(spec.image_uri),
+        image_uri=ctx.image(node, ("registry", "InferenceSpecification", "image_uri"), spec.image_uri),
         s3_model_data_url=model_data(ctx, node),
         role_arn=ctx.bindings.role_arn,
         sagemaker_session=ctx.session,

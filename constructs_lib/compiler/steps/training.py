@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from constructs_lib.compiler.assets import archive_members
 from constructs_lib.compiler.context import CompileContext
 from constructs_lib.graph.model import StepNode
 from sagemaker.core.shapes import Channel, DataSource, S3DataSource, Tag
@@ -41,6 +42,11 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
 
     for name, channel in section.channels.items():
         files = channel.dataFiles or []
+        if not files:
+            ctx.warn(ctx.project.model_problem(
+                node.model, ("train", "channels", name), f"training channel '{name}' has no data files: no channel "
+                f"'{name}' is created", "give it dataFiles; chained sources give channels named "
+                "'<source step>-<channel>' without being listed here"))
         if len(files) > 1:
             ctx.problem(node, ("train", "channels", name, "dataFiles"),
                         f"training channel '{name}' has {len(files)} data files; a channel reads one S3 prefix",
@@ -56,6 +62,21 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
     return list(out.values())
 
 
+def wheelhouse_environment(ctx: CompileContext, node: StepNode, entry_dir: str) -> dict[str, str]:
+    """With ``wheelhouse/`` and ``requirements.txt`` at the archive root, pip installs from the wheels only.
+
+    The training toolkit runs ``pip install -r requirements.txt`` in ``/opt/ml/code`` (where it extracts
+    ``sagemaker_submit_directory``); jobs run in subnets without internet access, and pip reads its options from
+    ``PIP_*`` variables. See the README, "requirements.txt in the secure network"."""
+    directory = ctx.project.root / ctx.model(node).source_directory
+    if not directory.is_dir():
+        return {}
+    members = archive_members(directory, entry_dir)
+    if "requirements.txt" in members and any(name.startswith("wheelhouse/") for name in members):
+        return {"PIP_NO_INDEX": "true", "PIP_FIND_LINKS": "/opt/ml/code/wheelhouse"}
+    return {}
+
+
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     section = ctx.model(node).train
     b = ctx.bindings
@@ -68,7 +89,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     for name, value in section.hyperparams.items():
         hyperparameters[name] = ctx.value(value)
     trainer = ModelTrainer(
-        training_image=ctx.value(section.image_uri),
+        training_image=ctx.image(node, ("train", "image_uri"), section.image_uri, section.instance_type),
         role=b.role_arn,
         sagemaker_session=ctx.session,
         base_job_name=section.base_job_name or node.name,
@@ -79,7 +100,8 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         stopping_condition=StoppingCondition(max_runtime_in_seconds=section.max_runtime_seconds),
         output_data_config=OutputDataConfig(s3_output_path=ctx.output_uri(node.name, "model"), kms_key_id=b.kms_key),
         hyperparameters=hyperparameters,
-        environment={k: b.resolve(v) for k, v in section.env.items()} or None,
+        environment={**wheelhouse_environment(ctx, node, entry_dir),
+                     **{k: b.resolve(v) for k, v in section.env.items()}} or None,
         tags=[Tag(key=t["Key"], value=t["Value"]) for t in ctx.tags(section.tags)] or None,
     )
     step = TrainingStep(

@@ -18,6 +18,12 @@ def _input(ctx: CompileContext, node: StepNode) -> Any:
     if sources:
         selected = [name for name, channel in section.channels.items() if not channel.dataFiles]
         outputs = ctx.outputs_of(sources[0], selected)
+        unknown = [name for name in selected if name not in {o.channel for o in outputs}]
+        if unknown and len(outputs) == 1 and ctx.graph.node(sources[0]).step_class is StepClass.PROCESSING:
+            ctx.warn(ctx.project.model_problem(
+                node.model, ("transform", "channels", unknown[0]),
+                f"'{sources[0]}' has no output channel '{unknown[0]}'; '{node.name}' scores its only output "
+                f"'{outputs[0].channel}'", f"name the channel '{outputs[0].channel}' here"))
         if len(outputs) != 1:
             names = ", ".join(o.channel for o in outputs) or "none"
             ctx.problems.append(ctx.project.pipeline_problem(

@@ -6,8 +6,8 @@ churn-Preprocessing; the
 first column is the label ``churned``, the rest are features (with header).
 Writes ``$SM_MODEL_DIR/model.joblib`` (default /opt/ml/model), a
 RandomForestClassifier, plus ``$SM_MODEL_DIR/code/inference.py`` (so that the model
-artifact serves without repacking: ModelRepack "False" sets
-SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code) and ``model_info.json``.
+artifact also serves on its own, with
+SAGEMAKER_SUBMIT_DIRECTORY=/opt/ml/model/code; the compiled models point at the source archive) and ``model_info.json``.
 
 Hyperparameters arrive as CLI arguments (``--n_estimators 100 --max_depth 8``).
 """

@@ -72,12 +72,13 @@ class LocalPipeline:
     """Runs a compiled definition's jobs in directories under ``work`` (see the module docstring)."""
 
     def __init__(self, definition: dict, assets: tuple[AssetEntry, ...], project_root: Path, work: Path,
-                 seed: Callable[[str, Path], None]):
+                 seed: Callable[[str, Path], None], extra_env: dict[str, str] | None = None):
         self.definition = definition
         self.assets = {a.placeholder_uri: a for a in assets}
         self.root = project_root
         self.work = work
         self.seed = seed  # writes the objects of a plain s3:// URI (data the pipeline does not produce)
+        self.extra_env = dict(extra_env or {})  # e.g. PIP_TARGET, to keep pip away from the test's environment
         self.s3: dict[str, Path] = {}  # property path ("Steps.X...") -> folder of the objects under that URI
         self.bin = work / "bin"
         self.bin.mkdir(parents=True)
@@ -87,6 +88,9 @@ class LocalPipeline:
 
     def _objects(self, uri: Any) -> Path:
         """A folder holding the objects an S3Prefix input of ``uri`` downloads (relative keys kept)."""
+        if isinstance(uri, dict) and str(uri.get("Get", "")).startswith("Parameters."):
+            name = uri["Get"].split(".", 1)[1]
+            return self._objects(next(p["DefaultValue"] for p in self.definition["Parameters"] if p["Name"] == name))
         if isinstance(uri, dict) and "Get" in uri:
             return self.s3[uri["Get"]]
         if isinstance(uri, dict) and "Std:Join" in uri:
@@ -133,8 +137,9 @@ class LocalPipeline:
 
     def _run(self, argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
         full = {k: v for k, v in os.environ.items() if not k.startswith(("SM_", "SAGEMAKER_"))}
+        full.update(self.extra_env)
         full.update(env, PATH=f"{self.bin}:{full.get('PATH', '')}", PYTHONDONTWRITEBYTECODE="1")
-        proc = subprocess.run(argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(argv, check=False, cwd=cwd, env=full, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise AssertionError(f"{argv} failed ({proc.returncode})\nstdout:\n{proc.stdout}\nstderr:\n{proc.stderr}")
         return proc

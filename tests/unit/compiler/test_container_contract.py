@@ -8,15 +8,19 @@ For every CreateModel and RegisterModel step of a unit with a serving script: th
 
 from __future__ import annotations
 
+import io
 import json
 import tarfile
-import io
 
 import pytest
 
 from constructs_lib.compiler.assets import asset_bytes
 from constructs_lib.compiler.bootstrap import CONTAINER_ENTRYPOINT
-from tests.unit.compiler.container_layout import container_paths, input_uri, steps_by_name
+from tests.unit.compiler.container_layout import (
+    container_paths,
+    input_uri,
+    steps_by_name,
+)
 
 IN, OUT, DATA = "/opt/ml/processing/input/", "/opt/ml/processing/output", "/opt/ml/input/data/"
 

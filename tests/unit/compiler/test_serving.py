@@ -17,7 +17,7 @@ SEMANTICS = FIXTURES / "compile" / "semantics"
 def _containers(compiled) -> dict[str, dict]:
     steps = steps_by_name(json.loads(compiled.definition))
     out = {}
-    for name, step in steps.items():
+    for step in steps.values():
         if step["Type"] == "Model":
             out["create"] = step["Arguments"]["PrimaryContainer"]
         elif step["Type"] == "RegisterModel":

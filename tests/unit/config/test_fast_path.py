@@ -1,4 +1,4 @@
-"""validate/graph/schema import neither the CDK nor the SageMaker SDK (they take seconds to import)."""
+"""validate --quick, graph and schema import neither the CDK nor the SageMaker SDK (they take seconds to import)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from tests.conftest import ROOT, SEED_EXAMPLES
 PROBE = """
 import sys
 from constructs_lib.cli import main
-code = main(["validate", "--config", "examples/multi-model-example/*/conf/*.yaml"])
+code = main(["validate", "--quick", "--config", "examples/multi-model-example/*/conf/*.yaml"])
 heavy = sorted({m.split(".")[0] for m in sys.modules if m.split(".")[0] in ("aws_cdk", "sagemaker", "jsii", "boto3", "botocore")})
 print("HEAVY", heavy, "CODE", code)
 """

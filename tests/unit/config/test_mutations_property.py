@@ -13,11 +13,10 @@ from hypothesis import strategies as st
 from constructs_lib.cli import main
 from tests.conftest import FIXTURES, SEED_EXAMPLES
 
-BASES = [
-    yaml.safe_load((FIXTURES / "valid" / "full" / "conf.yaml").read_text()),
-    yaml.safe_load((SEED_EXAMPLES / "examples" / "tf" / "conf" / "conf.yaml").read_text()),
-    yaml.safe_load((SEED_EXAMPLES / "examples" / "lgbm" / "conf" / "conf.yaml").read_text()),
-]
+# The seed examples live in ../shared, absent from CI's delivery build: the bundled fixture alone then.
+_SEEDS = [SEED_EXAMPLES / "examples" / name / "conf" / "conf.yaml" for name in ("tf", "lgbm")]
+BASE_FILES = [FIXTURES / "valid" / "full" / "conf.yaml"] + [p for p in _SEEDS if p.is_file()]
+BASES = [yaml.safe_load(p.read_text()) for p in BASE_FILES]
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
                     st.text(max_size=12), st.sampled_from(["", "SMP_S3BUCKETNAME", "${X}", "${params.Nope}",
@@ -83,6 +82,67 @@ def test_mutation_gives_result_or_clean_error(tmp_path_factory, base, pick, op, 
     if code == 2:
         lines = err.getvalue().rstrip("\n").split("\n")
         assert lines and lines[-1].endswith("nothing was written.")
+        assert all(line.startswith(("conf.yaml:", "environment:")) for line in lines[:-1]), lines
+    else:
+        assert out.getvalue().startswith("ok: pipeline ")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# YAML-level mutations: what a data-level mutation cannot produce (tags, anchors and aliases, deep nesting, huge
+# scalars, arbitrary bytes), each run under a memory ceiling and a time bound.
+# ----------------------------------------------------------------------------------------------------------------
+
+BASE_TEXTS = [p.read_bytes() for p in BASE_FILES[:2]]
+BOMB = b"{a: &a [x, x, x, x, x, x, x, x, x], b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a], " \
+       b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b], d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c], " \
+       b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d], f: [*e, *e, *e, *e, *e, *e, *e, *e, *e]}"
+
+fragments = st.one_of(
+    st.sampled_from([b"!Sub ", b"!Ref ", b"!!python/object/apply:os.system ", b"!!binary ", b"!!set ", b"!!omap ",
+                     b"!GetAtt ", b"!!str ", b"!!int ", b"!!float ", b"!!timestamp ", b"&anchor ", b"*anchor",
+                     b"*nowhere", b"<<: 3\n", b"<<: *anchor\n", b"? [a, b]\n: 1\n", b"'", b'"', b"[", b"{", b"\t",
+                     b"\x00", b"\x07", b"\xff\xfe", b"\xc3", b"\xe9", b"---\n", b"...\n", b"%YAML 1.1\n", b".nan",
+                     b".inf", b"-.inf", b"~", b"0x1F", b"0o17", b"1_000", b"2024-13-45", b"${HOME}", b"${params.X}",
+                     b"/proc/self/environ", b"../../../etc/passwd", BOMB]),
+    st.integers(1, 3000).map(lambda n: b"[" * n + b"]" * n),
+    st.integers(1, 3000).map(lambda n: b"{a: " * n + b"1" + b"}" * n),
+    st.integers(1, 200_000).map(lambda n: b"9" * n),
+    st.integers(1, 200_000).map(lambda n: b"x" * n),
+    st.binary(max_size=16),
+)
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(base=st.sampled_from(range(len(BASE_TEXTS))), where=st.integers(0, 10**6), fragment=fragments,
+       replace=st.integers(0, 12), after_colon=st.booleans())
+def test_yaml_level_mutation_is_clean_and_bounded(tmp_path_factory, base, where, fragment, replace, after_colon) -> None:
+    import os
+
+    from tests.unit.config.bounds import bounded
+
+    text = BASE_TEXTS[base]
+    if after_colon:  # put the fragment where a value starts, so tags and aliases land on values
+        colons = [i + 2 for i in range(len(text) - 1) if text[i:i + 2] == b": "]
+        at = colons[where % len(colons)]
+    else:
+        at = where % (len(text) + 1)
+    mutated = text[:at] + fragment + text[at + replace:]
+    work = tmp_path_factory.mktemp("yamlmut")
+    (work / "conf.yaml").write_bytes(mutated)
+    out, err = io.StringIO(), io.StringIO()
+    cwd = Path.cwd()
+    os.chdir(work)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), bounded() as usage:
+            code = main(["validate", "--config", "conf.yaml"])
+    finally:
+        os.chdir(cwd)
+    assert code in (0, 2)
+    assert usage.seconds < 15, usage.seconds  # generous: the machine may be busy
+    assert usage.growth_mb < 300, usage.growth_mb
+    if code == 2:
+        lines = err.getvalue().rstrip("\n").split("\n")
+        assert lines[-1].endswith("nothing was written.")
         assert all(line.startswith(("conf.yaml:", "environment:")) for line in lines[:-1]), lines
     else:
         assert out.getvalue().startswith("ok: pipeline ")

@@ -18,16 +18,27 @@ def test_framework_variables_are_canonicalised_not_substituted(raw, expected) ->
     assert resolve_string(raw, {"SMP_S3BUCKETNAME": "real-bucket"}) == expected
 
 
-def test_environment_variables_are_substituted() -> None:
-    env = {"DATA": "my-data"}
-    assert resolve_string("s3://${DATA}/x", env) == "s3://my-data/x"
-    assert resolve_string("${MISSING:-fallback}/x", env) == "fallback/x"
-    assert resolve_string("${DATA:-fallback}", env) == "my-data"
+def test_allowed_environment_variables_are_substituted() -> None:
+    env = {"DATA": "my-data", "SMP_VAR_DATA": "prefixed"}
+    allowed = {"DATA", "MISSING"}
+    assert resolve_string("s3://${DATA}/x", env, allowed) == "s3://my-data/x"
+    assert resolve_string("${MISSING:-fallback}/x", env, allowed) == "fallback/x"
+    assert resolve_string("${DATA:-fallback}", env, allowed) == "my-data"
+    assert resolve_string("${SMP_VAR_DATA}", env) == "prefixed"  # the prefix needs no allow-list
+
+
+def test_variables_the_user_did_not_allow_are_refused() -> None:
+    """A config file must not copy the machine's environment (credentials...) into a template."""
+    for raw in ("${AWS_SECRET_ACCESS_KEY}", "${HOME:-x}", "s3://${DATA}/x"):
+        with pytest.raises(ReferenceError_) as info:
+            resolve_string(raw, {"AWS_SECRET_ACCESS_KEY": "s", "HOME": "/root", "DATA": "d"}, {"OTHER"})
+        assert "is not allowed in config files" in str(info.value)
+        assert "SMP_VAR_" in info.value.hint and "--allow-env" in info.value.hint
 
 
 def test_unset_variable_is_an_error_with_hint() -> None:
     with pytest.raises(ReferenceError_) as info:
-        resolve_string("s3://${NOPE}/x", {})
+        resolve_string("s3://${NOPE}/x", {}, {"NOPE"})
     assert str(info.value) == "environment variable NOPE is not set"
     assert "${NOPE:-value}" in info.value.hint
 

@@ -63,8 +63,10 @@ def test_template_is_reported_as_yaml_error_not_traceback(capsys, monkeypatch) -
 
 def test_validate_cli_summary(capsys, monkeypatch) -> None:
     monkeypatch.chdir(SEED_EXAMPLES)
-    assert main(["validate", "--config", "examples/multi-model-example/*/conf/*.yaml"]) == 0
-    assert capsys.readouterr().out == ("ok: pipeline calhousing-test: 2 file(s), 2 model(s), 9 step(s), 12 edge(s)\n")
+    # --quick: the seed examples ship without their scripts (the full validate reports them missing).
+    assert main(["validate", "--quick", "--config", "examples/multi-model-example/*/conf/*.yaml"]) == 0
+    assert capsys.readouterr().out == ("ok (config and graph only): pipeline calhousing-test: 2 file(s), 2 model(s), "
+                                       "9 step(s), 12 edge(s)\n")
 
 
 def test_no_pipeline_section_in_framework_conf_alone() -> None:
