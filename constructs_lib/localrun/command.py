@@ -354,7 +354,7 @@ def _run(args: argparse.Namespace) -> int:
                      processes=processes, interpreter=str(interpreter), base_env=base_environment(shim, args.pip_index),
                      execution_id=execution_id, pipeline=plan.name, exec_dir=exec_dir, models_dir=workdir / "models",
                      keep_job_dirs=args.keep_job_dirs, readonly=tuple(user_site))
-    symbolic = Scope(parameters, {k: "${Execution.%s}" % k for k in execution}, scope.properties, store.read_json)
+    symbolic = Scope(parameters, {k: f"${{Execution.{k}}}" for k in execution}, scope.properties, store.read_json)
     cache = None if args.no_cache else StepCache(workdir / "cache", ctx, symbolic)
     live = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
     renderer = LocalLiveRenderer(sys.stdout) if live else PlainRenderer(sys.stdout)

@@ -165,7 +165,7 @@ class Engine:
             return props, cached, ""
         except StepFailed as exc:
             return None, False, exc.reason
-        except Exception as exc:  # a bug of the runner: the step fails with it, the log keeps the traceback
+        except Exception as exc:  # noqa: BLE001 - a bug of the runner fails the step; the log keeps the traceback
             with open(self.ctx.log(step), "a") as handle:
                 handle.write(traceback.format_exc())
             return None, False, f"local runner error: {type(exc).__name__}: {exc}"

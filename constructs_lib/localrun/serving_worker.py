@@ -49,8 +49,8 @@ def default_input_fn(body, content_type, context=None):
     if media in (NPY, NPZ):
         loaded = np.load(io.BytesIO(body), allow_pickle=False)
         return loaded[loaded.files[0]] if media == NPZ else loaded
-    raise ClientError("content type %s is not supported by the default input_fn (text/csv, application/json, "
-                      "application/x-npy)" % content_type)
+    raise ClientError(f"content type {content_type} is not supported by the default input_fn (text/csv, application/json, "
+                      "application/x-npy)")
 
 
 def default_output_fn(prediction, accept, context=None):
@@ -69,7 +69,7 @@ def default_output_fn(prediction, accept, context=None):
         stream = io.BytesIO()
         np.save(stream, np.asarray(prediction))
         return stream.getvalue(), NPY
-    raise ClientError("accept type %s is not supported by the default output_fn" % accept)
+    raise ClientError(f"accept type {accept} is not supported by the default output_fn")
 
 
 def default_predict_fn(data, model, context=None):
@@ -94,13 +94,13 @@ def load_handlers(code_dir, program):
     has = {name: getattr(module, name, None) for name in
            ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")}
     if has["transform_fn"] and any(has[n] for n in ("input_fn", "predict_fn", "output_fn")):
-        raise ValueError("%s defines transform_fn and input_fn/predict_fn/output_fn: use one form, not both "
-                         "(the inference toolkit refuses the mix)" % program)
+        raise ValueError(f"{program} defines transform_fn and input_fn/predict_fn/output_fn: use one form, not both "
+                         "(the inference toolkit refuses the mix)")
     if not has["model_fn"] and any(getattr(module, n, None) for n in ("handler", "input_handler", "output_handler")):
-        raise ValueError("%s defines TensorFlow Serving handlers (input_handler/output_handler or handler), which "
-                         "run around a TF Serving model server: not supported by the local runner" % program)
+        raise ValueError(f"{program} defines TensorFlow Serving handlers (input_handler/output_handler or handler), which "
+                         "run around a TF Serving model server: not supported by the local runner")
     if not has["model_fn"]:
-        raise ValueError("%s defines no model_fn(model_dir): the model server cannot load the model" % program)
+        raise ValueError(f"{program} defines no model_fn(model_dir): the model server cannot load the model")
     return has
 
 
@@ -130,8 +130,8 @@ def join_output(batch, response, content_type):
     """JoinSource Input: each input record with its output (one output line per record)."""
     out_lines = [line for line in response.split(b"\n") if line.strip()]
     if len(out_lines) != len(batch):
-        raise ValueError("JoinSource Input needs one output line per input record: %d records, %d output lines"
-                         % (len(batch), len(out_lines)))
+        raise ValueError(f"JoinSource Input needs one output line per input record: {len(batch)} records, "
+                         f"{len(out_lines)} output lines")
     joined = []
     for record, output in zip(batch, out_lines):
         if _media(content_type) == JSON:
@@ -175,11 +175,11 @@ def main(spec_path):
             with open(target + ".part", "wb") as handle:
                 handle.write(b"".join(parts))
             os.replace(target + ".part", target)
-            print("transformed %s (%d bytes) -> %s.out" % (rel, len(data), rel), flush=True)
-    except Exception as exc:  # the job fails with the handler's error, as the model server reports it
+            print(f"transformed {rel} ({len(data)} bytes) -> {rel}.out", flush=True)
+    except Exception as exc:  # noqa: BLE001 - any handler error fails the job, as the model server reports it
         traceback.print_exc()
         with open(spec["failure_file"], "w") as handle:
-            handle.write("ClientError: %s: %s" % (type(exc).__name__, exc))
+            handle.write(f"ClientError: {type(exc).__name__}: {exc}")
         return 1
     return 0
 

@@ -56,7 +56,7 @@ def parse_data_mappings(items: Sequence[str], resolve_framework: Mapping[str, st
             raise LocalRunError(f"bad --data {item!r}: expected S3_PREFIX=LOCAL_DIR",
                                 "e.g. --data s3://my-bucket/raw=./data/raw")
         for name, value in resolve_framework.items():
-            prefix = prefix.replace("${%s}" % name, value)
+            prefix = prefix.replace(f"${{{name}}}", value)
             prefix = "/".join(value if segment == name else segment for segment in prefix.split("/"))
         bucket, key = split_uri_user(prefix, item)
         path = (cwd / folder).resolve()
