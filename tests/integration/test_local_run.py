@@ -328,6 +328,23 @@ def test_missing_requirement_installs_into_the_cached_env_never_the_users(tmp_pa
     assert sorted(os.listdir(site_packages)) == env_before
 
 
+def test_wheelhouse_requirements_install_offline(tmp_path) -> None:
+    """A source directory that ships its wheels (wheelhouse/, for the secure network) installs them offline:
+    the Processing bootstrap with --no-index --find-links, the training toolkit through PIP_FIND_LINKS."""
+    project = project_copy(tmp_path)
+    scripts = project / "model_repos" / "churn" / "scripts"
+    tiny_wheel(scripts / "wheelhouse")
+    (scripts / "requirements.txt").write_text("smp-tiny==1.0\n")
+    train = scripts / "train.py"
+    train.write_text(train.read_text().replace("import joblib\n", "import joblib\nimport smp_tiny\n", 1))
+    work = tmp_path / "work"
+    result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing", "--only", "churn-Training"],
+                     cwd=project)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "Successfully installed smp-tiny-1.0" in latest_log(work, "churn-Preprocessing").read_text()
+    assert "Requirement already satisfied: smp-tiny==1.0" in latest_log(work, "churn-Training").read_text()
+
+
 def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
     project = project_copy(tmp_path)
     marker = f"smp-local-run-test-{os.getpid()}"
