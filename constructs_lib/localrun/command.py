@@ -150,7 +150,7 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
     compiled = compile_pipeline(project, graph)
     definition, manifest = json.loads(compiled.definition), compiled.manifest()
     cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_name(f".{cache.name}.tmp")
+    tmp = cache.with_name(f".{cache.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps({"definition": definition, "manifest": manifest}))
     os.replace(tmp, cache)
     return definition, manifest, project.root
@@ -324,6 +324,7 @@ def _run(args: argparse.Namespace) -> int:
     selected = select(plan, args)
 
     workdir = Path(args.workdir).resolve()
+    lock = _lock_workdir(workdir)  # noqa: F841 - held (open) until the process ends
     framework = {"SMP_S3BUCKETNAME": _bucket_of(manifest)}
     store = LocalStore(workdir / "s3", parse_data_mappings(args.data, framework, Path.cwd()))
     install_assets(store, manifest, root)
@@ -413,6 +414,21 @@ class LocalLiveRenderer(LiveRenderer):
     def lines(self, snapshot):
         return [line.replace("Ctrl-C stops following, not the execution", "Ctrl-C stops the run")
                 for line in super().lines(snapshot)]
+
+
+def _lock_workdir(workdir: Path):
+    """One run per work dir at a time (its store, registry and cache are not shared between processes)."""
+    import fcntl
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    handle = open(workdir / ".lock", "a+")  # noqa: SIM115 - kept open: the lock lasts as long as the run
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise LocalRunError(f"the work dir {workdir} is in use by another run",
+                            "wait for it to end, or give another --workdir") from None
+    return handle
 
 
 def _interrupt(signum, frame) -> None:

@@ -117,3 +117,14 @@ def test_unsupported_and_missing_inputs_run_nothing(tmp_path, capsys) -> None:
     assert code == 2 and f"{BUCKET}/nowhere/data is not available locally" in err
     assert f"--data {BUCKET}/nowhere=LOCAL_DIR" in err
     assert not (tmp_path / "work" / "executions").exists()
+
+
+def test_one_run_per_work_dir(tmp_path, capsys) -> None:
+    import fcntl
+
+    (tmp_path / "work").mkdir()
+    with open(tmp_path / "work" / ".lock", "a+") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        code, _ = run(tmp_path, [processing("A", "true")])
+    assert code == 2 and "is in use by another run" in capsys.readouterr().err
+    assert run(tmp_path, [processing("A", "true")])[0] == 0
