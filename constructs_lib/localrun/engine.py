@@ -155,7 +155,7 @@ class Engine:
                     handle.write(f"cache hit ({key[:16]}): the result of an earlier execution is reused\n")
                 return hit, True
         props = EXECUTORS[step.type](step, args, self.ctx)
-        if key is not None:
+        if key is not None and self.cache is not None:
             self.cache.put(step, key, props)
         return props, bool(props.get("_reused"))  # the same model / model package exists already
 
