@@ -45,7 +45,27 @@ _EXPORTS: dict[str, str] = {
     "build_app": "constructs_lib.app_wiring",
 }
 
-__all__ = ["__version__", *sorted(_EXPORTS)]
+__all__ = [
+    "__version__",
+    "ArtifactStore",
+    "CompiledPipeline",
+    "ConfigError",
+    "DeliveryStack",
+    "DynamicPipelineConstruct",
+    "ExecutionRole",
+    "InfraBindings",
+    "MlPipelineStack",
+    "PipelineGraph",
+    "PipelineNetwork",
+    "PipelineSchedule",
+    "Problem",
+    "ProjectConfig",
+    "build_app",
+    "build_graph",
+    "compile_pipeline",
+    "load_project",
+    "render",
+]
 
 if TYPE_CHECKING:  # for type checkers and editors; at run time the names are resolved lazily
     from constructs_lib.app_wiring import build_app

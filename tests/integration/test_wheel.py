@@ -30,8 +30,15 @@ pytestmark = pytest.mark.slow
 
 SITE_PACKAGES = Path(sysconfig.get_paths()["purelib"])
 #: What the base install brings: the runtime dependencies of pyproject's `dependencies` and theirs.
-BASE_MODULES = ("yaml", "_yaml", "pydantic", "pydantic_core", "annotated_types", "typing_extensions",
-                "typing_inspection")
+BASE_MODULES = (
+    "yaml",
+    "_yaml",
+    "pydantic",
+    "pydantic_core",
+    "annotated_types",
+    "typing_extensions",
+    "typing_inspection",
+)
 
 MODEL_CONF = """\
 # {name}: a model of the user's own, in the original framework's format.
@@ -115,8 +122,9 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 
 def _run(args: list, cwd: Path, **env: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(a) for a in args], cwd=cwd, env=_clean_env(**env), capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [str(a) for a in args], cwd=cwd, env=_clean_env(**env), capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="session")
@@ -127,8 +135,22 @@ def wheel(tmp_path_factory) -> Path:
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "constructs_lib", src / "constructs_lib", ignore=shutil.ignore_patterns("__pycache__"))
     dist = src.parent / "dist"
-    built = _run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation", "--no-index",
-                  "--wheel-dir", dist, src], cwd=src.parent)
+    built = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--wheel-dir",
+            dist,
+            src,
+        ],
+        cwd=src.parent,
+    )
     assert built.returncode == 0, built.stderr[-3000:]
     (path,) = dist.glob("constructs_lib-*.whl")
     return path
@@ -140,12 +162,27 @@ def _venv(base: Path, wheel: Path, site_dirs: list[Path]) -> Path:
     made = _run([sys.executable, "-m", "venv", "--without-pip", venv], cwd=base)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
-    purelib = Path(_run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=base)
-                   .stdout.strip())
+    purelib = Path(
+        _run([python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], cwd=base).stdout.strip()
+    )
     (purelib / "_deps.pth").write_text("".join(f"{d}\n" for d in site_dirs))
     # pip itself comes from this run's site-packages; --ignore-installed: never touch the checkout's install there.
-    installed = _run([sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-deps", "--no-index",
-                      "--ignore-installed", wheel], cwd=base)
+    installed = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            python,
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-index",
+            "--ignore-installed",
+            wheel,
+        ],
+        cwd=base,
+    )
     assert installed.returncode == 0, installed.stderr[-3000:]
     return venv
 
@@ -233,8 +270,7 @@ def test_base_install_validates_with_yaml_and_pydantic_only(base_venv, user_app)
 
 
 def test_base_install_names_the_extra_a_command_needs(base_venv, user_app) -> None:
-    result = _run([base_venv / "bin" / "smp", "definition", "--config", "models/demand/conf/conf.yaml"],
-                  cwd=user_app)
+    result = _run([base_venv / "bin" / "smp", "definition", "--config", "models/demand/conf/conf.yaml"], cwd=user_app)
     assert result.returncode == 2
     assert "pip install 'constructs_lib[compile]'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -71,6 +71,7 @@ def test_changelog_names_the_current_version() -> None:
 
 
 def test_every_public_name_resolves() -> None:
+    assert constructs_lib.__all__ == ["__version__", *sorted(constructs_lib._EXPORTS)]
     for name in constructs_lib.__all__:
         value = getattr(constructs_lib, name)
         assert value is not None
@@ -89,6 +90,11 @@ def test_import_is_cheap_and_config_names_load_no_sdk() -> None:
         "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'aws_cdk', 'jsii', 'sagemaker', 'boto3', 'botocore'})\n"
         "print(first, heavy)\n"
     )
-    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+    ).stdout
     assert out.strip() == "[] []"

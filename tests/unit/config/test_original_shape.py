@@ -40,7 +40,8 @@ def test_framework_variables_never_leak_as_names() -> None:
     assert model.train.channels["validation"].dataFiles[0].fileName == "s3://${SMP_S3BUCKETNAME}/churn/validation"
     assert model.train.image_uri == "${SMP_ACCOUNTID}.dkr.ecr.${SMP_REGION}.amazonaws.com/xgboost-training:1.7-cpu"
     assert model.registry.InferenceSpecification.image_uri == (
-        "${SMP_ACCOUNTID}.dkr.ecr.${SMP_REGION}.amazonaws.com/xgboost-inference:1.7-cpu")
+        "${SMP_ACCOUNTID}.dkr.ecr.${SMP_REGION}.amazonaws.com/xgboost-inference:1.7-cpu"
+    )
 
 
 def test_two_models_chain_across_files() -> None:
@@ -60,8 +61,12 @@ def test_framework_conf_file_sets_nothing_when_variables_unset() -> None:
 
 
 def test_framework_conf_file_reads_the_environment() -> None:
-    env = {"SMP_S3BUCKETNAME": "team-bucket", "SMP_SUBNETS": "subnet-0aaa1111,subnet-0bbb2222",
-           "SMP_SECURITYGROUPS": "sg-0ccc3333", "SMP_ROLE": "arn:aws:iam::210987654321:role/Pipelines"}
+    env = {
+        "SMP_S3BUCKETNAME": "team-bucket",
+        "SMP_SUBNETS": "subnet-0aaa1111,subnet-0bbb2222",
+        "SMP_SECURITYGROUPS": "sg-0ccc3333",
+        "SMP_ROLE": "arn:aws:iam::210987654321:role/Pipelines",
+    }
     project = load_project(own_example_sets()["housing+framework-conf"], cwd=OWN_EXAMPLES, environ=env)
     assert project.settings.bucket == "team-bucket"
     assert project.settings.subnets == ("subnet-0aaa1111", "subnet-0bbb2222")

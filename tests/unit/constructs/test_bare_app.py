@@ -6,15 +6,15 @@ import os
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk.assertions import Match, Template  # noqa: E402
-from security import nag_findings  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk.assertions import Match, Template
+from security import nag_findings
 
-from constructs_lib.config.loader import load_project  # noqa: E402
-from constructs_lib.constructs.artifact_store import ArtifactStore  # noqa: E402
-from constructs_lib.graph.builder import build_graph  # noqa: E402
-from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack  # noqa: E402
-from tests.conftest import ROOT  # noqa: E402
+from constructs_lib.config.loader import load_project
+from constructs_lib.constructs.artifact_store import ArtifactStore
+from constructs_lib.graph.builder import build_graph
+from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
+from tests.conftest import ROOT
 
 
 def test_artifact_store_logs_through_a_bucket_policy_in_a_bare_app() -> None:
@@ -27,9 +27,24 @@ def test_artifact_store_logs_through_a_bucket_policy_in_a_bare_app() -> None:
     template = Template.from_stack(stack)
     for bucket in template.find_resources("AWS::S3::Bucket").values():
         assert "AccessControl" not in bucket["Properties"]
-    template.has_resource_properties("AWS::S3::BucketPolicy", {"PolicyDocument": {"Statement": Match.array_with([
-        Match.object_like({"Action": "s3:PutObject", "Effect": "Allow",
-                           "Principal": {"Service": "logging.s3.amazonaws.com"}})])}})
+    template.has_resource_properties(
+        "AWS::S3::BucketPolicy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": "s3:PutObject",
+                                "Effect": "Allow",
+                                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
 
 
 def test_pipeline_stack_synthesizes_nag_clean_in_a_bare_app() -> None:
