@@ -98,3 +98,33 @@ def test_import_is_cheap_and_config_names_load_no_sdk() -> None:
         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
     ).stdout
     assert out.strip() == "[] []"
+
+
+def test_a_missing_extra_is_named_not_a_traceback(monkeypatch, capsys) -> None:
+    from constructs_lib import cli
+
+    def needs_sdk(args) -> int:
+        raise ModuleNotFoundError("No module named 'sagemaker'", name="sagemaker")
+
+    monkeypatch.setitem(cli.COMMANDS, "schema", needs_sdk)
+    assert cli.main(["schema"]) == 2
+    assert capsys.readouterr().err == (
+        "smp schema: needs the sagemaker package, which this install lacks: pip install 'constructs_lib[compile]'\n"
+    )
+
+
+def test_a_command_names_its_own_extra_and_other_import_errors_propagate(monkeypatch, capsys) -> None:
+    from constructs_lib import cli
+
+    def definition_needs_boto3(args) -> int:  # the compiler imports boto3 before the SDK
+        raise ModuleNotFoundError("No module named 'boto3'", name="boto3")
+
+    def broken(args) -> int:
+        raise ModuleNotFoundError("No module named 'constructs_lib.nope'", name="constructs_lib.nope")
+
+    monkeypatch.setitem(cli.COMMANDS, "definition", definition_needs_boto3)
+    assert cli.main(["definition"]) == 2
+    assert "pip install 'constructs_lib[compile]'" in capsys.readouterr().err
+    monkeypatch.setitem(cli.COMMANDS, "schema", broken)
+    with pytest.raises(ModuleNotFoundError):
+        cli.main(["schema"])
