@@ -149,3 +149,40 @@ def test_physical_names_fit_and_stay_stable() -> None:
     assert long != physical_name("p" * 80, "eu-west-2", "deploy-check")
     assert stack_name("my.pipeline@delivery") == "my-pipeline-delivery"
     assert stack_name("1-pipeline") == "s-1-pipeline"
+
+
+# -- rewriting CDK Pipelines' output --------------------------------------------------------------------------
+
+
+def test_join_becomes_sub_only_for_plain_joins() -> None:
+    from constructs_lib.stacks.delivery_stack import _join_as_sub
+
+    join = {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::1:role/x-${y}", {"Fn::GetAtt": ["R", "Arn"]}]]}
+    assert _join_as_sub(join) == "arn:${AWS::Partition}:iam::1:role/x-${!y}${R.Arn}"
+    assert _join_as_sub({"Fn::Join": [",", ["a", "b"]]}) is None  # not an empty delimiter
+    assert _join_as_sub({"Fn::Join": ["", [{"Fn::Select": [0, ["a"]]}]]}) is None  # not expressible simply
+    assert _join_as_sub("arn:aws:iam::1:role/x") is None
+
+
+def test_scoped_builds_names_the_projects_and_touches_nothing_else() -> None:
+    from constructs_lib.stacks.delivery_stack import _scoped_builds
+
+    builds = {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
+              "Effect": "Allow", "Resource": "*"}
+    logs = {"Action": "logs:PutLogEvents", "Effect": "Allow", "Resource": "*"}
+    document = {"Statement": [builds, logs]}
+    one, two = {"Fn::GetAtt": ["P1", "Arn"]}, {"Fn::GetAtt": ["P2", "Arn"]}
+    assert _scoped_builds(document, [one])["Statement"] == [{**builds, "Resource": one}, logs]
+    assert _scoped_builds(document, [one, two])["Statement"][0]["Resource"] == [one, two]
+    assert document["Statement"][0]["Resource"] == "*"  # the input is not modified
+
+
+def test_asset_role_policy_that_changes_after_the_rewrite_fails_the_synth() -> None:
+    from constructs_lib.stacks.delivery_stack import _UnchangedPolicy
+
+    snapshot = {"Statement": [{"Action": "codebuild:StartBuild", "Resource": "*"}]}
+    stack = SimpleNamespace(resolve=lambda value: value)
+    assert _UnchangedPolicy(stack, json.loads(json.dumps(snapshot)), snapshot).validate() == []
+    grown = {"Statement": [*snapshot["Statement"], {"Action": "s3:GetObject", "Resource": "*"}]}
+    (error,) = _UnchangedPolicy(stack, grown, snapshot).validate()
+    assert "changed after build_pipeline()" in error
