@@ -10,9 +10,6 @@ import ast
 from pathlib import PurePosixPath
 
 from constructs_lib.compiler.context import CompileContext
-from constructs_lib.config.schema import StepClass
-
-_PROCESSING_SECTIONS = {StepClass.PROCESSING: "preprocess", StepClass.METRICS: "evaluate"}
 
 
 def run_time_checks(ctx: CompileContext) -> None:
@@ -21,10 +18,8 @@ def run_time_checks(ctx: CompileContext) -> None:
     for model in sorted({n.model for n in ctx.graph.nodes}):
         _source_directory(ctx, model)
     for node in ctx.graph.nodes:
-        if node.step_class in _PROCESSING_SECTIONS:
-            section_key = _PROCESSING_SECTIONS[node.step_class]
-            entry_point = getattr(ctx.model(node), section_key).entry_point
-            _processing_entry_point(ctx, node.model, section_key, entry_point)
+        if "Processing" in node.kind.definition_types:  # Processing jobs run the bootstrap (see .bootstrap)
+            _processing_entry_point(ctx, node.model, node.kind.section, node.section.entry_point)
 
 
 def _unused_models(ctx: CompileContext) -> None:

@@ -23,6 +23,8 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("Modeling unit", s.ModelConfig, "conf.models.<model>"),
     ("preprocess / processing", s.ProcessingSection, "conf.models.<model>.preprocess"),
     ("train", s.TrainingSection, "conf.models.<model>.train"),
+    ("tune", s.TuneSection, "conf.models.<model>.tune"),
+    ("tune.ranges", s.ParameterRange, "conf.models.<model>.tune.ranges.<hyperparameter>"),
     ("transform", s.TransformSection, "conf.models.<model>.transform"),
     ("evaluate", s.EvaluateSection, "conf.models.<model>.evaluate"),
     ("registry", s.RegistrySection, "conf.models.<model>.registry"),

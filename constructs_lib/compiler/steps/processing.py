@@ -103,10 +103,10 @@ def output(ctx: CompileContext, node: StepNode, channel: str, upload_mode: str =
 
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
-    section = ctx.model(node).preprocess
+    section = node.section
     job = processor(ctx, node, section, section.max_runtime_seconds)
     step = ProcessingStep(
-        **ctx.step_options(node, job=True),
+        **ctx.step_options(node),
         step_args=job.run(
             inputs=inputs(ctx, node, section, "preprocess"),
             outputs=[output(ctx, node, channel, section.s3_upload_mode) for channel in channel_names(section)],

@@ -1,0 +1,15 @@
+"""A Transform step has a CreateModel step in its unit (the model it scores with)."""
+
+from __future__ import annotations
+
+from constructs_lib.config.schema import StepClass
+
+ID = "SMP-G8"
+
+
+def check(g) -> None:
+    for node, _ in g.configured():
+        if node.step_class is StepClass.TRANSFORM and StepClass.CREATE_MODEL not in g.units[node.model]:
+            g.at(node, None, ("step_class",),
+                 f"Transform step '{node.name}' has no model: modeling unit '{node.model}' has no CreateModel step",
+                 "add a step with step_class: CreateModel to the unit")
