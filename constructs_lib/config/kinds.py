@@ -90,7 +90,10 @@ DEFINITION_TYPES: Mapping[str, DefinitionType] = {d.name: d for d in (
         ("sagemaker:DescribeHyperParameterTuningJob", "sagemaker:StopHyperParameterTuningJob",
          "sagemaker:ListTrainingJobsForHyperParameterTuningJob"),
         "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TrainingJobs",
-        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True),
+        # No sagemaker:MaxRuntimeInSeconds condition: a tuning request has two runtimes (the tuning job's
+        # ResourceLimits and each training job's StoppingCondition) and which one the key reads is not
+        # documented; the instance types are the training jobs' (TrainingJobDefinition.ResourceConfig).
+        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=False, tagged=True),
         resources=("TrainingJobDefinition", "ResourceConfig"), stopping=("TrainingJobDefinition", "StoppingCondition")),
     # CreateTransformJob has no VPC keys: a transform job runs in the VPC of its model (CreateModel below).
     DefinitionType("Transform", "CreateTransformJob", "TransformJobName", JobPermissions(

@@ -475,7 +475,7 @@ class ExecutionRole(Construct):
         )
 
     def _add_logs_and_metrics(self, job_kinds: list[_JobKind]) -> None:
-        groups = [kind.log_group for kind in job_kinds if kind.log_group]
+        groups = list(dict.fromkeys(kind.log_group for kind in job_kinds if kind.log_group))  # Tuning: Training's
         if groups:
             group_arns = [self._log_group_arn(group) for group in groups]
             # SageMaker creates the group on first use, unless this construct created it beforehand.
@@ -538,7 +538,7 @@ class ExecutionRole(Construct):
         """
         from constructs_lib.constructs.pipeline_network import new_logs_key
 
-        groups = [kind.log_group for kind in job_kinds if kind.log_group]
+        groups = list(dict.fromkeys(kind.log_group for kind in job_kinds if kind.log_group))  # Tuning: Training's
         if not groups:
             return
         key = new_logs_key(self, "JobLogsKey", f"Encrypts the SageMaker job log groups of {self.node.path}")

@@ -42,7 +42,9 @@ def compile_globs(globs: list[str] | None, cwd: Path, environ: dict | None = Non
 
 
 def _cases() -> dict[str, tuple[list[str] | None, str]]:
-    cases: dict[str, tuple[list[str] | None, str]] = {"model_repos": (None, "bundled")}
+    cases: dict[str, tuple[list[str] | None, str]] = {"model_repos": (None, "bundled"),
+                                                      # fixtures compiled from the project root (its scripts)
+                                                      "tuning": (["tests/fixtures/tuning/conf.yaml"], "fixture")}
     for name, globs in seed_example_sets().items():
         if name != "tf+framework-conf":
             cases[f"seed-{name}"] = (globs, "seed")
@@ -66,6 +68,8 @@ def compiled_cases(tmp_path_factory):
     for name, (globs, kind) in CASES.items():
         if kind == "bundled":
             out[name], out.roots[name] = compile_globs(None, ROOT), ROOT
+        elif kind == "fixture":
+            out[name], out.roots[name] = compile_globs(globs, ROOT), ROOT
         else:
             workdir = stand_in_project(globs, tmp_path_factory.mktemp(name))
             out[name], out.roots[name] = compile_globs(globs, workdir), workdir
