@@ -1,4 +1,4 @@
-"""``python -m constructs_lib <command>``: validate, explain, graph, schema, definition.
+"""``python -m constructs_lib <command>``: validate, explain, graph, schema, definition, run.
 
 User errors print ``path:line:col: key.path: what is wrong (hint)`` lines on stderr and exit 2, with no
 traceback and nothing written. Heavy imports (SageMaker SDK) happen only in the commands that need them.
@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     from constructs_lib.runtime import cli_commands as runtime  # cheap: boto imports happen per command
 
     runtime.add_parsers(commands)
+    from constructs_lib.localrun import command as localrun  # cheap: the runner's modules load when it runs
+
+    localrun.add_parser(commands)
     return parser
 
 
@@ -161,7 +164,9 @@ COMMANDS = {"validate": cmd_validate, "explain": cmd_explain, "graph": cmd_graph
 def _commands() -> dict:
     from constructs_lib.runtime import cli_commands as runtime
 
-    return {**COMMANDS, **runtime.COMMANDS}
+    from constructs_lib.localrun.command import cmd_run
+
+    return {**COMMANDS, **runtime.COMMANDS, "run": cmd_run}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -248,6 +248,8 @@ class DynamicPipelineConstruct(Construct):
             destination_key_prefix=f"{ASSET_PREFIX}{digest}/", extract=False, prune=False, retain_on_delete=True,
             server_side_encryption=s3_deployment.ServerSideEncryption.AWS_KMS if key is not None else None,
             server_side_encryption_aws_kms_key_id=key.key_arn if key is not None else None,
+            # The handler runs the AWS CLI; 128 MB (the default) is slow for multi-MB data files. Its /tmp is
+            # 512 MB: a local data file larger than that belongs in S3 (give an s3:// URI instead).
             memory_limit=512)
         return deployment
 

@@ -258,6 +258,7 @@ class ExecutionRole(Construct):
             },
         )
 
+        self._log_groups: dict[str, logs.LogGroup] = {}
         if existing_role_arn is not None:
             self._role: iam.IRole = iam.Role.from_role_arn(
                 self, "ImportedRole", existing_role_arn, mutable=False
@@ -281,14 +282,13 @@ class ExecutionRole(Construct):
             ),
         )
         self._role = role
-        # (resources with a wildcard, reason) to acknowledge on the default policy at the end
+        # (resources with a wildcard, reason) to acknowledge on the role at the end
         self._wildcards: list[tuple[list[str], str]] = []
         self._network = network
         self._key_arn = artifact_store.key.key_arn if artifact_store.key is not None else None
         self._tag = pipeline_tag
         self._limits = dict(job_limits or {})
         self._isolation = bool(network_isolation)
-        self._log_groups: dict[str, logs.LogGroup] = {}
 
         job_kinds = [_JOB_KINDS[k] for k in sorted(kinds) if k in _JOB_KINDS]
         self._add_sagemaker_calls(job_kinds)
