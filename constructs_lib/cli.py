@@ -181,3 +181,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:
+        extra = _EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])
+        if extra is None:
+            raise
+        extra = _EXTRA_OF_COMMAND.get(args.command, extra)
+        print(f"smp {args.command}: needs the {exc.name} package, which this install lacks: "
+              f"pip install 'constructs_lib[{extra}]'", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+#: Optional dependency -> the pyproject extra that installs it (the base install has PyYAML and pydantic only).
+_EXTRA_OF_MODULE = {"sagemaker": "compile", "aws_cdk": "cdk", "constructs": "cdk", "cdk_nag": "cdk", "jsii": "cdk",
+                    "boto3": "runtime", "botocore": "runtime"}
+#: A command's own extra wins (the compiler imports boto3 before the SageMaker SDK, yet needs `compile`).
+_EXTRA_OF_COMMAND = {"definition": "compile", "start": "runtime", "status": "runtime"}

@@ -142,6 +142,10 @@ class ArtifactStore(Construct):
             self._access_logs_bucket = None
             return
 
+        # Log delivery is granted by a bucket policy, not the LogDeliveryWrite ACL (which an owner-enforced
+        # bucket refuses): the flag is set here so that this works in any app, not only with this repo's cdk.json.
+        # https://docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html
+        self.node.set_context("@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy", True)
         self._key = kms.Key(
             self,
             "Key",

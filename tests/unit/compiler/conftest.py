@@ -1,4 +1,8 @@
-"""Compiled projects shared by the compiler tests (compiling imports the SageMaker SDK once per session)."""
+"""Compiled projects shared by the compiler tests (compiling imports the SageMaker SDK once per session).
+
+Golden cases: the bundled model_repos/, the project's own original-shaped examples (own-*, always there) and the
+original's examples (seed-*, from ../shared: skipped with a reason when it is absent).
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,18 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, SEED_EXAMPLES, seed_example_sets
+from tests.conftest import HAS_SEED_EXAMPLES, OWN_EXAMPLES, ROOT, SEED_EXAMPLES, SEED_SKIP_REASON, own_example_sets, seed_example_sets
 
 GOLDEN = ROOT / "tests" / "golden"
 
 
-def stand_in_project(globs: list[str], workdir: Path) -> Path:
-    """A copy of seed example configs plus empty stand-ins for the scripts they name (not shipped)."""
+def stand_in_project(globs: list[str], workdir: Path, source: Path = SEED_EXAMPLES) -> Path:
+    """A copy of example configs under `source` plus empty stand-ins for the scripts they name (not shipped)."""
     from constructs_lib.config.loader import load_project
 
     for pattern in globs:
-        for path in SEED_EXAMPLES.glob(pattern):
-            target = workdir / path.relative_to(SEED_EXAMPLES)
+        for path in source.glob(pattern):
+            target = workdir / path.relative_to(source)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, target)
     project = load_project(globs, cwd=workdir, environ={})
@@ -45,6 +49,9 @@ def _cases() -> dict[str, tuple[list[str] | None, str]]:
     cases: dict[str, tuple[list[str] | None, str]] = {"model_repos": (None, "bundled"),
                                                       # fixtures compiled from the project root (its scripts)
                                                       "tuning": (["tests/fixtures/tuning/conf.yaml"], "fixture")}
+    for name, globs in own_example_sets().items():
+        if name != "housing+framework-conf":
+            cases[f"own-{name}"] = (globs, "own")
     for name, globs in seed_example_sets().items():
         if name != "tf+framework-conf":
             cases[f"seed-{name}"] = (globs, "seed")
@@ -54,23 +61,32 @@ def _cases() -> dict[str, tuple[list[str] | None, str]]:
 CASES = _cases()
 
 
-class CompiledCases(dict):
-    """case name -> CompiledPipeline; ``roots``: case name -> the project root it was compiled in."""
+class _CompiledCases:
+    """case name -> CompiledPipeline, compiled on first use (a seed case skips when ../shared is absent);
+    ``roots``: case name -> the project root it was compiled in."""
 
-    roots: dict[str, Path]
+    def __init__(self, tmp_path_factory) -> None:
+        self._tmp = tmp_path_factory
+        self._done: dict = {}
+        self.roots: dict[str, Path] = {}
+
+    def __getitem__(self, name: str):
+        globs, kind = CASES[name]
+        if kind == "seed" and not HAS_SEED_EXAMPLES:
+            pytest.skip(SEED_SKIP_REASON)
+        if name not in self._done:
+            if kind == "bundled":
+                self._done[name], self.roots[name] = compile_globs(None, ROOT), ROOT
+            elif kind == "fixture":
+                self._done[name], self.roots[name] = compile_globs(globs, ROOT), ROOT
+            else:
+                source = SEED_EXAMPLES if kind == "seed" else OWN_EXAMPLES
+                workdir = stand_in_project(globs, self._tmp.mktemp(name), source)
+                self._done[name], self.roots[name] = compile_globs(globs, workdir), workdir
+        return self._done[name]
 
 
 @pytest.fixture(scope="session")
 def compiled_cases(tmp_path_factory):
-    """case name -> CompiledPipeline, for the bundled example and every seed example set."""
-    out = CompiledCases()
-    out.roots = {}
-    for name, (globs, kind) in CASES.items():
-        if kind == "bundled":
-            out[name], out.roots[name] = compile_globs(None, ROOT), ROOT
-        elif kind == "fixture":
-            out[name], out.roots[name] = compile_globs(globs, ROOT), ROOT
-        else:
-            workdir = stand_in_project(globs, tmp_path_factory.mktemp(name))
-            out[name], out.roots[name] = compile_globs(globs, workdir), workdir
-    return out
+    """case name -> CompiledPipeline, for the bundled example and every example set."""
+    return _CompiledCases(tmp_path_factory)

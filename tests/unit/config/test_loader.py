@@ -9,7 +9,7 @@ import yaml
 from constructs_lib.config.loader import DEFAULT_CONFIG_GLOB, config_globs, load_project
 from constructs_lib.errors import ConfigError
 from constructs_lib.graph.builder import build_graph
-from tests.conftest import FIXTURES, SEED_EXAMPLES
+from tests.conftest import FIXTURES, OWN_EXAMPLES, SEED_EXAMPLES, requires_shared
 
 FULL = FIXTURES / "valid" / "full" / "conf.yaml"
 
@@ -41,20 +41,26 @@ def test_no_match_is_an_error(tmp_path) -> None:
     assert "no config file matches this path or glob" in str(info.value)
 
 
-def test_model_order_never_matters(tmp_path) -> None:
+@pytest.mark.parametrize(("src", "anchor", "other", "upstream", "downstream"), [
+    pytest.param(OWN_EXAMPLES / "examples" / "two-models", "regressor/conf/conf-two-models.yaml",
+                 "scaler/conf/conf-two-models.yaml", "scaler-Fit", "regressor-Prepare", id="own"),
+    pytest.param(SEED_EXAMPLES / "examples" / "multi-model-example", "cal_housing_tf/conf/conf-multi-model.yaml",
+                 "cal_housing_pca/conf/conf-multi-model.yaml", "calhousing-pca-Training",
+                 "calhousing-tf-Preprocessing", id="seed", marks=requires_shared),
+])
+def test_model_order_never_matters(tmp_path, src, anchor, other, upstream, downstream) -> None:
     """SEED-NOTES 7: the original crashes when models are listed in another order than their chaining."""
-    src = SEED_EXAMPLES / "examples" / "multi-model-example"
     forward = load_project([str(src / "*/conf/*.yaml")], cwd=tmp_path, environ={})
-    data = yaml.safe_load((src / "cal_housing_tf" / "conf" / "conf-multi-model.yaml").read_text())
+    data = yaml.safe_load((src / anchor).read_text())
     models = data["conf"]["sagemakerPipeline"]["models"]
     data["conf"]["sagemakerPipeline"]["models"] = dict(reversed(list(models.items())))
-    (tmp_path / "tf.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    shutil.copy(src / "cal_housing_pca" / "conf" / "conf-multi-model.yaml", tmp_path / "pca.yaml")
+    (tmp_path / "anchor.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    shutil.copy(src / other, tmp_path / "other.yaml")
     reordered = load_project(["*.yaml"], cwd=tmp_path, environ={})
     g1, g2 = build_graph(forward), build_graph(reordered)
     assert {(e.source, e.target, e.kinds) for e in g1.edges} == {(e.source, e.target, e.kinds) for e in g2.edges}
     order = [n.name for n in g2.topological_order()]
-    assert order.index("calhousing-pca-Training") < order.index("calhousing-tf-Preprocessing")
+    assert order.index(upstream) < order.index(downstream)
 
 
 def test_identical_pipeline_sections_in_two_files_are_accepted(tmp_path) -> None:

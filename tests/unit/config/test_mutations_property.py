@@ -11,12 +11,17 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from constructs_lib.cli import main
-from tests.conftest import FIXTURES, SEED_EXAMPLES
+from tests.conftest import FIXTURES, HAS_SEED_EXAMPLES, OWN_EXAMPLES, SEED_EXAMPLES
 
-# The seed examples live in ../shared, absent from CI's delivery build: the bundled fixture alone then.
-_SEEDS = [SEED_EXAMPLES / "examples" / name / "conf" / "conf.yaml" for name in ("tf", "lgbm")]
-BASE_FILES = [FIXTURES / "valid" / "full" / "conf.yaml"] + [p for p in _SEEDS if p.is_file()]
-BASES = [yaml.safe_load(p.read_text()) for p in BASE_FILES]
+BASE_FILES = [
+    FIXTURES / "valid" / "full" / "conf.yaml",
+    OWN_EXAMPLES / "examples" / "housing" / "conf" / "conf.yaml",
+    OWN_EXAMPLES / "examples" / "churn" / "conf" / "conf.yaml",
+]
+if HAS_SEED_EXAMPLES:  # the original's own files too, when ../shared is there
+    BASE_FILES += [SEED_EXAMPLES / "examples" / "tf" / "conf" / "conf.yaml",
+                   SEED_EXAMPLES / "examples" / "lgbm" / "conf" / "conf.yaml"]
+BASES = [yaml.safe_load(path.read_text()) for path in BASE_FILES]
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-5, 10**6), st.floats(allow_nan=True),
                     st.text(max_size=12), st.sampled_from(["", "SMP_S3BUCKETNAME", "${X}", "${params.Nope}",

@@ -1,4 +1,8 @@
-"""The original framework's example files are accepted exactly as they are."""
+"""The original framework's example files are accepted exactly as they are.
+
+They live in ../shared (not shipped): without it this module skips, and test_original_shape.py checks the same
+behaviours on the project's own configs.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from constructs_lib.cli import main
 from constructs_lib.config.loader import load_project
 from constructs_lib.errors import ConfigError
 from constructs_lib.graph.builder import build_graph
-from tests.conftest import SEED_EXAMPLES, seed_example_sets
+from tests.conftest import SEED_EXAMPLES, requires_shared, seed_example_sets
+
+pytestmark = requires_shared
 
 
 @pytest.mark.parametrize("name", sorted(seed_example_sets()))
