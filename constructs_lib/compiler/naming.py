@@ -43,9 +43,10 @@ def _images(project: ProjectConfig, graph: PipelineGraph) -> list[tuple[str, str
     for n in graph.nodes:
         model = project.models[n.model]
         kind = KINDS[n.step_class]
-        section = getattr(model, kind.image_from) if kind.image_from else None
-        if section is not None and hasattr(section, "image_uri"):
-            images.append((kind.image_from, section.image_uri))
+        key = kind.image_from
+        section = getattr(model, key) if key else None
+        if key and section is not None and hasattr(section, "image_uri"):
+            images.append((key, section.image_uri))
         if (n.step_class is StepClass.CREATE_MODEL and model.transform is None) or n.step_class is StepClass.REGISTER_MODEL:
             images.append(("registry", model.registry.InferenceSpecification.image_uri))
     return images

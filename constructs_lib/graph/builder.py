@@ -72,7 +72,8 @@ def _check_duplicates(nodes: list[StepNode], check: GraphCheck) -> None:
                          "step names must be unique in the pipeline")
 
 
-def _data_edges(nodes, by_name, invalid, edges, check: GraphCheck) -> None:
+def _data_edges(nodes: list[StepNode], by_name: dict[str, StepNode], invalid: set[str],
+                edges: dict[tuple[str, str], set[EdgeKind]], check: GraphCheck) -> None:
     """Edges of ``chain_input_source_step`` (the rules checked which classes take chained inputs)."""
     for node in nodes:
         if node.kind.chains_from is None:
@@ -98,7 +99,7 @@ def _data_edges(nodes, by_name, invalid, edges, check: GraphCheck) -> None:
             edges.setdefault((source, node.name), set()).add(EdgeKind.DATA)
 
 
-def _implicit_edges(units: dict[str, dict[StepClass, StepNode]], edges) -> None:
+def _implicit_edges(units: dict[str, dict[StepClass, StepNode]], edges: dict[tuple[str, str], set[EdgeKind]]) -> None:
     """Wiring inside each unit: a step that needs the unit's model runs after its model source, and after
     the classes of :attr:`StepKind.after`."""
     for unit in units.values():

@@ -358,7 +358,7 @@ LOCAL_MAX_TRIALS = 3
 
 def _spread(low: float, high: float, fraction: float, scaling: str) -> float:
     if scaling == "Logarithmic" and low > 0:
-        return low * (high / low) ** fraction
+        return float(low * (high / low) ** fraction)
     return low + (high - low) * fraction
 
 

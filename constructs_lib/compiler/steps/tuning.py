@@ -40,7 +40,7 @@ class _SecureTuningStep(TuningStep):
 
     @property
     def arguments(self) -> dict[str, Any]:
-        request = super().arguments
+        request: dict[str, Any] = super().arguments
         definition = request["TrainingJobDefinition"]
         definition["EnableInterContainerTrafficEncryption"] = True
         if self.volume_kms_key:

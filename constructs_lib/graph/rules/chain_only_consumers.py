@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G12"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for node in g.nodes:
         if node.config.chain_input_source_step and node.kind.chains_from is None:
             g.at(node, None, ("chain_input_source_step",),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs_lib.config.kinds import MODEL_SOURCES
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
 
 ID = "SMP-G2"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for model, unit in g.units.items():
         sources = [unit[c] for c in sorted(MODEL_SOURCES, key=lambda c: c.value) if c in unit]
         if len(sources) > 1:

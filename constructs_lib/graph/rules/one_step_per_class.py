@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G1"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     seen: dict[tuple[str, object], str] = {}
     for node in g.nodes:
         first = seen.setdefault((node.model, node.step_class), node.name)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G5"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for node, config in g.configured():
         for section in filter(None, (node.kind.section, *node.kind.extra_sections)):
             if getattr(config, section) is None:

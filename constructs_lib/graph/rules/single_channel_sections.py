@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G10"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for node, config in g.configured():
         for key in ("transform", "evaluate"):
             section = getattr(config, key)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G3"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for node, _ in g.configured():
         step, kind = node.config, node.kind
         if kind.step_type_required and step.step_type is None:

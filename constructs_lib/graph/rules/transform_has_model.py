@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs_lib.config.schema import StepClass
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
 
 ID = "SMP-G8"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for node, _ in g.configured():
         if node.step_class is StepClass.TRANSFORM and StepClass.CREATE_MODEL not in g.units[node.model]:
             g.at(node, None, ("step_class",),

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs_lib.config.schema import StepClass
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
 
 ID = "SMP-G13"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for node, _ in g.configured():
         if node.step_class is not StepClass.TRANSFORM:
             continue

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G14"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for model, config in g.project.models.items():
         tune = config.tune
         if tune is None or tune.strategy != "Grid":

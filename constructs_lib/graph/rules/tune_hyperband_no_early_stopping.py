@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G15"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for model, config in g.project.models.items():
         tune = config.tune
         if tune is not None and tune.strategy == "Hyperband" and tune.early_stopping != "Off":

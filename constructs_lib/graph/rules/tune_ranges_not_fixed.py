@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from constructs_lib.graph.rules import GraphCheck
+
 ID = "SMP-G16"
 
 
-def check(g) -> None:
+def check(g: GraphCheck) -> None:
     for model, config in g.project.models.items():
         if config.tune is None or config.train is None:
             continue
