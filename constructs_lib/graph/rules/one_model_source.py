@@ -19,4 +19,4 @@ def check(g: GraphCheck) -> None:
             names = " and ".join(f"'{n.name}' ({n.step_class.value})" for n in sources)
             for node in sources[1:]:
                 g.at(node, None, ("step_class",), f"modeling unit '{model}' has two model sources: {names}",
-                     "keep the Tuning step (it trains with the train section) or the Training step, not both")
+                     "keep one: a Tuning step runs the train section's job itself")
