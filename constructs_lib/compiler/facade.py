@@ -20,7 +20,7 @@ from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.context import CompileContext, make_parameters
 from constructs_lib.compiler.contract import check_definition
 from constructs_lib.compiler.result import CompiledPipeline
-from constructs_lib.compiler.checks import run_time_checks
+from constructs_lib.compiler.rules import run_time_checks
 from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.errors import ConfigError, Problem
