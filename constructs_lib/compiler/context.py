@@ -71,7 +71,7 @@ class CompileContext:
     """Step name -> the S3 URI expression of the model a model source (Training, Tuning) produced."""
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    """Accepted, but likely not what is meant (printed by validate and definition; see :mod:`.checks`)."""
+    """Accepted, but likely not what is meant (printed by validate and definition; see :mod:`.rules`)."""
 
     # ---------------------------------------------------------------------------------------------- values
 
