@@ -68,6 +68,11 @@ class DefinitionType:
     registers_model: bool = False
     """CreateModelPackage into model package groups (the role scopes it to the pipeline's groups)."""
 
+    @property
+    def runs_containers(self) -> bool:
+        """A job whose containers run (and log): Processing, Training, Tuning, Transform."""
+        return self.job is not None and self.job.log_group is not None
+
 
 _PROCESSING_JOB = JobPermissions(
     "processing-job", "sagemaker:CreateProcessingJob", ("sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"),

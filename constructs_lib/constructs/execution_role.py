@@ -75,7 +75,7 @@ def approval_statuses_from_definition(definition: str, parameter_defaults: Mappi
             arguments = step.get("Arguments", {})
             if step.get("Type") == "Condition":
                 visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
-            elif step.get("Type") == "RegisterModel":
+            elif step.get("Type") == _REGISTER_MODEL:
                 status = arguments.get("ModelApprovalStatus")
                 if isinstance(status, dict) and str(status.get("Get", "")).startswith("Parameters."):
                     status = defaults.get(str(status["Get"]).removeprefix("Parameters."))

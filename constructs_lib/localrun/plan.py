@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from constructs_lib.config.kinds import DEFINITION_TYPES
 from constructs_lib.localrun.expr import (
     LocalRunError,
     condition_problems,
@@ -19,7 +20,8 @@ from constructs_lib.localrun.expr import (
 from constructs_lib.runtime.model import DeployedParameter
 
 SUPPORTED_TYPES = ("Processing", "Training", "Tuning", "Model", "Transform", "RegisterModel", "Condition", "Fail")
-JOB_TYPES = ("Processing", "Training", "Tuning", "Transform")
+#: Step types whose containers run: cacheable and timed like jobs (from the step-kind declarations).
+JOB_TYPES = tuple(d.name for d in DEFINITION_TYPES.values() if d.runs_containers)
 
 
 def training_request(tuning_args: dict, hyperparameters: dict | None = None) -> dict:
