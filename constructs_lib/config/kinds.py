@@ -182,6 +182,11 @@ class StepKind:
     """Other sections of its unit it needs (checked by a rule)."""
     image_section: str | None = None
     """The section whose ``image_uri`` its jobs or model run. Default: ``section``."""
+    section_aliases: tuple[str, ...] = ()
+    """Other accepted names of the section (the README reference shows them)."""
+    nested: tuple[tuple[str, type[BaseModel], str], ...] = ()
+    """Mappings inside the section documented on their own in the README reference: (key, schema class,
+    location below the section)."""
 
     @property
     def name(self) -> str:
@@ -204,7 +209,7 @@ _PROCESSING_LIMITS = ("ProcessingEnvironment", "ProcessingMaxRuntimeInSeconds", 
 KINDS: Mapping[StepClass, StepKind] = {k.step_class: k for k in (
     StepKind(StepClass.PROCESSING, "preprocess", s.ProcessingSection, frozenset({"preprocess"}), "processing",
              ("Processing",), step_type_required=True, output=Output.CHANNELS, chains_from=frozenset(),
-             cacheable=True, job=True,
+             cacheable=True, job=True, section_aliases=("processing",),
              limits=JobLimitShapes(_PROCESSING_LIMITS[0], "max_runtime_seconds", *_PROCESSING_LIMITS[1:])),
     StepKind(StepClass.TRAINING, "train", s.TrainingSection, frozenset({"train", "training"}), "training",
              ("Training",), output=Output.MODEL, chains_from=frozenset(), cacheable=True, job=True,
@@ -212,7 +217,8 @@ KINDS: Mapping[StepClass, StepKind] = {k.step_class: k for k in (
                                    "TrainingInstanceType", "Training jobs")),
     StepKind(StepClass.TUNING, "tune", s.TuneSection, frozenset({"tune", "tuning"}), "tuning", ("Tuning",),
              aliases=("HyperparameterTuning",), output=Output.MODEL, chains_from=frozenset(), cacheable=True,
-             job=True, extra_sections=("train",), image_section="train"),
+             job=True, extra_sections=("train",), image_section="train",
+             nested=(("ranges", s.ParameterRange, "ranges.<hyperparameter>"),)),
     StepKind(StepClass.CREATE_MODEL, None, None, frozenset({"createmodel", "create_model"}), "create_model",
              ("Model",), needs_model=True, image_scope="inference", image_section="transform"),
     StepKind(StepClass.TRANSFORM, "transform", s.TransformSection, frozenset({"transform"}), "transform",
@@ -226,7 +232,9 @@ KINDS: Mapping[StepClass, StepKind] = {k.step_class: k for k in (
              limits=JobLimitShapes(_PROCESSING_LIMITS[0], "max_runtime_in_seconds", *_PROCESSING_LIMITS[1:])),
     StepKind(StepClass.REGISTER_MODEL, "registry", s.RegistrySection,
              frozenset({"registry", "register", "registermodel"}), "register_model", ("RegisterModel",),
-             needs_model=True, after=(StepClass.METRICS,), image_scope="inference"),
+             needs_model=True, after=(StepClass.METRICS,), image_scope="inference",
+             nested=(("InferenceSpecification", s.InferenceSpecification, "InferenceSpecification"),
+                     ("quality_gate", s.QualityGate, "quality_gate"))),
 )}
 """Step classes in the order the docs list them."""
 

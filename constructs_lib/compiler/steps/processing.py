@@ -28,8 +28,7 @@ def processor(ctx: CompileContext, node: StepNode, section: ProcessingSection | 
               max_runtime: int) -> Processor:
     return Processor(
         role=ctx.bindings.role_arn,
-        image_uri=ctx.image(node, ("evaluate" if isinstance(section, EvaluateSection) else "preprocess", "image_uri"),
-                            section.image_uri, section.instance_type),
+        image_uri=ctx.image(node, (node.kind.section, "image_uri"), section.image_uri, section.instance_type),
         entrypoint=list(CONTAINER_ENTRYPOINT),
         instance_type=ctx.value(section.instance_type),
         instance_count=ctx.value(section.instance_count),
