@@ -6,9 +6,10 @@ permissions those need, and which module builds it. Config (step_type values), g
 implicit edges, rules), compiler (builders, outputs, images), the API contract checker, the limits check and
 the execution role all read :data:`KINDS` and :data:`DEFINITION_TYPES`; there is no other table of step kinds.
 
-Adding a step class: a schema section (``schema.py``), one :class:`StepKind` below (and a
-:class:`DefinitionType` if it emits a new definition step type), one builder module under
-``compiler/steps/``.
+Adding a step class: a schema section and a ``StepClass`` member (``schema.py``), one :class:`StepKind` below
+(and a :class:`DefinitionType` if it emits a new definition step type), one builder module under
+``compiler/steps/``; checks specific to it are rule modules (``graph/rules/``, ``compiler/rules/``). See
+docs/step-kinds.md.
 """
 
 from __future__ import annotations
