@@ -141,7 +141,13 @@ class CompileContext:
         if resolved.startswith("s3://") or self.uses_parameter(resolved):
             return self.value(file_name)
         path = self.project.root / resolved
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as error:  # e.g. a name longer than the file system allows (Python 3.11 raises here)
+            self.problem(node, key, f"local data file '{resolved[:60]}...' cannot be read: {error.strerror}",
+                         "give an s3:// URI, or a shorter path relative to the project root")
+            return f"s3://{self.bindings.bucket}/missing/invalid"
+        if not exists:
             self.problem(node, key, f"local data file '{resolved}' does not exist",
                          f"paths are relative to the project root {self.project.root}; or give an s3:// URI")
             return f"s3://{self.bindings.bucket}/missing/{Path(resolved).name}"
