@@ -10,11 +10,12 @@ from typing import Any
 from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
 from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bootstrap import BOOTSTRAP_NAME, runproc
-from constructs_lib.compiler.images import default_scope, region_problem, resolve
+from constructs_lib.compiler.images import region_problem, resolve
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
+from constructs_lib.config.kinds import Output, image_scope
 from constructs_lib.config.loader import ProjectConfig
-from constructs_lib.config.schema import ImageRef, ModelConfig, RetryPolicy, StepClass
+from constructs_lib.config.schema import ImageRef, ModelConfig, RetryPolicy
 from constructs_lib.errors import Problem
 from constructs_lib.graph.model import EdgeKind, PipelineGraph, StepNode
 from sagemaker.core.network import NetworkConfig
@@ -35,9 +36,6 @@ PROCESSING_INPUT = "/opt/ml/processing/input"
 PROCESSING_OUTPUT = "/opt/ml/processing/output"
 #: The original's default channel list, wherever a section names no channel.
 DEFAULT_CHANNELS = ("train",)
-#: The model section that configures a step of each class (the original's "step kind").
-SECTION_OF = {StepClass.PROCESSING: "preprocess", StepClass.TRAINING: "train", StepClass.TRANSFORM: "transform",
-              StepClass.METRICS: "evaluate", StepClass.REGISTER_MODEL: "registry"}
 
 
 def channel_names(section: Any) -> list[str]:
@@ -69,9 +67,11 @@ class CompileContext:
     """SDK step objects by step name (the step whose properties downstream steps reference)."""
     gates: dict[str, str] = field(default_factory=dict)
     """RegisterModel step name -> the ConditionStep that wraps it (dependencies point at the condition)."""
+    model_artifacts: dict[str, Any] = field(default_factory=dict)
+    """Step name -> the S3 URI expression of the model a model source (Training, Tuning) produced."""
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
-    """Accepted, but likely not what is meant (printed by validate and definition; see :mod:`.checks`)."""
+    """Accepted, but likely not what is meant (printed by validate and definition; see :mod:`.rules`)."""
 
     # ---------------------------------------------------------------------------------------------- values
 
@@ -115,7 +115,7 @@ class CompileContext:
                     f"resolve for {region}",
                     "set SMP_REGION, or give the stack a region (cdk.json environments, or -c account=... -c region=...)"))
             try:
-                return resolve(image, region, image.image_scope or default_scope(key[0]),
+                return resolve(image, region, image.image_scope or image_scope(key[0]),
                                instance_type if isinstance(instance_type, str) and not self.uses_parameter(instance_type)
                                else None)
             except ValueError as error:
@@ -141,7 +141,13 @@ class CompileContext:
         if resolved.startswith("s3://") or self.uses_parameter(resolved):
             return self.value(file_name)
         path = self.project.root / resolved
-        if not path.exists():
+        try:
+            exists = path.exists()
+        except OSError as error:  # e.g. a name longer than the file system allows (Python 3.11 raises here)
+            self.problem(node, key, f"local data file '{resolved[:60]}...' cannot be read: {error.strerror}",
+                         "give an s3:// URI, or a shorter path relative to the project root")
+            return f"s3://{self.bindings.bucket}/missing/invalid"
+        if not exists:
             self.problem(node, key, f"local data file '{resolved}' does not exist",
                          f"paths are relative to the project root {self.project.root}; or give an s3:// URI")
             return f"s3://{self.bindings.bucket}/missing/{Path(resolved).name}"
@@ -186,7 +192,7 @@ class CompileContext:
     # --------------------------------------------------------------------------------- step-level settings
 
     def cache(self, node: StepNode) -> CacheConfig | None:
-        if not node.config.enable_cache:
+        if not node.config.enable_cache or not node.kind.cacheable:
             return None
         return CacheConfig(enable_caching=True, expire_after=self.project.pipeline.cache_expire_after)
 
@@ -207,8 +213,9 @@ class CompileContext:
             out.append(SageMakerJobStepRetryPolicy(exception_types=job_types, **common))
         return out
 
-    def step_options(self, node: StepNode, *, job: bool) -> dict[str, Any]:
+    def step_options(self, node: StepNode) -> dict[str, Any]:
         """The keyword arguments every step of ``node`` takes: name, retries, ordering (and caching for jobs)."""
+        job = node.kind.job
         options: dict[str, Any] = {"name": node.name, "retry_policies": self.retries(node, job=job) or None,
                                    "depends_on": self.depends_on(node) or None}
         if job:
@@ -236,18 +243,19 @@ class CompileContext:
     def output_of(self, source: str, channel: str) -> Any | None:
         """The S3 URI expression of output ``channel`` of step ``source`` (None: it has no such output).
 
-        Training, Transform and Metrics steps have one output each, whatever the channel name."""
+        Steps with one output (a model, a report, predictions) give it whatever the channel name."""
         node = self.graph.node(source)
         step = self.built[source]
-        if node.step_class is StepClass.PROCESSING:
-            if channel not in channel_names(self.model(node).preprocess):
+        output = node.kind.output
+        if output is Output.CHANNELS:
+            if channel not in channel_names(node.section):
                 return None
             return step.properties.ProcessingOutputConfig.Outputs[channel].S3Output.S3Uri
-        if node.step_class is StepClass.METRICS:
+        if output is Output.REPORT:
             return step.properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri
-        if node.step_class is StepClass.TRAINING:
-            return step.properties.ModelArtifacts.S3ModelArtifacts
-        if node.step_class is StepClass.TRANSFORM:
+        if output is Output.MODEL:
+            return self.model_artifacts[source]
+        if output is Output.TRANSFORM:
             return step.properties.TransformOutput.S3OutputPath
         return None
 
@@ -258,23 +266,23 @@ class CompileContext:
         out: list[ChainedOutput] = []
         for index, source in enumerate(node.config.chain_input_source_step):
             source_node = self.graph.node(source)
-            wanted = channels or channel_names(getattr(self.model(node), SECTION_OF[source_node.step_class], None))
+            wanted = channels or channel_names(source_node.kind.section_of(self.model(node)))
             for channel in wanted:
                 uri = self.output_of(source, channel)
                 if uri is None:
-                    have = ", ".join(channel_names(self.model(source_node).preprocess))
+                    have = ", ".join(channel_names(source_node.section))
                     self.problems.append(self.project.pipeline_problem(
                         ("models", node.model, "steps", node.index, "chain_input_source_step", index),
                         f"'{node.name}' reads channel '{channel}' of '{source}', which has no such output "
                         f"(its output channels: {have})",
-                        f"the channels read come from conf.models.{node.model}.{SECTION_OF[source_node.step_class]}"
+                        f"the channels read come from conf.models.{node.model}.{source_node.kind.section}"
                         ".channels (default 'train'); name the source's output channel there"))
                     continue
                 out.append(ChainedOutput(source, channel, uri, template.format(source=source, channel=channel)))
-            if source_node.step_class is StepClass.PROCESSING:
-                ignored = [c for c in channel_names(self.model(source_node).preprocess) if c not in wanted]
+            if source_node.kind.output is Output.CHANNELS:
+                ignored = [c for c in channel_names(source_node.section) if c not in wanted]
                 if ignored:
-                    kind = SECTION_OF[source_node.step_class]
+                    kind = source_node.kind.section
                     self.warn(self.project.pipeline_problem(
                         ("models", node.model, "steps", node.index, "chain_input_source_step", index),
                         f"'{node.name}' reads channel(s) {', '.join(wanted)} of '{source}' and ignores its "
@@ -287,17 +295,18 @@ class CompileContext:
         """The outputs of step ``source`` a consumer uses (``selected``: the consumer's channel names)."""
         node = self.graph.node(source)
         step = self.built[source]
-        if node.step_class is StepClass.PROCESSING:
-            channels = list(self.model(node).preprocess.channels)
+        output = node.kind.output
+        if output is Output.CHANNELS:
+            channels = list(node.section.channels)
             wanted = [c for c in channels if c in selected] if selected and any(c in selected for c in channels) else channels
             return [ChainedOutput(source, c, step.properties.ProcessingOutputConfig.Outputs[c].S3Output.S3Uri)
                     for c in wanted]
-        if node.step_class is StepClass.METRICS:
+        if output is Output.REPORT:
             return [ChainedOutput(source, EVALUATION_CHANNEL,
                                   step.properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri)]
-        if node.step_class is StepClass.TRAINING:
-            return [ChainedOutput(source, "model", step.properties.ModelArtifacts.S3ModelArtifacts)]
-        if node.step_class is StepClass.TRANSFORM:
+        if output is Output.MODEL:
+            return [ChainedOutput(source, "model", self.model_artifacts[source])]
+        if output is Output.TRANSFORM:
             channel = selected[0] if len(selected) == 1 else "output"
             return [ChainedOutput(source, channel, step.properties.TransformOutput.S3OutputPath)]
         return []

@@ -1,7 +1,8 @@
 """Check a pipeline definition against the SageMaker API contract that botocore ships.
 
 Each job-like step's ``Arguments`` is the request of one SageMaker API call (``CreateProcessingJob``,
-``CreateTrainingJob``, ``CreateModel``, ``CreateTransformJob``, ``CreateModelPackage``). botocore carries
+``CreateTrainingJob``, ``CreateHyperParameterTuningJob``, ``CreateModel``, ``CreateTransformJob``,
+``CreateModelPackage``: ``DefinitionType.operation`` in :mod:`constructs_lib.config.kinds`). botocore carries
 the request shape of each call, and its ``ParamValidator`` checks a request against it: unknown and missing
 parameters, wrong types, too-short strings and lists, numbers below their minimum. The service checks the
 rest (maximum lengths, sizes and values, patterns, enum values) only when the pipeline runs: :func:`limit_problems`
@@ -14,7 +15,7 @@ the type the API expects for each expression, fills in the generated names, and 
 checks what the expressions and ``DependsOn`` lists refer to: declared parameters of the right type,
 existing steps, declared property files (the SDK checks none of these), known execution variables.
 
-This module needs botocore only (not the SageMaker SDK), so it is cheap to import in tests and tools.
+This module needs botocore and the step-kind declarations only (not the SageMaker SDK), so it is cheap to import in tests and tools.
 """
 
 from __future__ import annotations
@@ -31,22 +32,14 @@ import botocore.loaders
 import botocore.model
 import botocore.validate
 
-#: The SageMaker API operation whose request each step type's ``Arguments`` is.
-STEP_OPERATIONS: Mapping[str, str] = {
-    "Processing": "CreateProcessingJob",
-    "Training": "CreateTrainingJob",
-    "Model": "CreateModel",
-    "Transform": "CreateTransformJob",
-    "RegisterModel": "CreateModelPackage",
-}
+from constructs_lib.config.kinds import DEFINITION_TYPES
+
+#: The SageMaker API operation whose request each step type's ``Arguments`` is (from the step-kind declarations).
+STEP_OPERATIONS: Mapping[str, str] = {d.name: d.operation for d in DEFINITION_TYPES.values() if d.operation}
 
 # Names that SageMaker Pipelines generates at execution time, so the SDK leaves them out of the definition.
-_GENERATED_NAMES: Mapping[str, str] = {
-    "CreateProcessingJob": "ProcessingJobName",
-    "CreateTrainingJob": "TrainingJobName",
-    "CreateModel": "ModelName",
-    "CreateTransformJob": "TransformJobName",
-}
+_GENERATED_NAMES: Mapping[str, str] = {d.operation: d.generated_name for d in DEFINITION_TYPES.values()
+                                       if d.generated_name}
 
 _EXPRESSION_KEYS = frozenset({"Get", "Std:Join", "Std:JsonGet"})
 

@@ -75,7 +75,21 @@ def _step(step: dict, assets: dict[str, dict]) -> list[str]:
         row("outputs", [f"{o['S3Output']['LocalPath']}  -> {describe(o['S3Output']['S3Uri'], assets)}  "
                         f"(output '{o['OutputName']}')" for o in args["ProcessingOutputConfig"]["Outputs"]])
         row("env", _environment(args.get("Environment", {}), assets))
-    elif kind == "Training":
+    elif kind in ("Training", "Tuning"):
+        if kind == "Tuning":  # each training job of the tuning job: its definition plus the trial's values
+            config = args["HyperParameterTuningJobConfig"]
+            objective = config.get("HyperParameterTuningJobObjective", {})
+            limits = config.get("ResourceLimits", {})
+            row("tuning", [f"{config['Strategy']}: {limits.get('MaxNumberOfTrainingJobs', '?')} training jobs, "
+                           f"{limits.get('MaxParallelTrainingJobs', 1)} at once; {objective.get('Type')} "
+                           f"{objective.get('MetricName')}"])
+            ranges = config.get("ParameterRanges", {})
+            row("ranges", [f"--{r['Name']} {r['MinValue']}..{r['MaxValue']} ({kind_name.removesuffix('ParameterRanges')})"
+                           for kind_name in ("IntegerParameterRanges", "ContinuousParameterRanges")
+                           for r in ranges.get(kind_name, [])]
+                + [f"--{r['Name']} one of {', '.join(r['Values'])}" for r in ranges.get("CategoricalParameterRanges", [])])
+            definition = args["TrainingJobDefinition"]
+            args = {**definition, "HyperParameters": definition.get("StaticHyperParameters", {})}
         hps = dict(args.get("HyperParameters", {}))
         program, code = hps.pop("sagemaker_program", None), hps.pop("sagemaker_submit_directory", None)
         row("image", [describe(args["AlgorithmSpecification"]["TrainingImage"], assets)])

@@ -20,8 +20,7 @@ from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.context import CompileContext, make_parameters
 from constructs_lib.compiler.contract import check_definition
 from constructs_lib.compiler.result import CompiledPipeline
-from constructs_lib.compiler.checks import run_time_checks
-from constructs_lib.compiler.steps import BUILDERS
+from constructs_lib.compiler.rules import run_time_checks
 from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.errors import ConfigError, Problem
@@ -41,7 +40,7 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
     steps: list[Any] = []
     with sdk_noise_silenced():
         for node in graph.topological_order():
-            steps += BUILDERS[node.step_class](ctx, node)
+            steps += node.kind.build()(ctx, node)
         run_time_checks(ctx)
         if ctx.problems:
             raise ConfigError(ctx.problems)

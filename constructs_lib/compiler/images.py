@@ -35,11 +35,6 @@ REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 GPU_FAMILIES = ("ml.p", "ml.g")
 
 
-def default_scope(section_key: str) -> str:
-    """Processing and Training jobs run training images; CreateModel, Transform and registered models, inference."""
-    return "inference" if section_key in ("transform", "registry") else "training"
-
-
 @functools.cache
 def _config_dir() -> Path:
     spec = importlib.util.find_spec("sagemaker")

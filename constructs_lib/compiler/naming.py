@@ -7,19 +7,10 @@ ECR repositories the pipeline will use.
 from __future__ import annotations
 
 from constructs_lib.config.loader import ProjectConfig
-from constructs_lib.compiler.images import ECR_IMAGE, default_scope, ecr_repository
+from constructs_lib.compiler.images import ECR_IMAGE, ecr_repository
+from constructs_lib.config.kinds import KINDS, image_scope
 from constructs_lib.config.schema import ImageRef, StepClass
 from constructs_lib.graph.model import PipelineGraph, StepNode
-
-#: The step ``Type`` values of a definition each step class produces (a gated RegisterModel adds Condition/Fail).
-STEP_KINDS = {
-    StepClass.PROCESSING: ("Processing",),
-    StepClass.TRAINING: ("Training",),
-    StepClass.CREATE_MODEL: ("Model",),
-    StepClass.TRANSFORM: ("Transform",),
-    StepClass.METRICS: ("Processing",),
-    StepClass.REGISTER_MODEL: ("RegisterModel",),
-}
 
 #: Every job carries this tag with the pipeline's name (``CompileContext.tags``); the execution role lets a job create,
 #: describe, stop and tag only jobs with its own pipeline's value (``pipelines-*`` is every pipeline's name prefix).
@@ -38,7 +29,7 @@ def model_package_groups(project: ProjectConfig, graph: PipelineGraph) -> tuple[
 
 
 def step_kinds(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
-    kinds = {kind for n in graph.nodes for kind in STEP_KINDS[n.step_class]}
+    kinds = {kind for n in graph.nodes for kind in KINDS[n.step_class].definition_types}
     for n in graph.nodes:
         registry = project.models[n.model].registry
         if n.step_class is StepClass.REGISTER_MODEL and registry is not None and registry.quality_gate is not None:
@@ -51,13 +42,11 @@ def _images(project: ProjectConfig, graph: PipelineGraph) -> list[tuple[str, str
     images = []
     for n in graph.nodes:
         model = project.models[n.model]
-        for key, section in (("preprocess", model.preprocess if n.step_class is StepClass.PROCESSING else None),
-                             ("train", model.train if n.step_class is StepClass.TRAINING else None),
-                             ("evaluate", model.evaluate if n.step_class is StepClass.METRICS else None),
-                             ("transform", model.transform if n.step_class in (StepClass.TRANSFORM, StepClass.CREATE_MODEL)
-                              else None)):
-            if section is not None:
-                images.append((key, section.image_uri))
+        kind = KINDS[n.step_class]
+        key = kind.image_from
+        section = getattr(model, key) if key else None
+        if key and section is not None and hasattr(section, "image_uri"):
+            images.append((key, section.image_uri))
         if (n.step_class is StepClass.CREATE_MODEL and model.transform is None) or n.step_class is StepClass.REGISTER_MODEL:
             images.append(("registry", model.registry.InferenceSpecification.image_uri))
     return images
@@ -71,7 +60,7 @@ def image_uris(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
 
 def image_refs(project: ProjectConfig, graph: PipelineGraph) -> tuple[tuple[ImageRef, str], ...]:
     """Every short-form image (``{framework, version}``) with its scope (training/inference)."""
-    refs = {(image, image.image_scope or default_scope(key)) for key, image in _images(project, graph)
+    refs = {(image, image.image_scope or image_scope(key)) for key, image in _images(project, graph)
             if isinstance(image, ImageRef)}
     return tuple(sorted(refs, key=lambda r: (r[0].model_dump_json(), r[1])))
 

@@ -25,7 +25,7 @@ class CompiledPipeline:
     model_package_groups: tuple[str, ...]
     step_count: int
     warnings: tuple[Problem, ...] = ()
-    """Accepted, but likely not what is meant (see :mod:`constructs_lib.compiler.checks`)."""
+    """Accepted, but likely not what is meant (see :mod:`constructs_lib.compiler.rules`)."""
 
     def manifest(self) -> dict[str, Any]:
         """The asset manifest written beside the definition (see the README)."""

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from constructs_lib.config.kinds import KINDS
 from constructs_lib.config.sagemaker_limits import SAGEMAKER_LIMITS
 from constructs_lib.errors import Problem, did_you_mean
 
@@ -176,18 +177,6 @@ def default_group_name(pipeline_name: str, model: str) -> str:
     return f"{pipeline_name}-{model}"[:63].rstrip("-")
 
 
-_SECTIONS = {  # section -> (prefix of its env shapes, runtime key, runtime shape, instance type shape, job words)
-    "preprocess": ("ProcessingEnvironment", "max_runtime_seconds", "ProcessingMaxRuntimeInSeconds",
-                   "ProcessingInstanceType", "Processing jobs"),
-    "evaluate": ("ProcessingEnvironment", "max_runtime_in_seconds", "ProcessingMaxRuntimeInSeconds",
-                 "ProcessingInstanceType", "Processing jobs"),
-    "train": ("TrainingEnvironment", "max_runtime_seconds", "MaxRuntimeInSeconds", "TrainingInstanceType",
-              "Training jobs"),
-    "transform": ("Environment", "max_runtime_in_seconds", "InvocationsTimeoutInSeconds", "TransformInstanceType",
-                  "Transform jobs"),
-}
-
-
 def limit_problems(project: ProjectConfig) -> list[Problem]:
     """Every config value that SageMaker would refuse at deploy or run time, located at its key."""
     problems: list[Problem] = []
@@ -213,10 +202,13 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
         def at(key: tuple, messages: Iterator[str], hint: str = "", model: str = model) -> None:
             problems.extend(project.model_problem(model, key, m, hint) for m in messages)
 
-        for attr, (env_shape, runtime_key, runtime_shape, type_shape, jobs) in _SECTIONS.items():
-            section = getattr(config, attr)
-            if section is None:
+        for kind in KINDS.values():
+            section = kind.section_of(config)
+            if section is None or kind.limits is None:
                 continue
+            attr, shapes = kind.section, kind.limits
+            env_shape, runtime_key, runtime_shape, type_shape, jobs = (
+                shapes.env, shapes.runtime_key, shapes.runtime, shapes.instance_type, shapes.jobs)
             name = "processing" if attr == "preprocess" and isinstance(raw, dict) and "processing" in raw else attr
             at((name, "env"), check_count(env_shape + "Map", len(section.env), "environment variables"))
             for key, value in section.env.items():

@@ -15,19 +15,17 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from constructs_lib.config import schema as s
+from constructs_lib.config.kinds import KINDS
 
 #: (heading, model, YAML location) in reading order.
 SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("File", s.ConfigFile, "(top level)"),
     ("conf", s.Conf, "conf"),
     ("Modeling unit", s.ModelConfig, "conf.models.<model>"),
-    ("preprocess / processing", s.ProcessingSection, "conf.models.<model>.preprocess"),
-    ("train", s.TrainingSection, "conf.models.<model>.train"),
-    ("transform", s.TransformSection, "conf.models.<model>.transform"),
-    ("evaluate", s.EvaluateSection, "conf.models.<model>.evaluate"),
-    ("registry", s.RegistrySection, "conf.models.<model>.registry"),
-    ("registry.InferenceSpecification", s.InferenceSpecification, "conf.models.<model>.registry.InferenceSpecification"),
-    ("registry.quality_gate", s.QualityGate, "conf.models.<model>.registry.quality_gate"),
+    # the step-kind sections, in the declaration order of constructs_lib.config.kinds
+    *(item for k in KINDS.values() if k.section and k.schema for item in (
+        (" / ".join((k.section, *k.section_aliases)), k.schema, f"conf.models.<model>.{k.section}"),
+        *((f"{k.section}.{key}", model, f"conf.models.<model>.{k.section}.{where}") for key, model, where in k.nested))),
     ("Image short form", s.ImageRef, "<section>.image_uri, registry.InferenceSpecification.image_uri"),
     ("Channel", s.Channel, "<section>.channels.<channel>"),
     ("Data file", s.DataFile, "<section>.channels.<channel>.dataFiles[]"),

@@ -266,6 +266,73 @@ class TrainingSection(_JobSection):
     Channels of chained steps are added to these."""
 
 
+class ParameterRange(_Section):
+    """The search range of one tuned hyperparameter."""
+
+    type: Literal["Continuous", "Integer", "Categorical"]
+    """Continuous (any number between the bounds), Integer (whole numbers between them) or Categorical (one of
+    ``values``)."""
+    min_value: float | None = Field(default=None, allow_inf_nan=False)
+    """Lower bound (Continuous and Integer)."""
+    max_value: float | None = Field(default=None, allow_inf_nan=False)
+    """Upper bound (Continuous and Integer)."""
+    values: StrList | None = Field(default=None, min_length=1, max_length=30)
+    """The values to try (Categorical; at most 30)."""
+    scaling: Literal["Auto", "Linear", "Logarithmic", "ReverseLogarithmic"] = "Auto"
+    """How the range is searched (Continuous and Integer). ``Logarithmic`` needs a range above 0,
+    ``ReverseLogarithmic`` one within [0, 1)."""
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> ParameterRange:
+        if self.type == "Categorical":
+            if not self.values:
+                raise ValueError("a Categorical range needs 'values'")
+            if self.min_value is not None or self.max_value is not None:
+                raise ValueError("a Categorical range takes 'values', not min_value/max_value")
+            return self
+        if self.min_value is None or self.max_value is None:
+            raise ValueError(f"a {self.type} range needs min_value and max_value")
+        if self.values is not None:
+            raise ValueError(f"a {self.type} range takes min_value/max_value, not 'values'")
+        if self.type == "Integer" and not (self.min_value.is_integer() and self.max_value.is_integer()):
+            raise ValueError("an Integer range needs whole-number bounds")
+        if self.min_value > self.max_value:
+            raise ValueError(f"min_value {self.min_value:g} is above max_value {self.max_value:g}")
+        if self.scaling == "Logarithmic" and self.min_value <= 0:
+            raise ValueError("Logarithmic scaling needs min_value > 0")
+        if self.scaling == "ReverseLogarithmic" and not (0 <= self.min_value and self.max_value < 1):
+            raise ValueError("ReverseLogarithmic scaling needs 0 <= min_value and max_value < 1")
+        return self
+
+
+class TuneSection(_Section):
+    """``tune``: the Tuning step, a hyperparameter tuning job over the unit's ``train`` job (its image, entry
+    point, source directory, channels and fixed ``hyperparams``). Its best training job's model is the unit's
+    model, as a Training step's would be."""
+
+    objective_metric_name: Str = Field(max_length=255)
+    """Name of the metric the tuning job optimises, e.g. ``validation:auc``."""
+    objective_metric_regex: Str = Field(max_length=500)
+    """Regular expression with one group that finds the metric's value in the training script's log, e.g.
+    ``validation-auc: ([0-9.]+)``."""
+    objective_type: Literal["Maximize", "Minimize"] = "Maximize"
+    """Whether a larger or a smaller metric is better."""
+    strategy: Literal["Bayesian", "Random", "Grid", "Hyperband"] = "Bayesian"
+    """Search strategy. ``Grid`` takes Categorical ranges only; ``Hyperband`` does its own early stopping."""
+    ranges: dict[str, ParameterRange] = Field(min_length=1, max_length=30)
+    """Tuned hyperparameters and their ranges (passed to the script as ``--name value`` like ``train.hyperparams``,
+    which keeps the others fixed)."""
+    max_jobs: Annotated[int, BeforeValidator(_int_or_param(1, 500))] = 4
+    """Training jobs in total."""
+    max_parallel_jobs: Annotated[int, BeforeValidator(_int_or_param(1, 100))] = 1
+    """Training jobs at once."""
+    early_stopping: Literal["Off", "Auto"] = "Off"
+    """``Auto``: SageMaker stops training jobs unlikely to beat the best so far."""
+    max_runtime_seconds: Annotated[int, BeforeValidator(_int_or_param(120, 15_768_000))] | None = None
+    """Timeout of the whole tuning job (120 s to 6 months). Default: none (each training job has
+    ``train.max_runtime_seconds``)."""
+
+
 class TransformSection(_JobSection):
     """``transform``: the batch Transform job that scores test data with the unit's model."""
 
@@ -388,7 +455,9 @@ class ModelConfig(_Section):
     """Settings of the preprocessing job (``step_class: Processing``, ``step_type: preprocess``).
     ``processing`` is accepted as another name of this section."""
     train: TrainingSection | None = None
-    """Settings of the Training job."""
+    """Settings of the Training job (also the training job definition of the Tuning step)."""
+    tune: TuneSection | None = None
+    """Settings of the Tuning step (hyperparameter tuning of the ``train`` job)."""
     transform: TransformSection | None = None
     """Settings of the batch Transform job; its ``image_uri``/``entry_point`` also make the CreateModel step's model."""
     evaluate: EvaluateSection | None = None
@@ -412,26 +481,16 @@ class ModelConfig(_Section):
 
 
 class StepClass(str, Enum):
-    """Kinds of steps. Names are matched case-insensitively."""
+    """Kinds of steps. Names are matched case-insensitively; what each kind is: :mod:`constructs_lib.config.kinds`."""
 
     PROCESSING = "Processing"
     TRAINING = "Training"
+    TUNING = "Tuning"
     CREATE_MODEL = "CreateModel"
     TRANSFORM = "Transform"
     METRICS = "Metrics"
     REGISTER_MODEL = "RegisterModel"
 
-
-#: step_type values accepted per class (the original requires ``preprocess`` on Processing steps and
-#: ignores it elsewhere; its examples write ``step_type: train`` on a Training step).
-STEP_TYPES: dict[StepClass, frozenset[str]] = {
-    StepClass.PROCESSING: frozenset({"preprocess"}),
-    StepClass.TRAINING: frozenset({"train", "training"}),
-    StepClass.CREATE_MODEL: frozenset({"createmodel", "create_model"}),
-    StepClass.TRANSFORM: frozenset({"transform"}),
-    StepClass.METRICS: frozenset({"evaluate", "metrics"}),
-    StepClass.REGISTER_MODEL: frozenset({"registry", "register", "registermodel"}),
-}
 
 RETRYABLE = ("Step.SERVICE_FAULT", "Step.THROTTLING", "SageMaker.JOB_INTERNAL_ERROR",
              "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")
@@ -461,7 +520,8 @@ class StepConfig(_Section):
     step_name: Str = Field(max_length=64, pattern=STEP_NAME)
     """Step name shown in the pipeline graph (letters, digits, ``-``, ``_``; at most 64). Unique in the pipeline."""
     step_class: Str
-    """One of Processing, Training, CreateModel, Transform, Metrics, RegisterModel (any letter case)."""
+    """One of Processing, Training, Tuning (also ``HyperparameterTuning``), CreateModel, Transform, Metrics,
+    RegisterModel (any letter case)."""
     step_type: Str | None = None
     """Required (``preprocess``) for Processing steps; optional elsewhere, and then it must fit the class
     (``train`` for Training...)."""

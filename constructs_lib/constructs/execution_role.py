@@ -15,6 +15,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
+from constructs_lib.config.kinds import DEFINITION_TYPES, JobPermissions
 from constructs_lib.constructs import _nag
 
 if TYPE_CHECKING:  # only attributes are used: any object with the same shape will do
@@ -27,52 +28,17 @@ DEFAULT_RESOURCE_NAME_PREFIX = "pipelines-"
 
 @dataclass(frozen=True)
 class _JobKind:
-    """What one step kind makes SageMaker do: API calls on one resource type, logs and metrics."""
+    """A definition step type that runs a job or creates a model, with its permissions (declared in
+    :mod:`constructs_lib.config.kinds`: ``DefinitionType.job``)."""
 
     name: str  # step Type, e.g. "Processing"
-    resource_type: str  # ARN resource type, e.g. "processing-job"
-    create: str  # the Create* call, where the job settings are enforced
-    others: tuple[str, ...]  # Describe*/Stop*, called by the Pipelines service with this role
-    log_group: str | None = None  # written by the job's containers
-    metric_namespace: str | None = None
-    #: Condition keys the Create* action supports (Service Authorization Reference for Amazon SageMaker,
-    #: https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonsagemaker.html).
-    vpc: bool = False  # sagemaker:VpcSubnets, sagemaker:VpcSecurityGroupIds
-    kms: bool = False  # sagemaker:VolumeKmsKey, sagemaker:OutputKmsKey
-    traffic_encryption: bool = False  # sagemaker:InterContainerTrafficEncryption
-    isolation: bool = False  # sagemaker:NetworkIsolation
-    limits: bool = False  # sagemaker:InstanceTypes (and sagemaker:MaxRuntimeInSeconds where max_runtime)
-    max_runtime: bool = False
-    tagged: bool = False  # the compiled request carries Tags (CompileContext.tags): aws:RequestTag/ResourceTag
+    permissions: JobPermissions
+
+    def __getattr__(self, item: str) -> Any:
+        return getattr(self.permissions, item)
 
 
-# The step kinds of a pipeline definition (see TOOLCHAIN.md) and what each needs.
-# Actions, ARN formats and condition keys: Service Authorization Reference for Amazon SageMaker.
-_JOB_KINDS: dict[str, _JobKind] = {
-    "Processing": _JobKind(
-        "Processing", "processing-job", "sagemaker:CreateProcessingJob",
-        ("sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"),
-        "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/ProcessingJobs",
-        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True,
-    ),
-    "Training": _JobKind(
-        "Training", "training-job", "sagemaker:CreateTrainingJob",
-        ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"),
-        "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TrainingJobs",
-        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True,
-    ),
-    # CreateTransformJob has no VPC keys: a transform job runs in the VPC of its model (CreateModel below).
-    "Transform": _JobKind(
-        "Transform", "transform-job", "sagemaker:CreateTransformJob",
-        ("sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"),
-        "/aws/sagemaker/TransformJobs", "/aws/sagemaker/TransformJobs",
-        kms=True, limits=True, tagged=True,
-    ),
-    # No logs, but CreateModel checks that the role can pull the model's image. The compiled CreateModel
-    # request carries no Tags (its step builder adds none), so models stay scoped by name prefix only.
-    "Model": _JobKind("Model", "model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",),
-                      vpc=True, isolation=True),
-}
+_JOB_KINDS: dict[str, _JobKind] = {d.name: _JobKind(d.name, d.job) for d in DEFINITION_TYPES.values() if d.job}
 #: Model approval statuses a RegisterModel step may ask for, by default: registering ``Approved`` (from a
 #: pipeline parameter or from job code calling CreateModelPackage) is refused; approval is a separate,
 #: human ``UpdateModelPackage`` call this role cannot make.
@@ -109,7 +75,7 @@ def approval_statuses_from_definition(definition: str, parameter_defaults: Mappi
             arguments = step.get("Arguments", {})
             if step.get("Type") == "Condition":
                 visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
-            elif step.get("Type") == "RegisterModel":
+            elif step.get("Type") == _REGISTER_MODEL:
                 status = arguments.get("ModelApprovalStatus")
                 if isinstance(status, dict) and str(status.get("Get", "")).startswith("Parameters."):
                     status = defaults.get(str(status["Get"]).removeprefix("Parameters."))
@@ -144,17 +110,20 @@ def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str,
             if step.get("Type") == "Condition":
                 visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
                 continue
-            resources = {"Processing": ("ProcessingResources", "ClusterConfig"), "Training": ("ResourceConfig",),
-                         "Transform": ("TransformResources",)}.get(step.get("Type", ""))
-            if resources is None:
+            declared = DEFINITION_TYPES.get(step.get("Type", ""))
+            if declared is None or not declared.resources:
                 continue
+            resources = declared.resources
             config: Any = arguments
             for key in resources:
                 config = config.get(key, {}) if isinstance(config, dict) else {}
             types, runtime, runtime_known = found.get(step["Type"], (set(), 0, True))
             instance_type = value(config.get("InstanceType")) if isinstance(config, dict) else None
             types = types | {instance_type} if types is not None and isinstance(instance_type, str) else None
-            seconds = value(arguments.get("StoppingCondition", {}).get("MaxRuntimeInSeconds"))
+            stopping: Any = arguments
+            for key in declared.stopping:
+                stopping = stopping.get(key, {}) if isinstance(stopping, dict) else {}
+            seconds = value(stopping.get("MaxRuntimeInSeconds") if isinstance(stopping, dict) else None)
             if isinstance(seconds, int) and not isinstance(seconds, bool) and runtime is not None:
                 runtime = max(runtime, seconds)
             else:
@@ -164,11 +133,9 @@ def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str,
     visit(data.get("Steps", []))
     return {kind: JobLimits(tuple(sorted(types)) if types else None, runtime if known and runtime else None)
             for kind, (types, runtime, known) in found.items()}
-_REGISTER_MODEL = "RegisterModel"
-_REGISTER_MODEL_ACTIONS = ("sagemaker:CreateModelPackage", "sagemaker:DescribeModelPackage")
-# Steps evaluated by the Pipelines service itself: no permission needed.
-_NO_PERMISSION_KINDS = frozenset({"Condition", "Fail"})
-STEP_KINDS: frozenset[str] = frozenset({*_JOB_KINDS, _REGISTER_MODEL, *_NO_PERMISSION_KINDS})
+_REGISTER_MODEL = next(d.name for d in DEFINITION_TYPES.values() if d.registers_model)
+#: Every step kind of a definition (job kinds, RegisterModel, and steps the Pipelines service evaluates itself).
+STEP_KINDS: frozenset[str] = frozenset(DEFINITION_TYPES)
 
 _ECR_PULL_ACTIONS = ("ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer")
 _ENI_ACTIONS = (
@@ -219,8 +186,9 @@ class ExecutionRole(Construct):
 
     Props of the two modes cannot be mixed; all input errors are reported together.
 
-    :param step_kinds: Step kinds of the pipeline: Processing, Training, Transform, Model,
-        RegisterModel, Condition, Fail. Required in created mode.
+    :param step_kinds: Step kinds of the pipeline: Processing, Training, Tuning, Transform, Model,
+        RegisterModel, Condition, Fail (``DEFINITION_TYPES`` of :mod:`constructs_lib.config.kinds`). Required in
+        created mode.
     :param artifact_store: Where jobs read and write artifacts. Required in created mode.
     :param artifact_prefix: Key prefix the role may use in the artifact bucket.
         Default: the whole bucket.
@@ -507,7 +475,7 @@ class ExecutionRole(Construct):
         )
 
     def _add_logs_and_metrics(self, job_kinds: list[_JobKind]) -> None:
-        groups = [kind.log_group for kind in job_kinds if kind.log_group]
+        groups = list(dict.fromkeys(kind.log_group for kind in job_kinds if kind.log_group))  # Tuning: Training's
         if groups:
             group_arns = [self._log_group_arn(group) for group in groups]
             # SageMaker creates the group on first use, unless this construct created it beforehand.
@@ -570,7 +538,7 @@ class ExecutionRole(Construct):
         """
         from constructs_lib.constructs.pipeline_network import new_logs_key
 
-        groups = [kind.log_group for kind in job_kinds if kind.log_group]
+        groups = list(dict.fromkeys(kind.log_group for kind in job_kinds if kind.log_group))  # Tuning: Training's
         if not groups:
             return
         key = new_logs_key(self, "JobLogsKey", f"Encrypts the SageMaker job log groups of {self.node.path}")
@@ -691,7 +659,8 @@ def _check_props(
                               f"(known: {', '.join(_APPROVAL_STATUSES)})")
         for kind, limit in dict(created_props["job_limits"] or {}).items():  # type: ignore[call-overload]
             if kind not in _JOB_KINDS or not _JOB_KINDS[kind].limits:
-                errors.append(f"job_limits: {kind!r} is not a job kind with limits (Processing, Training, Transform)")
+                limited = ", ".join(sorted(k for k, j in _JOB_KINDS.items() if j.limits))
+                errors.append(f"job_limits: {kind!r} is not a job kind with limits ({limited})")
             elif not isinstance(limit, JobLimits):
                 errors.append(f"job_limits[{kind!r}] must be a JobLimits")
         network = created_props["network"]

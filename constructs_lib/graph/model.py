@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
+from typing import Any
 
+from constructs_lib.config.kinds import KINDS, StepKind
 from constructs_lib.config.schema import StepClass, StepConfig
 
 
@@ -15,7 +17,8 @@ class EdgeKind(str, Enum):
     DATA = "data"
     """``chain_input_source_step``: the target consumes the source's outputs."""
     IMPLICIT = "implicit"
-    """Wiring inside a modeling unit (CreateModel <- Training, Transform <- CreateModel, RegisterModel <- Training/Metrics)."""
+    """Wiring inside a modeling unit (:attr:`StepKind.needs_model` and :attr:`StepKind.after`: CreateModel <-
+    Training/Tuning, Transform <- CreateModel, RegisterModel <- Training/Tuning and Metrics)."""
     DEPENDENCY = "dependency"
     """``dependencies`` (Airflow notation): ordering only."""
 
@@ -28,6 +31,14 @@ class StepNode:
     config: StepConfig
     index: int
     """Position of the step in its unit's ``steps`` list (for error positions)."""
+    section: Any = field(default=None, compare=False)
+    """The resolved, typed config section of the step (``conf.models.<model>.<kind.section>``, e.g. a
+    :class:`~constructs_lib.config.schema.ProcessingSection`); the graph rules guarantee it is there for every
+    kind that has a section. None for CreateModel (made from other sections of its unit)."""
+
+    @property
+    def kind(self) -> StepKind:
+        return KINDS[self.step_class]
 
 
 @dataclass(frozen=True)

@@ -237,7 +237,11 @@ def input_uris(step, args: dict) -> list[tuple[str, Any]]:
         for item in args.get("ProcessingInputs", []):
             if "S3Input" in item:
                 out.append((f"input '{item.get('InputName')}'", item["S3Input"].get("S3Uri")))
-    elif step.type == "Training":
+    elif step.type in ("Training", "Tuning"):
+        if step.type == "Tuning":
+            from constructs_lib.localrun.plan import training_request
+
+            args = training_request(args)
         for channel in args.get("InputDataConfig", []):
             out.append((f"channel '{channel.get('ChannelName')}'",
                         channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")))

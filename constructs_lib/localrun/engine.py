@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.localrun.expr import Scope, StepFailed
-from constructs_lib.localrun.jobs import EXECUTORS, RunContext, run_condition, s3_uris
-from constructs_lib.localrun.plan import Plan, Step
+from constructs_lib.localrun.jobs import EXECUTORS, RunContext, run_condition, s3_uris, tuning_model_uri
+from constructs_lib.localrun.plan import JOB_TYPES, Plan, Step
 from constructs_lib.runtime.model import ExecutionState, Snapshot, StepState
 
 CACHE_VERSION = 1
@@ -55,6 +55,8 @@ def produced_uris(step: Step, props: dict) -> list[str]:
         return [o["S3Output"]["S3Uri"] for o in props.get("ProcessingOutputConfig", {}).get("Outputs", [])]
     if step.type == "Training":
         return [props["ModelArtifacts"]["S3ModelArtifacts"]]
+    if step.type == "Tuning":  # the best training job's model (what the next steps read)
+        return [tuning_model_uri(props)]
     if step.type == "Transform":
         return [props["TransformOutput"]["S3OutputPath"]]
     return []
@@ -147,7 +149,7 @@ class Engine:
             return run_condition(step, {}, self.ctx, self.scope), False
         args = self.scope.evaluate(step.arguments)
         key = None
-        if self.cache is not None and step.cache_for is not None and step.type in ("Processing", "Training", "Transform"):
+        if self.cache is not None and step.cache_for is not None and step.type in JOB_TYPES:
             key = self.cache.key(step)
             hit = self.cache.get(step, key)
             if hit is not None:

@@ -23,7 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from constructs_lib.localrun.expr import Scope, StepFailed
-from constructs_lib.localrun.plan import Step
+from constructs_lib.localrun.plan import Step, training_request
 from constructs_lib.localrun.registry import APPROVAL_STATUSES, LocalRegistry
 from constructs_lib.localrun.sandbox import Isolation, ProcessTable, tail
 from constructs_lib.localrun.store import LocalStore
@@ -348,6 +348,96 @@ def training_environment(args: dict, job: str, program: str, submit: str, channe
 
 
 # ----------------------------------------------------------------------------------------------------------
+# Tuning
+# ----------------------------------------------------------------------------------------------------------
+
+#: At most this many training jobs of a tuning job run locally, one after another (SageMaker runs
+#: MaxNumberOfTrainingJobs, MaxParallelTrainingJobs at a time, choosing each from the results so far).
+LOCAL_MAX_TRIALS = 3
+
+
+def _spread(low: float, high: float, fraction: float, scaling: str) -> float:
+    if scaling == "Logarithmic" and low > 0:
+        return float(low * (high / low) ** fraction)
+    return low + (high - low) * fraction
+
+
+def tuning_trials(ranges: Mapping[str, Any], count: int) -> list[dict[str, str]]:
+    """``count`` distinct hyperparameter sets over the ranges, deterministic: trial ``i`` takes point ``i`` of
+    an evenly spaced walk from each range's minimum to its maximum (log-spaced for Logarithmic scaling) and
+    value ``i`` (cycling) of each categorical range."""
+    trials: list[dict[str, str]] = []
+    for i in range(count):
+        fraction = 0.5 if count == 1 else i / (count - 1)
+        trial: dict[str, str] = {}
+        for item in ranges.get("IntegerParameterRanges", []):
+            low, high = int(float(item["MinValue"])), int(float(item["MaxValue"]))
+            trial[item["Name"]] = str(round(_spread(low, high, fraction, item.get("ScalingType", "Auto"))))
+        for item in ranges.get("ContinuousParameterRanges", []):
+            value = _spread(float(item["MinValue"]), float(item["MaxValue"]), fraction, item.get("ScalingType", "Auto"))
+            trial[item["Name"]] = f"{value:.6g}"
+        for item in ranges.get("CategoricalParameterRanges", []):
+            trial[item["Name"]] = str(item["Values"][i % len(item["Values"])])
+        if trial not in trials:
+            trials.append(trial)
+    return trials
+
+
+def _objective(log: Path, regex: str) -> float | None:
+    """The last value the metric's regex finds in a training job's log (as SageMaker reads it from the logs)."""
+    try:
+        found = re.findall(regex, log.read_text(errors="replace"))
+    except (OSError, re.error):
+        return None
+    for match in reversed(found):
+        try:
+            return float(match[0] if isinstance(match, tuple) else match)
+        except ValueError:
+            continue
+    return None
+
+
+def tuning_model_uri(props: Mapping[str, Any]) -> str:
+    output = props["TrainingJobDefinition"]["OutputDataConfig"]["S3OutputPath"].rstrip("/")
+    return f"{output}/{props['BestTrainingJob']['TrainingJobName']}/output/model.tar.gz"
+
+
+def run_tuning(step: Step, args: dict, ctx: RunContext) -> dict:
+    config = args["HyperParameterTuningJobConfig"]
+    objective = config.get("HyperParameterTuningJobObjective", {})
+    metric, direction = objective.get("MetricName"), objective.get("Type", "Maximize")
+    definitions = args["TrainingJobDefinition"].get("AlgorithmSpecification", {}).get("MetricDefinitions", [])
+    regex = next((d["Regex"] for d in definitions if d.get("Name") == metric), None)
+    if regex is None:
+        raise StepFailed(f"the objective metric {metric!r} has no MetricDefinitions regex")
+    limit = int(config.get("ResourceLimits", {}).get("MaxNumberOfTrainingJobs") or LOCAL_MAX_TRIALS)
+    trials = tuning_trials(config.get("ParameterRanges", {}), min(limit, LOCAL_MAX_TRIALS))
+    summaries = []
+    with open(ctx.log(step), "a") as handle:
+        handle.write(f"tuning locally: {len(trials)} training job(s) one after another (SageMaker: up to {limit})\n")
+    for index, hyperparameters in enumerate(trials, start=1):
+        trial = Step(f"{step.name}-{index:03d}", "Training", {"Arguments": {}}, branch=step.branch)
+        props = run_training(trial, training_request(args, hyperparameters), ctx)
+        value = _objective(ctx.log(trial), regex)
+        summaries.append({"TrainingJobName": props["TrainingJobName"], "TrainingJobArn": props["TrainingJobArn"],
+                          "TrainingJobStatus": "Completed", "TunedHyperParameters": hyperparameters,
+                          **({"FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": metric, "Value": value}}
+                             if value is not None else {"ObjectiveStatus": "Failed"})})
+        with open(ctx.log(step), "a") as handle:
+            handle.write(f"{props['TrainingJobName']} {hyperparameters}: {metric} = {value}\n")
+    scored = [s for s in summaries if "FinalHyperParameterTuningJobObjectiveMetric" in s]
+    if not scored:
+        raise StepFailed(f"no training job logged the objective metric {metric!r} (regex {regex!r})")
+    scored.sort(key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
+                reverse=direction == "Maximize")
+    job = ctx.job_name(step)
+    return {**args, "HyperParameterTuningJobName": job,
+            "HyperParameterTuningJobArn": f"{ARN_PREFIX}:hyper-parameter-tuning-job/{job}",
+            "HyperParameterTuningJobStatus": "Completed", "BestTrainingJob": scored[0],
+            "TrainingJobSummaries": scored + [s for s in summaries if s not in scored]}
+
+
+# ----------------------------------------------------------------------------------------------------------
 # Model, Transform
 # ----------------------------------------------------------------------------------------------------------
 
@@ -508,6 +598,6 @@ def run_fail(step: Step, args: dict, ctx: RunContext) -> dict:
 
 
 EXECUTORS: dict[str, Callable[..., dict]] = {
-    "Processing": run_processing, "Training": run_training, "Model": run_model, "Transform": run_transform,
-    "RegisterModel": run_register, "Fail": run_fail,
+    "Processing": run_processing, "Training": run_training, "Tuning": run_tuning, "Model": run_model,
+    "Transform": run_transform, "RegisterModel": run_register, "Fail": run_fail,
 }

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from constructs_lib.config.kinds import DEFINITION_TYPES
 from constructs_lib.localrun.expr import (
     LocalRunError,
     condition_problems,
@@ -18,8 +19,21 @@ from constructs_lib.localrun.expr import (
 )
 from constructs_lib.runtime.model import DeployedParameter
 
-SUPPORTED_TYPES = ("Processing", "Training", "Model", "Transform", "RegisterModel", "Condition", "Fail")
-JOB_TYPES = ("Processing", "Training", "Transform")
+SUPPORTED_TYPES = ("Processing", "Training", "Tuning", "Model", "Transform", "RegisterModel", "Condition", "Fail")
+#: Step types whose containers run: cacheable and timed like jobs (from the step-kind declarations).
+JOB_TYPES = tuple(d.name for d in DEFINITION_TYPES.values() if d.runs_containers)
+
+
+def training_request(tuning_args: dict, hyperparameters: dict | None = None) -> dict:
+    """The CreateTrainingJob request one training job of a tuning job (CreateHyperParameterTuningJob) gets:
+    its ``TrainingJobDefinition`` with the static hyperparameters plus ``hyperparameters`` (the trial's)."""
+    definition = tuning_args.get("TrainingJobDefinition", {})
+    spec = definition.get("AlgorithmSpecification", {})
+    request = {key: definition[key] for key in ("RoleArn", "InputDataConfig", "OutputDataConfig", "ResourceConfig",
+                                                  "StoppingCondition", "Environment", "VpcConfig") if key in definition}
+    request["AlgorithmSpecification"] = {k: v for k, v in spec.items() if k in ("TrainingImage", "TrainingInputMode")}
+    request["HyperParameters"] = {**definition.get("StaticHyperParameters", {}), **(hyperparameters or {})}
+    return request
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -205,7 +219,9 @@ def _step_problems(step: Step) -> list[str]:
         for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
             if "S3Output" not in item:
                 out.append(f"{where}: output {item.get('OutputName')!r}: only S3Output is supported locally")
-    elif step.type == "Training":
+    elif step.type in ("Training", "Tuning"):
+        if step.type == "Tuning":
+            args = training_request(args)
         hps = args.get("HyperParameters", {})
         if "sagemaker_program" not in hps or "sagemaker_submit_directory" not in hps:
             out.append(f"{where}: not a script-mode training job (no sagemaker_program/sagemaker_submit_directory "

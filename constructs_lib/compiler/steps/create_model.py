@@ -6,7 +6,7 @@ from typing import Any
 
 from constructs_lib.compiler.assets import archive_members
 from constructs_lib.compiler.context import CompileContext
-from constructs_lib.config.schema import StepClass
+from constructs_lib.config.kinds import Output
 from constructs_lib.graph.model import StepNode
 from sagemaker.core.training.configs import Networking
 from sagemaker.mlops.workflow.model_step import ModelStep
@@ -14,10 +14,11 @@ from sagemaker.serve.model_builder import ModelBuilder
 
 
 def model_data(ctx: CompileContext, node: StepNode) -> Any:
-    """The unit's Training artifacts, else ``train.model_data_uri`` (the graph checked one exists)."""
-    training = ctx.graph.unit(node.model).get(StepClass.TRAINING)
-    if training is not None:
-        return ctx.built[training.name].properties.ModelArtifacts.S3ModelArtifacts
+    """The model of the unit's model source (Training, Tuning), else ``train.model_data_uri`` (the graph
+    checked one exists)."""
+    for source in ctx.graph.unit(node.model).values():
+        if source.kind.output is Output.MODEL:
+            return ctx.model_artifacts[source.name]
     return ctx.value(ctx.model(node).train.model_data_uri)
 
 
@@ -62,6 +63,6 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         dependencies={},
         log_level=None,
     )
-    step = ModelStep(step_args=builder.build(), **ctx.step_options(node, job=False))
+    step = ModelStep(step_args=builder.build(), **ctx.step_options(node))
     ctx.built[node.name] = step
     return [step]

@@ -21,13 +21,13 @@ def report_name(node: StepNode) -> str:
 
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
-    section = ctx.model(node).evaluate
+    section = node.section
     register = ctx.graph.unit(node.model).get(StepClass.REGISTER_MODEL)
     registry = ctx.model(node).registry
     gated = register is not None and registry is not None and registry.quality_gate is not None
     job = processor(ctx, node, section, section.max_runtime_in_seconds)
     step = ProcessingStep(
-        **ctx.step_options(node, job=True),
+        **ctx.step_options(node),
         property_files=[PropertyFile(name=report_name(node), output_name=EVALUATION_CHANNEL, path=REPORT_FILE)]
         if gated else None,
         step_args=job.run(

@@ -28,8 +28,7 @@ def processor(ctx: CompileContext, node: StepNode, section: ProcessingSection | 
               max_runtime: int) -> Processor:
     return Processor(
         role=ctx.bindings.role_arn,
-        image_uri=ctx.image(node, ("evaluate" if isinstance(section, EvaluateSection) else "preprocess", "image_uri"),
-                            section.image_uri, section.instance_type),
+        image_uri=ctx.image(node, (node.kind.section, "image_uri"), section.image_uri, section.instance_type),
         entrypoint=list(CONTAINER_ENTRYPOINT),
         instance_type=ctx.value(section.instance_type),
         instance_count=ctx.value(section.instance_count),
@@ -103,10 +102,10 @@ def output(ctx: CompileContext, node: StepNode, channel: str, upload_mode: str =
 
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
-    section = ctx.model(node).preprocess
+    section = node.section
     job = processor(ctx, node, section, section.max_runtime_seconds)
     step = ProcessingStep(
-        **ctx.step_options(node, job=True),
+        **ctx.step_options(node),
         step_args=job.run(
             inputs=inputs(ctx, node, section, "preprocess"),
             outputs=[output(ctx, node, channel, section.s3_upload_mode) for channel in channel_names(section)],

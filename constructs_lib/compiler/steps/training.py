@@ -57,7 +57,7 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
     for item in ctx.chained_inputs(node, "{source}-{channel}"):
         add(item.name, item.uri, f"step '{item.source}'")
     if not out:
-        ctx.problem(node, ("train",), f"Training step '{node.name}' has no input channel",
+        ctx.problem(node, ("train",), f"{node.kind.name} step '{node.name}' has no input channel",
                     "add train.channels with dataFiles, or chain_input_source_step")
     return list(out.values())
 
@@ -77,7 +77,8 @@ def wheelhouse_environment(ctx: CompileContext, node: StepNode, entry_dir: str) 
     return {}
 
 
-def build(ctx: CompileContext, node: StepNode) -> list[Any]:
+def trainer(ctx: CompileContext, node: StepNode) -> ModelTrainer:
+    """The training job of the unit's ``train`` section (also the Tuning step's training job definition)."""
     section = ctx.model(node).train
     b = ctx.bindings
     ctx.script_exists(node, section.entry_point, ("train", "entry_point"))
@@ -88,7 +89,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     }
     for name, value in section.hyperparams.items():
         hyperparameters[name] = ctx.value(value)
-    trainer = ModelTrainer(
+    return ModelTrainer(
         training_image=ctx.image(node, ("train", "image_uri"), section.image_uri, section.instance_type),
         role=b.role_arn,
         sagemaker_session=ctx.session,
@@ -104,9 +105,13 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
                      **{k: b.resolve(v) for k, v in section.env.items()}} or None,
         tags=[Tag(key=t["Key"], value=t["Value"]) for t in ctx.tags(section.tags)] or None,
     )
+
+
+def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     step = TrainingStep(
-        **ctx.step_options(node, job=True),
-        step_args=trainer.train(input_data_config=channels(ctx, node)),
+        **ctx.step_options(node),
+        step_args=trainer(ctx, node).train(input_data_config=channels(ctx, node)),
     )
     ctx.built[node.name] = step
+    ctx.model_artifacts[node.name] = step.properties.ModelArtifacts.S3ModelArtifacts
     return [step]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from constructs_lib.compiler.context import CompileContext
+from constructs_lib.config.kinds import Output
 from constructs_lib.config.schema import StepClass
 from constructs_lib.graph.model import StepNode
 from sagemaker.core.transformer import Transformer
@@ -13,13 +14,13 @@ from sagemaker.mlops.workflow.steps import TransformStep
 
 
 def _input(ctx: CompileContext, node: StepNode) -> Any:
-    section = ctx.model(node).transform
+    section = node.section
     sources = node.config.chain_input_source_step
     if sources:
         selected = [name for name, channel in section.channels.items() if not channel.dataFiles]
         outputs = ctx.outputs_of(sources[0], selected)
         unknown = [name for name in selected if name not in {o.channel for o in outputs}]
-        if unknown and len(outputs) == 1 and ctx.graph.node(sources[0]).step_class is StepClass.PROCESSING:
+        if unknown and len(outputs) == 1 and ctx.graph.node(sources[0]).kind.output is Output.CHANNELS:
             ctx.warn(ctx.project.model_problem(
                 node.model, ("transform", "channels", unknown[0]),
                 f"'{sources[0]}' has no output channel '{unknown[0]}'; '{node.name}' scores its only output "
@@ -40,7 +41,7 @@ def _input(ctx: CompileContext, node: StepNode) -> Any:
 
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
-    section = ctx.model(node).transform
+    section = node.section
     b = ctx.bindings
     if ctx.uses_parameter(section.instance_count):
         ctx.problem(node, ("transform", "instance_count"),
@@ -65,7 +66,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         sagemaker_session=ctx.session,
     )
     step = TransformStep(
-        **ctx.step_options(node, job=True),
+        **ctx.step_options(node),
         step_args=transformer.transform(
             data=_input(ctx, node),
             data_type="S3Prefix",

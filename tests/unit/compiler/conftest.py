@@ -46,7 +46,9 @@ def compile_globs(globs: list[str] | None, cwd: Path, environ: dict | None = Non
 
 
 def _cases() -> dict[str, tuple[list[str] | None, str]]:
-    cases: dict[str, tuple[list[str] | None, str]] = {"model_repos": (None, "bundled")}
+    cases: dict[str, tuple[list[str] | None, str]] = {"model_repos": (None, "bundled"),
+                                                      # fixtures compiled from the project root (its scripts)
+                                                      "tuning": (["tests/fixtures/tuning/conf.yaml"], "fixture")}
     for name, globs in own_example_sets().items():
         if name != "housing+framework-conf":
             cases[f"own-{name}"] = (globs, "own")
@@ -75,6 +77,8 @@ class _CompiledCases:
         if name not in self._done:
             if kind == "bundled":
                 self._done[name], self.roots[name] = compile_globs(None, ROOT), ROOT
+            elif kind == "fixture":
+                self._done[name], self.roots[name] = compile_globs(globs, ROOT), ROOT
             else:
                 source = SEED_EXAMPLES if kind == "seed" else OWN_EXAMPLES
                 workdir = stand_in_project(globs, self._tmp.mktemp(name), source)

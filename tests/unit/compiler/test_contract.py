@@ -35,7 +35,7 @@ def _step(definition: dict[str, Any], suffix: str) -> dict[str, Any]:
 def test_sdk_output_meets_the_contract(definition: dict[str, Any]) -> None:
     assert {
         _step(definition, s)["Type"] for s in ("Preprocess", "Train", "CreateModel", "Transform", "Register")
-    } == set(STEP_OPERATIONS)
+    } == set(STEP_OPERATIONS) - {"Tuning"}  # the tuning golden case has it (test below)
     assert check_definition(definition) == []
     assert check_definition(json.dumps(definition)) == []  # JSON text works too
 
@@ -149,3 +149,19 @@ def test_request_shapes_name_the_knobs_that_exist() -> None:
         "InvocationsTimeoutInSeconds",
         "InvocationsMaxRetries",
     ]
+
+
+def test_tuning_request_is_checked_against_create_hyper_parameter_tuning_job() -> None:
+    """The Tuning golden case passes; the same request with values SageMaker refuses does not."""
+    from tests.unit.compiler.conftest import GOLDEN
+
+    tuning = json.loads((GOLDEN / "tuning" / "definition.json").read_text())
+    step = _step(tuning, "churn-Tuning")
+    assert step["Type"] == "Tuning" and STEP_OPERATIONS["Tuning"] == "CreateHyperParameterTuningJob"
+    assert check_definition(tuning) == []
+    step["Arguments"]["HyperParameterTuningJobConfig"]["ResourceLimits"]["MaxParallelTrainingJobs"] = 0
+    step["Arguments"]["HyperParameterTuningJobConfig"]["Strategy"] = "Exhaustive"
+    messages = [p.message for p in check_definition(tuning)]
+    assert all(p.operation == "CreateHyperParameterTuningJob" for p in check_definition(tuning))
+    assert any("MaxParallelTrainingJobs" in m for m in messages), messages
+    assert any("Strategy" in m and "Exhaustive" in m for m in messages), messages

@@ -22,7 +22,7 @@ from constructs_lib.constructs.pipeline_network import PipelineNetwork
 
 EXPLICIT_ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 GROUP_ARN = "arn:aws:sagemaker:eu-west-1:123456789012:model-package-group/churn"
-ALL_KINDS = {"Processing", "Training", "Model", "Transform", "RegisterModel", "Condition", "Fail"}
+ALL_KINDS = {"Processing", "Training", "Tuning", "Model", "Transform", "RegisterModel", "Condition", "Fail"}
 # Actions that support no resource-level permissions, and the condition each carries (if any).
 STAR_RESOURCE_ACTIONS = {
     "ecr:GetAuthorizationToken": None,
@@ -166,6 +166,9 @@ def test_pass_role_only_to_itself_and_sagemaker(full: Built) -> None:
         ("SageMakerTrainingJob", "training-job", "CreateTrainingJob", {"DescribeTrainingJob", "StopTrainingJob"}),
         ("SageMakerTransformJob", "transform-job", "CreateTransformJob", {"DescribeTransformJob", "StopTransformJob"}),
         ("SageMakerModel", "model", "CreateModel", {"DescribeModel"}),
+        ("SageMakerHyperParameterTuningJob", "hyper-parameter-tuning-job", "CreateHyperParameterTuningJob",
+         {"DescribeHyperParameterTuningJob", "StopHyperParameterTuningJob",
+          "ListTrainingJobsForHyperParameterTuningJob"}),
     ],
 )
 def test_sagemaker_calls_are_scoped_to_the_name_prefix(
@@ -183,7 +186,7 @@ def test_sagemaker_calls_are_scoped_to_the_name_prefix(
 
 TAG = "customer-churn-ltv"
 LIMITS = {"Processing": JobLimits(("ml.m5.large",), 3600), "Training": JobLimits(("ml.m5.large", "ml.m5.xlarge"), 3000),
-          "Transform": JobLimits(("ml.m5.large",), None)}
+          "Transform": JobLimits(("ml.m5.large",), None), "Tuning": JobLimits(("ml.m5.xlarge",), 1800)}
 
 
 @pytest.fixture(scope="module")
@@ -219,6 +222,28 @@ def test_processing_and_training_jobs_only_with_the_definitions_settings(enforce
         }, sid
 
 
+def test_tuning_jobs_only_with_the_definitions_settings(enforced: Built) -> None:
+    """CreateHyperParameterTuningJob gets the conditions of CreateTrainingJob (its training jobs run the same
+    way), except the runtime: which of the request's two runtimes the key reads is not documented."""
+    assert enforced.statement("SageMakerHyperParameterTuningJobCreate")["Condition"] == {
+        "StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
+        "ForAllValues:StringEquals": {**_vpc(), "sagemaker:InstanceTypes": ["ml.m5.xlarge"]},
+        "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false",
+                 "sagemaker:InstanceTypes": "false"},
+        "ArnEquals": {"sagemaker:VolumeKmsKey": enforced.key_arn},
+        "ArnEqualsIfExists": {"sagemaker:OutputKmsKey": enforced.key_arn},
+        "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
+    }
+
+
+def test_tuning_limits_are_read_from_the_training_job_definition() -> None:
+    definition = json.dumps({"Parameters": [], "Steps": [{"Name": "T", "Type": "Tuning", "Arguments": {
+        "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxRuntimeInSeconds": 7200}},
+        "TrainingJobDefinition": {"ResourceConfig": {"InstanceType": "ml.m5.xlarge"},
+                                  "StoppingCondition": {"MaxRuntimeInSeconds": 1800}}}}]})
+    assert job_limits_from_definition(definition) == {"Tuning": JobLimits(("ml.m5.xlarge",), 1800)}
+
+
 def test_transform_jobs_only_with_the_key_instance_types_and_tag(enforced: Built) -> None:
     # CreateTransformJob supports neither VPC nor runtime keys: the job runs in its model's VPC.
     assert enforced.statement("SageMakerTransformJobCreate")["Condition"] == {
@@ -240,8 +265,10 @@ def test_models_only_in_the_pipeline_network(enforced: Built) -> None:
 
 def test_describe_and_stop_only_this_pipelines_jobs(enforced: Built) -> None:
     manage = enforced.statement("SageMakerManageOwnJobs")
-    assert sorted(_list(manage["Action"])) == [f"sagemaker:{verb}{kind}Job" for verb in ("Describe", "Stop")
-                                               for kind in ("Processing", "Training", "Transform")]
+    assert sorted(_list(manage["Action"])) == sorted([f"sagemaker:{verb}{kind}Job" for verb in ("Describe", "Stop")
+                                               for kind in ("HyperParameterTuning", "Processing", "Training",
+                                                            "Transform")] + [
+        "sagemaker:ListTrainingJobsForHyperParameterTuningJob"])
     assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}}
     assert not [s for s in enforced.statements if s.get("Sid", "").endswith("JobManage")]
 
@@ -250,7 +277,8 @@ def test_tags_only_on_new_or_own_jobs(enforced: Built) -> None:
     new, own = enforced.statement("SageMakerTagNewJobs"), enforced.statement("SageMakerTagOwnJobs")
     assert new["Action"] == own["Action"] == "sagemaker:AddTags"
     assert sorted(r.split(":")[-1] for r in new["Resource"]) == [
-        "processing-job/pipelines-*", "training-job/pipelines-*", "transform-job/pipelines-*"]
+        "hyper-parameter-tuning-job/pipelines-*", "processing-job/pipelines-*", "training-job/pipelines-*",
+        "transform-job/pipelines-*"]
     # A job of another pipeline already has a pipeline tag: it cannot be re-tagged into this one.
     assert new["Condition"] == {"StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
                                 "Null": {"aws:ResourceTag/smp:pipeline": "true"}}

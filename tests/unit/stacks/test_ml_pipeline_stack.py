@@ -24,8 +24,8 @@ ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 
 
 class Built:
-    def __init__(self) -> None:
-        project = load_project(None, cwd=ROOT, environ={})
+    def __init__(self, globs: list[str] | None = None) -> None:
+        project = load_project(globs, cwd=ROOT, environ={})
         self.name = project.pipeline.pipelineName
         self.stack = MlPipelineStack(new_app(), "Stack", project=project, graph=build_graph(project), env=ENV,
                                      s3_prefix_list_id="pl-6da54004")
@@ -57,6 +57,26 @@ class Built:
 @pytest.fixture(scope="module")
 def built() -> Built:
     return Built()
+
+
+def test_tuning_job_is_allowed_with_its_definitions_settings_only() -> None:
+    """A pipeline with a Tuning step: the role can create its tuning job, only with the tag, the network, the
+    key and the instance type its training jobs ask for, and read its training jobs' logs."""
+    tuned = Built(["tests/fixtures/tuning/conf.yaml"])
+    (job,) = tuned.jobs("Tuning")
+    assert {"Key": PIPELINE_TAG_KEY, "Value": tuned.name} in job["Tags"]
+    create = tuned.statement("SageMakerHyperParameterTuningJobCreate")
+    assert create["Action"] == "sagemaker:CreateHyperParameterTuningJob"
+    assert create["Condition"]["StringEquals"] == {f"aws:RequestTag/{PIPELINE_TAG_KEY}": tuned.name}
+    instance_type = job["TrainingJobDefinition"]["ResourceConfig"]["InstanceType"]
+    assert create["Condition"]["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"] == [instance_type]
+    assert create["Condition"]["Bool"] == {"sagemaker:InterContainerTrafficEncryption": "true"}
+    assert job["TrainingJobDefinition"]["EnableInterContainerTrafficEncryption"] is True
+    assert "ArnEquals" in create["Condition"] and "VolumeKmsKeyId" in job["TrainingJobDefinition"]["ResourceConfig"]
+    assert "sagemaker:ListTrainingJobsForHyperParameterTuningJob" in tuned.statement("SageMakerManageOwnJobs")["Action"]
+    assert "SageMakerTrainingJobCreate" not in {s.get("Sid") for s in tuned.statements}  # no Training step
+    logs = json.dumps(tuned.statement("JobLogStreams")["Resource"])
+    assert "/aws/sagemaker/TrainingJobs" in logs
 
 
 @pytest.mark.parametrize("kind", ["Processing", "Training", "Transform"])

@@ -1,8 +1,5 @@
-"""Checks of things that compile but would fail (or do nothing) at run time.
-
-Errors go to ``ctx.problems`` (the input is refused), warnings to ``ctx.warnings`` (printed by ``validate`` and
-``definition``). The container contract they protect is described in :mod:`.steps.processing`.
-"""
+"""A Processing job's entry point in a subfolder imports its neighbours as ``pkg.module`` and has its
+requirements at the source root (the bootstrap runs ``python -m pkg.script`` from the source root)."""
 
 from __future__ import annotations
 
@@ -10,47 +7,14 @@ import ast
 from pathlib import PurePosixPath
 
 from constructs_lib.compiler.context import CompileContext
-from constructs_lib.config.schema import StepClass
 
-_PROCESSING_SECTIONS = {StepClass.PROCESSING: "preprocess", StepClass.METRICS: "evaluate"}
+ID = "SMP-C4"
 
 
-def run_time_checks(ctx: CompileContext) -> None:
-    _unused_models(ctx)
-    _ignored_keys(ctx)
-    for model in sorted({n.model for n in ctx.graph.nodes}):
-        _source_directory(ctx, model)
+def check(ctx: CompileContext) -> None:
     for node in ctx.graph.nodes:
-        if node.step_class in _PROCESSING_SECTIONS:
-            section_key = _PROCESSING_SECTIONS[node.step_class]
-            entry_point = getattr(ctx.model(node), section_key).entry_point
-            _processing_entry_point(ctx, node.model, section_key, entry_point)
-
-
-def _unused_models(ctx: CompileContext) -> None:
-    used = set(ctx.project.pipeline.models)
-    for model in sorted(set(ctx.project.models) - used):
-        ctx.warn(ctx.project.model_problem(model, (), f"model '{model}' is not in the pipeline",
-                                           "add it under conf.sagemakerPipeline.models, or remove its file from the "
-                                           "config glob"))
-
-
-def _ignored_keys(ctx: CompileContext) -> None:
-    for model in sorted({n.model for n in ctx.graph.nodes}):
-        transform = ctx.project.models[model].transform
-        if transform is not None and "volume_size" in transform.model_fields_set:
-            ctx.warn(ctx.project.model_problem(
-                model, ("transform", "volume_size"), "transform.volume_size has no effect: SageMaker transform "
-                "jobs have no volume size setting", "remove it"))
-
-
-def _source_directory(ctx: CompileContext, model: str) -> None:
-    root = ctx.project.root / ctx.project.models[model].source_directory
-    if (root / "requirements.txt").is_file() and not (root / "wheelhouse").is_dir():
-        ctx.warn(ctx.project.model_problem(
-            model, ("source_directory",), f"{root.relative_to(ctx.project.root).as_posix()}/requirements.txt is "
-            "installed from PyPI at job start, but the jobs run in subnets without internet access",
-            "ship the wheels in wheelhouse/ beside it (README: requirements.txt in the secure network)"))
+        if "Processing" in node.kind.definition_types:  # Processing jobs run the bootstrap (see ..bootstrap)
+            _processing_entry_point(ctx, node.model, node.kind.section, node.section.entry_point)
 
 
 def _processing_entry_point(ctx: CompileContext, model: str, section_key: str, entry_point: str) -> None:
