@@ -194,5 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 #: Optional dependency -> the pyproject extra that installs it (the base install has PyYAML and pydantic only).
 _EXTRA_OF_MODULE = {"sagemaker": "compile", "aws_cdk": "cdk", "constructs": "cdk", "cdk_nag": "cdk", "jsii": "cdk",
                     "boto3": "runtime", "botocore": "runtime"}
-#: A command's own extra wins (the compiler imports boto3 before the SageMaker SDK, yet needs `compile`).
-_EXTRA_OF_COMMAND = {"definition": "compile", "start": "runtime", "status": "runtime"}
+#: A command's own extra wins (the compiler imports boto3 before the SageMaker SDK, yet needs `compile`;
+#: `validate` compiles unless --quick).
+_EXTRA_OF_COMMAND = {"validate": "compile", "explain": "compile", "definition": "compile", "run": "compile", "start": "runtime",
+                     "status": "runtime"}

@@ -9,11 +9,8 @@ import json
 
 import pytest
 
-from tests.conftest import SEED_EXAMPLES, seed_example_sets
+from tests.conftest import OWN_EXAMPLES, own_example_sets, requires_shared, seed_example_sets
 from tests.integration.test_local_run import run_cli
-
-pytestmark = pytest.mark.skipif(not SEED_EXAMPLES.is_dir(),
-                                reason=f"{SEED_EXAMPLES} is absent (the original's examples live in ../shared)")
 
 HANDLER = '''
 def model_fn(model_dir):
@@ -46,16 +43,23 @@ def static_inputs(definition: dict, manifest: dict) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("example", ["tf", "lgbm", "llm-text-summarization", "multi-model"])
-def test_original_scripts_run_unchanged_locally(example, tmp_path) -> None:
+@pytest.mark.parametrize(("source", "example"), [
+    *[pytest.param("seed", name, id=name, marks=requires_shared)
+      for name in ("tf", "lgbm", "llm-text-summarization", "multi-model")],
+    pytest.param("own", "housing", id="own-housing"),  # the project's own original-shaped example: every clone
+])
+def test_original_scripts_run_unchanged_locally(source, example, tmp_path) -> None:
     scripts = pytest.importorskip("tests.unit.compiler.test_original_scripts_run",
                                   reason="the original's container layout (issue 10) is not merged yet")
     from tests.unit.compiler.conftest import compile_globs, stand_in_project
 
-
-    globs = seed_example_sets()[example]
-    project = stand_in_project(globs, tmp_path / "project")
-    for source_dir, files in scripts.SCRIPTS[example].items():
+    if source == "own":
+        globs, files_by_dir = own_example_sets()[example], scripts.OWN_SCRIPTS[example]
+        project = stand_in_project(globs, tmp_path / "project", OWN_EXAMPLES)
+    else:
+        globs, files_by_dir = seed_example_sets()[example], scripts.SCRIPTS[example]
+        project = stand_in_project(globs, tmp_path / "project")
+    for source_dir, files in files_by_dir.items():
         for relative, text in files.items():
             path = project / source_dir / relative
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -106,7 +106,7 @@ print("NAG", [v.rule_name for s in stacks for v in AwsSolutionsChecks().validate
 PROBE = """\
 import sys, sysconfig
 from constructs_lib.cli import main
-code = main(["validate", "--config", "models/pricing/conf/conf.yaml"])
+code = main(["validate", "--quick", "--config", "models/pricing/conf/conf.yaml"])
 std = (sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"])
 files = {name: getattr(module, "__file__", None) for name, module in list(sys.modules.items())}
 print("LOADED", sorted({name.split(".")[0] for name, file in files.items() if file and not file.startswith(std)}))
@@ -264,13 +264,18 @@ def test_base_install_validates_with_yaml_and_pydantic_only(base_venv, user_app)
     loaded = json.loads(result.stdout.split("LOADED ")[1].split("\n")[0].replace("'", '"'))
     assert set(loaded) <= {"constructs_lib", *BASE_MODULES}, loaded
     assert "CODE 0" in result.stdout
-    command = _run([base_venv / "bin" / "smp", "validate", "--config", "models/pricing/conf/conf.yaml"], cwd=user_app)
+    command = _run(
+        [base_venv / "bin" / "smp", "validate", "--quick", "--config", "models/pricing/conf/conf.yaml"], cwd=user_app
+    )
     assert (command.returncode, command.stderr) == (0, ""), command.stderr
-    assert command.stdout == "ok: pipeline pricing-pipeline: 1 file(s), 1 model(s), 3 step(s), 2 edge(s)\n"
+    assert command.stdout == (
+        "ok (config and graph only): pipeline pricing-pipeline: 1 file(s), 1 model(s), 3 step(s), 2 edge(s)\n"
+    )
 
 
-def test_base_install_names_the_extra_a_command_needs(base_venv, user_app) -> None:
-    result = _run([base_venv / "bin" / "smp", "definition", "--config", "models/demand/conf/conf.yaml"], cwd=user_app)
+@pytest.mark.parametrize("command", ["definition", "validate"])  # validate without --quick compiles
+def test_base_install_names_the_extra_a_command_needs(base_venv, user_app, command) -> None:
+    result = _run([base_venv / "bin" / "smp", command, "--config", "models/demand/conf/conf.yaml"], cwd=user_app)
     assert result.returncode == 2
     assert "pip install 'constructs_lib[compile]'" in result.stderr
     assert "Traceback" not in result.stderr

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import seed_example_sets
+from tests.conftest import OWN_EXAMPLES, own_example_sets, requires_shared, seed_example_sets
 from tests.unit.compiler.conftest import compile_globs, stand_in_project
 from tests.unit.compiler.container_layout import LocalPipeline, steps_by_name
 
@@ -133,11 +133,30 @@ def score(inputs: Path, outputs: Path) -> None:
         (outputs / f"{path.name}.out").write_text("".join(f"{i}\n" for i, _ in enumerate(path.read_text().splitlines())))
 
 
-@pytest.mark.parametrize("example", sorted(SCRIPTS))
-def test_scripts_written_for_the_original_run_unchanged(example, tmp_path) -> None:
-    globs = seed_example_sets()[example]
-    project = stand_in_project(globs, tmp_path / "project")
-    for source_dir, files in SCRIPTS[example].items():
+#: The project's own original-shaped housing example (tests/fixtures/original_shape), tf's scripts renamed to it.
+HOUSING_SCRIPTS = {
+    "helpers.py": HELPER,
+    "prepare.py": TF_SCRIPTS["preprocess.py"].replace("raw_data", "houses").replace("x_test.csv", "features.csv"),
+    "fit.py": TF_SCRIPTS["train.py"].replace("calhousing-Preprocessing", "housing-Prepare").replace(
+        "CALHOUSING-PREPROCESSING", "HOUSING-PREPARE"),
+    "score.py": TF_SCRIPTS["evaluate.py"].replace("calhousing-Transform", "housing-Score").replace(
+        "calhousing-Preprocessing", "housing-Prepare").replace("x_test.csv.out", "features.csv.out"),
+}
+OWN_SCRIPTS = {"housing": {"examples/housing/modelscripts": HOUSING_SCRIPTS}}
+
+
+@pytest.mark.parametrize(("source", "example"), [
+    *[pytest.param("seed", name, id=name, marks=requires_shared) for name in sorted(SCRIPTS)],
+    *[pytest.param("own", name, id=f"own-{name}") for name in sorted(OWN_SCRIPTS)],
+])
+def test_scripts_written_for_the_original_run_unchanged(source, example, tmp_path) -> None:
+    if source == "own":
+        globs, scripts = own_example_sets()[example], OWN_SCRIPTS[example]
+        project = stand_in_project(globs, tmp_path / "project", OWN_EXAMPLES)
+    else:
+        globs, scripts = seed_example_sets()[example], SCRIPTS[example]
+        project = stand_in_project(globs, tmp_path / "project")
+    for source_dir, files in scripts.items():
         for relative, text in files.items():
             path = project / source_dir / relative
             path.parent.mkdir(parents=True, exist_ok=True)
