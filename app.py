@@ -16,14 +16,14 @@ import sys
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-from constructs_lib.compiler.background import prewarm  # noqa: E402
+from constructs_lib.compiler.background import prewarm
 
 prewarm()  # the compile worker imports the SageMaker SDK while this process imports the CDK
 
-import aws_cdk as cdk  # noqa: E402
+import aws_cdk as cdk
 
-from constructs_lib.app_wiring import build_app  # noqa: E402
-from constructs_lib.errors import ConfigError  # noqa: E402
+from constructs_lib.app_wiring import build_app
+from constructs_lib.errors import ConfigError
 
 app = cdk.App()
 try:

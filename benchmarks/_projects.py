@@ -36,8 +36,9 @@ def make_project(units: int, workdir: Path) -> Path:
             renamed[0] = dict(renamed[0], chain_input_source_step=["u000-Preprocessing"])
             dependencies.append(f"u000-Register >> {name}-Register")
         units_steps[name] = {"steps": renamed}
-    pipeline = dict(base["conf"]["sagemakerPipeline"], pipelineName=f"bench-{units}", models=units_steps,
-                    dependencies=dependencies)
+    pipeline = dict(
+        base["conf"]["sagemakerPipeline"], pipelineName=f"bench-{units}", models=units_steps, dependencies=dependencies
+    )
     config = workdir / f"conf-{units}.yaml"
     config.write_text(yaml.safe_dump({"conf": {"models": models, "sagemakerPipeline": pipeline}}, sort_keys=False))
     return config

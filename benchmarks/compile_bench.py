@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _projects import make_project  # noqa: E402
+from _projects import make_project
 
 STEPS_PER_UNIT = 6
 
@@ -43,8 +43,13 @@ def run(units: int, workdir: Path, repeat: int) -> tuple[float, int]:
     best, size = float("inf"), 0
     for _ in range(repeat):
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-c", CHILD, config.name, str(workdir / f"out-{units}.json")],
-                             cwd=workdir, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, config.name, str(workdir / f"out-{units}.json")],
+            cwd=workdir,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         best = min(best, time.perf_counter() - start)
         size = int(out.strip())
     return best, size
@@ -64,8 +69,12 @@ def main() -> None:
     print("|---:|---:|---:|---:|---:|")
     for n, (seconds, size) in results.items():
         note = " (over the API limit)" if size > 1_048_576 else ""
-        print(f"| {n} | {n * STEPS_PER_UNIT} | {seconds:.2f} | {seconds * 1000 / (n * STEPS_PER_UNIT):.1f} | {size:,}{note} |")
-    print(f"\nmarginal cost: {marginal:.2f} ms per step (N={first}..{last}); best of {args.repeat}, fresh interpreter each")
+        print(
+            f"| {n} | {n * STEPS_PER_UNIT} | {seconds:.2f} | {seconds * 1000 / (n * STEPS_PER_UNIT):.1f} | {size:,}{note} |"
+        )
+    print(
+        f"\nmarginal cost: {marginal:.2f} ms per step (N={first}..{last}); best of {args.repeat}, fresh interpreter each"
+    )
 
 
 if __name__ == "__main__":

@@ -33,13 +33,21 @@ def _bomb(levels: int = 9) -> str:
 INPUTS = {
     "bundled model_repos/ (baseline)": None,
     "anchor bomb, 10^9 values in 1 KB": _bomb(),
-    "merge-key bomb (merges of merges)": "a: &a {" + ", ".join(f"k{i}: {i}" for i in range(10)) + "}\n" + "".join(
-        f"{n}: &{n}\n  <<: [" + ", ".join([f"*{p}"] * 10) + "]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True))
+    "merge-key bomb (merges of merges)": "a: &a {"
+    + ", ".join(f"k{i}: {i}" for i in range(10))
+    + "}\n"
+    + "".join(
+        f"{n}: &{n}\n  <<: [" + ", ".join([f"*{p}"] * 10) + "]\n" for p, n in zip("abcdefg", "bcdefgh", strict=True)
+    )
     + "conf: *h\n",
     "2,000 nested flow lists": FULL.replace(HYP, "        hyperparams: " + "[" * 2000 + "]" * 2000 + "\n"),
-    "900 nested flow lists (under libyaml's 1,000)": FULL.replace(HYP, "        hyperparams: " + "[" * 900 + "]" * 900 + "\n"),
+    "900 nested flow lists (under libyaml's 1,000)": FULL.replace(
+        HYP, "        hyperparams: " + "[" * 900 + "]" * 900 + "\n"
+    ),
     "80 nested block mappings": "".join("  " * i + f"k{i}:\n" for i in range(80)) + "  " * 80 + "v: 1\n",
-    "50,000 keys in one mapping": FULL.replace(HYP, "        hyperparams: {" + ", ".join(f"k{i}: {i}" for i in range(50000)) + "}\n"),
+    "50,000 keys in one mapping": FULL.replace(
+        HYP, "        hyperparams: {" + ", ".join(f"k{i}: {i}" for i in range(50000)) + "}\n"
+    ),
     "1 MiB file (just under the limit)": FULL + "#" * (1_048_576 - len(FULL) - 2) + "\n",
 }
 
@@ -47,8 +55,13 @@ INPUTS = {
 def _run(config: Path | None) -> tuple[float, float, str]:
     argv = [sys.executable, "-m", "constructs_lib", "validate"] + (["--config", str(config)] if config else [])
     start = time.perf_counter()
-    proc = subprocess.Popen(argv, cwd=ROOT if config is None else config.parent, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        argv,
+        cwd=ROOT if config is None else config.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     _, _, rusage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     stderr = proc.stderr.read().decode() if proc.stderr else ""

@@ -27,15 +27,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BUCKET = "s3://bench-bucket"
-ONE_LINER = "mkdir -p /opt/ml/processing/output/out && cp -r /opt/ml/processing/input/in/. /opt/ml/processing/output/out/"
+ONE_LINER = (
+    "mkdir -p /opt/ml/processing/output/out && cp -r /opt/ml/processing/input/in/. /opt/ml/processing/output/out/"
+)
 
 
 def run(args: list[str], cwd: Path) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMP_")}
     env["PYTHONPATH"] = str(ROOT)
     began = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "constructs_lib", "run", *args], cwd=cwd, env=env,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "constructs_lib", "run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     took = time.perf_counter() - began
     if result.returncode != 0:
         raise SystemExit(f"run failed ({result.returncode}):\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}")
@@ -46,16 +54,52 @@ def chain_definition(steps: int) -> dict:
     """N Processing steps, each copying its input (the previous step's output) to its output."""
     body = []
     for i in range(steps):
-        source = f"{BUCKET}/seed" if i == 0 else {"Get": f"Steps.s{i - 1:03d}.ProcessingOutputConfig.Outputs['out'].S3Output.S3Uri"}
-        body.append({"Name": f"s{i:03d}", "Type": "Processing", "Arguments": {
-            "AppSpecification": {"ImageUri": "local", "ContainerEntrypoint": ["/bin/sh", "-c", ONE_LINER]},
-            "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1}},
-            "RoleArn": "arn:aws:iam::000000000000:role/r",
-            "ProcessingInputs": [{"InputName": "in", "S3Input": {"S3Uri": source, "LocalPath": "/opt/ml/processing/input/in",
-                                                                 "S3DataType": "S3Prefix", "S3InputMode": "File"}}],
-            "ProcessingOutputConfig": {"Outputs": [{"OutputName": "out", "S3Output": {
-                "S3Uri": {"Std:Join": {"On": "/", "Values": [BUCKET, {"Get": "Execution.PipelineExecutionId"}, f"s{i:03d}"]}},
-                "LocalPath": "/opt/ml/processing/output/out", "S3UploadMode": "EndOfJob"}}]}}})
+        source = (
+            f"{BUCKET}/seed"
+            if i == 0
+            else {"Get": f"Steps.s{i - 1:03d}.ProcessingOutputConfig.Outputs['out'].S3Output.S3Uri"}
+        )
+        body.append(
+            {
+                "Name": f"s{i:03d}",
+                "Type": "Processing",
+                "Arguments": {
+                    "AppSpecification": {"ImageUri": "local", "ContainerEntrypoint": ["/bin/sh", "-c", ONE_LINER]},
+                    "ProcessingResources": {
+                        "ClusterConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 1}
+                    },
+                    "RoleArn": "arn:aws:iam::000000000000:role/r",
+                    "ProcessingInputs": [
+                        {
+                            "InputName": "in",
+                            "S3Input": {
+                                "S3Uri": source,
+                                "LocalPath": "/opt/ml/processing/input/in",
+                                "S3DataType": "S3Prefix",
+                                "S3InputMode": "File",
+                            },
+                        }
+                    ],
+                    "ProcessingOutputConfig": {
+                        "Outputs": [
+                            {
+                                "OutputName": "out",
+                                "S3Output": {
+                                    "S3Uri": {
+                                        "Std:Join": {
+                                            "On": "/",
+                                            "Values": [BUCKET, {"Get": "Execution.PipelineExecutionId"}, f"s{i:03d}"],
+                                        }
+                                    },
+                                    "LocalPath": "/opt/ml/processing/output/out",
+                                    "S3UploadMode": "EndOfJob",
+                                },
+                            }
+                        ]
+                    },
+                },
+            }
+        )
     return {"Version": "2020-12-01", "Parameters": [], "Steps": body}
 
 
@@ -71,8 +115,22 @@ def overhead(repeat: int, tmp: Path) -> dict:
         samples = []
         for r in range(repeat):
             work = tmp / f"work-{steps}-{r}"
-            samples.append(run(["--definition", str(definition), "--workdir", str(work), "--jobs", "1", "--no-cache",
-                                "--data", f"{BUCKET}/seed={seed}"], tmp))
+            samples.append(
+                run(
+                    [
+                        "--definition",
+                        str(definition),
+                        "--workdir",
+                        str(work),
+                        "--jobs",
+                        "1",
+                        "--no-cache",
+                        "--data",
+                        f"{BUCKET}/seed={seed}",
+                    ],
+                    tmp,
+                )
+            )
         times[steps] = min(samples)
     bare = []
     out = tmp / "bare"
@@ -82,8 +140,13 @@ def overhead(repeat: int, tmp: Path) -> dict:
         subprocess.run(["/bin/sh", "-c", f"mkdir -p {out} && cp -r {seed}/. {out}/"], check=True)
         bare.append(time.perf_counter() - began)
     per_step = (times[21] - times[1]) / 20
-    return {"t1": times[1], "t21": times[21], "per_step": per_step, "script": min(bare),
-            "overhead": per_step - min(bare)}
+    return {
+        "t1": times[1],
+        "t21": times[21],
+        "per_step": per_step,
+        "script": min(bare),
+        "overhead": per_step - min(bare),
+    }
 
 
 def main() -> int:
@@ -104,14 +167,20 @@ def main() -> int:
                 cached.append(run(["--workdir", str(work)], ROOT))
         chain = overhead(args.repeat, tmp)
     print("local run (python -m constructs_lib run), bundled model_repos/ pipeline, whole process:")
-    print(f"  full run, fresh work dir (compile included): best {min(whole):.2f} s, median {statistics.median(whole):.2f} s"
-          f"   (target < 15 s)")
+    print(
+        f"  full run, fresh work dir (compile included): best {min(whole):.2f} s, median {statistics.median(whole):.2f} s"
+        f"   (target < 15 s)"
+    )
     print(f"  fully cached re-run: best {min(cached):.2f} s, median {statistics.median(cached):.2f} s   (target < 2 s)")
-    print(f"  job steps' time outside their processes (staging, upload, packing): median "
-          f"{statistics.median(outside) * 1000:.0f} ms, max {max(outside) * 1000:.0f} ms")
+    print(
+        f"  job steps' time outside their processes (staging, upload, packing): median "
+        f"{statistics.median(outside) * 1000:.0f} ms, max {max(outside) * 1000:.0f} ms"
+    )
     print(f"chain of Processing steps (--jobs 1): 1 step {chain['t1']:.2f} s, 21 steps {chain['t21']:.2f} s")
-    print(f"  cost of one more step {chain['per_step'] * 1000:.0f} ms, of which its script {chain['script'] * 1000:.0f} ms"
-          f" -> runner overhead per step {chain['overhead'] * 1000:.0f} ms   (target < 300 ms)")
+    print(
+        f"  cost of one more step {chain['per_step'] * 1000:.0f} ms, of which its script {chain['script'] * 1000:.0f} ms"
+        f" -> runner overhead per step {chain['overhead'] * 1000:.0f} ms   (target < 300 ms)"
+    )
     return 0
 
 

@@ -43,9 +43,24 @@ def _time(cwd: Path, outdir: Path, repeat: int, extra: list[str]) -> list[float]
     for _ in range(repeat):
         shutil.rmtree(outdir, ignore_errors=True)
         start = time.perf_counter()
-        subprocess.run([*_offline(), str(CDK), "synth", "--quiet", "--no-notices", "--no-version-reporting",
-                        "-o", str(outdir), *extra], cwd=cwd, env=env, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                *_offline(),
+                str(CDK),
+                "synth",
+                "--quiet",
+                "--no-notices",
+                "--no-version-reporting",
+                "-o",
+                str(outdir),
+                *extra,
+            ],
+            cwd=cwd,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         runs.append(time.perf_counter() - start)
     return runs
 
@@ -66,8 +81,9 @@ def main() -> None:
         (one / "cdk.json").write_text(json.dumps(config))
         rows = {
             "one-bucket app": _time(one, tmp_path / "o1", args.repeat, []),
-            "bundled app, sandbox stack": _time(ROOT, tmp_path / "o2", args.repeat,
-                                                ["-c", "environments=", "-c", "delivery="]),
+            "bundled app, sandbox stack": _time(
+                ROOT, tmp_path / "o2", args.repeat, ["-c", "environments=", "-c", "delivery="]
+            ),
             "bundled app as shipped (+ delivery, 2 stages)": _time(ROOT, tmp_path / "o3", args.repeat, []),
         }
     base = min(rows["one-bucket app"])

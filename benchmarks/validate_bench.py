@@ -1,6 +1,6 @@
 """How long `python -m constructs_lib validate` (and `validate --quick`) take on the bundled model_repos/.
 
-    .venv/bin/python benchmarks/validate_bench.py [--repeat 10]
+.venv/bin/python benchmarks/validate_bench.py [--repeat 10]
 """
 
 from __future__ import annotations
@@ -32,15 +32,20 @@ def main() -> None:
         inside, whole = [], []
         for _ in range(args.repeat):
             start = time.perf_counter()
-            result = subprocess.run([sys.executable, "-c", PROBE, *extra], cwd=ROOT, capture_output=True, text=True,
-                                    check=True)
+            result = subprocess.run(
+                [sys.executable, "-c", PROBE, *extra], cwd=ROOT, capture_output=True, text=True, check=True
+            )
             whole.append(time.perf_counter() - start)
             inside.append(float(result.stderr.split("ELAPSED ")[1]))
         name = " ".join(["validate", *extra])
-        print(f"| `{name}` after interpreter start (imports included) | {min(inside) * 1000:.0f} | "
-              f"{statistics.median(inside) * 1000:.0f} |")
-        print(f"| whole process, `python -m constructs_lib {name}` | {min(whole) * 1000:.0f} | "
-              f"{statistics.median(whole) * 1000:.0f} |")
+        print(
+            f"| `{name}` after interpreter start (imports included) | {min(inside) * 1000:.0f} | "
+            f"{statistics.median(inside) * 1000:.0f} |"
+        )
+        print(
+            f"| whole process, `python -m constructs_lib {name}` | {min(whole) * 1000:.0f} | "
+            f"{statistics.median(whole) * 1000:.0f} |"
+        )
 
 
 if __name__ == "__main__":

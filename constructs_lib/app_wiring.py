@@ -29,10 +29,15 @@ def build_app(app: cdk.App) -> MlPipelineStack:
     account, region = _context(app, "account"), _context(app, "region")
     env = cdk.Environment(account=str(account), region=str(region)) if account and region else None
     options = _security_options(app)
-    stack = MlPipelineStack(app, _context(app, "stackName") or f"{project.pipeline.pipelineName}-stack",
-                            project=project, graph=graph, env=env,
-                            description=f"SageMaker pipeline {project.pipeline.pipelineName} (constructs_lib)",
-                            **options)
+    stack = MlPipelineStack(
+        app,
+        _context(app, "stackName") or f"{project.pipeline.pipelineName}-stack",
+        project=project,
+        graph=graph,
+        env=env,
+        description=f"SageMaker pipeline {project.pipeline.pipelineName} (constructs_lib)",
+        **options,
+    )
     if _context(app, "environments") and _context(app, "delivery"):
         from constructs_lib.stacks.delivery_stack import DeliveryStack
 
@@ -51,12 +56,22 @@ def _security_options(app: cdk.App) -> dict[str, Any]:
     if isinstance(create, str) and create.strip().lower() in ("true", "false"):  # -c createJobLogGroups=true
         create = create.strip().lower() == "true"
     known = list(optional_interface_endpoints())
-    problems = [Problem(file="cdk.json", key_path="context.jobEndpoints", message=f"unknown endpoint {name!r}",
-                        hint=f"known: {', '.join(known)}")
-                for name in (endpoints if isinstance(endpoints, list) else [endpoints]) if name not in known]
+    problems = [
+        Problem(
+            file="cdk.json",
+            key_path="context.jobEndpoints",
+            message=f"unknown endpoint {name!r}",
+            hint=f"known: {', '.join(known)}",
+        )
+        for name in (endpoints if isinstance(endpoints, list) else [endpoints])
+        if name not in known
+    ]
     if create is not None and not isinstance(create, bool):
-        problems.append(Problem(file="cdk.json", key_path="context.createJobLogGroups",
-                                message=f"must be true or false, got {create!r}"))
+        problems.append(
+            Problem(
+                file="cdk.json", key_path="context.createJobLogGroups", message=f"must be true or false, got {create!r}"
+            )
+        )
     if problems:
         raise ConfigError(problems)
     return {"extra_endpoints": list(endpoints) or None, "create_job_log_groups": bool(create)}

@@ -18,28 +18,44 @@ EXIT_USER_ERROR = 2
 
 
 def _add_config(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", action="append", metavar="GLOB",
-                        help="model config files (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
-                             "context modelConfigPath, else model_repos/*/conf/conf.yaml")
-    parser.add_argument("--allow-env", action="append", default=[], metavar="NAME",
-                        help="an environment variable config files may reference as ${NAME} (repeatable; "
-                             "SMP_VAR_* and cdk.json context allowedEnvironmentVariables are always allowed)")
+    parser.add_argument(
+        "--config",
+        action="append",
+        metavar="GLOB",
+        help="model config files (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
+        "context modelConfigPath, else model_repos/*/conf/conf.yaml",
+    )
+    parser.add_argument(
+        "--allow-env",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="an environment variable config files may reference as ${NAME} (repeatable; "
+        "SMP_VAR_* and cdk.json context allowedEnvironmentVariables are always allowed)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m constructs_lib",
-                                     description="YAML model configurations to SageMaker Pipelines.")
+    parser = argparse.ArgumentParser(
+        prog="python -m constructs_lib", description="YAML model configurations to SageMaker Pipelines."
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("validate", help="check everything definition and synth check (compiles offline); "
-                                             "print warnings")
+    p = commands.add_parser(
+        "validate", help="check everything definition and synth check (compiles offline); print warnings"
+    )
     _add_config(p)
-    p.add_argument("--quick", action="store_true",
-                   help="config files and step graph only (no SageMaker SDK import: ~0.3 s instead of ~3 s; "
-                        "misses missing scripts, images and run-time checks)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="config files and step graph only (no SageMaker SDK import: ~0.3 s instead of ~3 s; "
+        "misses missing scripts, images and run-time checks)",
+    )
 
-    p = commands.add_parser("explain", help="per step: where inputs land, where outputs are taken from, code, "
-                                            "command, channels, environment")
+    p = commands.add_parser(
+        "explain",
+        help="per step: where inputs land, where outputs are taken from, code, command, channels, environment",
+    )
     _add_config(p)
     p.add_argument("--step", action="append", metavar="NAME", help="only these steps (repeatable)")
 
@@ -79,8 +95,10 @@ def _load(args):
 def cmd_validate(args) -> int:
     project, graph = _load(args)
     if args.quick:
-        print(f"ok (config and graph only): pipeline {graph.pipeline_name}: {len(project.files)} file(s), "
-              f"{len(graph.models)} model(s), {len(graph.nodes)} step(s), {len(graph.edges)} edge(s)")
+        print(
+            f"ok (config and graph only): pipeline {graph.pipeline_name}: {len(project.files)} file(s), "
+            f"{len(graph.models)} model(s), {len(graph.nodes)} step(s), {len(graph.edges)} edge(s)"
+        )
         return 0
     from constructs_lib.compiler.facade import check_pipeline, print_warnings
 
@@ -88,8 +106,10 @@ def cmd_validate(args) -> int:
     compiled = check_pipeline(project, graph, () if project.settings.region else _deployment_regions())
     print_warnings(compiled)
     warnings = f", {len(compiled.warnings)} warning(s)" if compiled.warnings else ""
-    print(f"ok: pipeline {graph.pipeline_name}: {len(project.files)} file(s), {len(graph.models)} model(s), "
-          f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s){warnings}")
+    print(
+        f"ok: pipeline {graph.pipeline_name}: {len(project.files)} file(s), {len(graph.models)} model(s), "
+        f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s){warnings}"
+    )
     return 0
 
 
@@ -102,7 +122,9 @@ def _deployment_regions() -> tuple[str, ...]:
         return ()  # synth reports a broken cdk.json
     if not isinstance(environments, list):
         return ()
-    return tuple(sorted({e["region"] for e in environments if isinstance(e, dict) and isinstance(e.get("region"), str)}))
+    return tuple(
+        sorted({e["region"] for e in environments if isinstance(e, dict) and isinstance(e.get("region"), str)})
+    )
 
 
 def cmd_explain(args) -> int:
@@ -156,15 +178,20 @@ def cmd_summary(args) -> int:
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "explain": cmd_explain, "graph": cmd_graph, "schema": cmd_schema,
-            "reference": cmd_reference,
-            "definition": cmd_definition, "summary": cmd_summary}
+COMMANDS = {
+    "validate": cmd_validate,
+    "explain": cmd_explain,
+    "graph": cmd_graph,
+    "schema": cmd_schema,
+    "reference": cmd_reference,
+    "definition": cmd_definition,
+    "summary": cmd_summary,
+}
 
 
 def _commands() -> dict:
-    from constructs_lib.runtime import cli_commands as runtime
-
     from constructs_lib.localrun.command import cmd_run
+    from constructs_lib.runtime import cli_commands as runtime
 
     return {**COMMANDS, **runtime.COMMANDS, "run": cmd_run}
 
@@ -186,15 +213,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra is None:
             raise
         extra = _EXTRA_OF_COMMAND.get(args.command, extra)
-        print(f"smp {args.command}: needs the {exc.name} package, which this install lacks: "
-              f"pip install 'constructs_lib[{extra}]'", file=sys.stderr)
+        print(
+            f"smp {args.command}: needs the {exc.name} package, which this install lacks: "
+            f"pip install 'constructs_lib[{extra}]'",
+            file=sys.stderr,
+        )
         return EXIT_USER_ERROR
 
 
 #: Optional dependency -> the pyproject extra that installs it (the base install has PyYAML and pydantic only).
-_EXTRA_OF_MODULE = {"sagemaker": "compile", "aws_cdk": "cdk", "constructs": "cdk", "cdk_nag": "cdk", "jsii": "cdk",
-                    "boto3": "runtime", "botocore": "runtime"}
+_EXTRA_OF_MODULE = {
+    "sagemaker": "compile",
+    "aws_cdk": "cdk",
+    "constructs": "cdk",
+    "cdk_nag": "cdk",
+    "jsii": "cdk",
+    "boto3": "runtime",
+    "botocore": "runtime",
+}
 #: A command's own extra wins (the compiler imports boto3 before the SageMaker SDK, yet needs `compile`;
 #: `validate` compiles unless --quick).
-_EXTRA_OF_COMMAND = {"validate": "compile", "explain": "compile", "definition": "compile", "run": "compile", "start": "runtime",
-                     "status": "runtime"}
+_EXTRA_OF_COMMAND = {
+    "validate": "compile",
+    "explain": "compile",
+    "definition": "compile",
+    "run": "compile",
+    "start": "runtime",
+    "status": "runtime",
+}

@@ -40,7 +40,9 @@ def summarize(cdk_out: Path) -> str:
         template = json.loads(template_path.read_text())
         resources = template.get("Resources", {})
         kinds = Counter(r["Type"] for r in resources.values())
-        lines.append(f"stack {stack}: {template_path} ({len(resources)} resources, {template_path.stat().st_size:,} bytes)")
+        lines.append(
+            f"stack {stack}: {template_path} ({len(resources)} resources, {template_path.stat().st_size:,} bytes)"
+        )
         for resource in resources.values():
             if resource["Type"] == "AWS::SageMaker::Pipeline":
                 props = resource["Properties"]

@@ -16,8 +16,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 OWN_EXAMPLES = FIXTURES / "original_shape"
 
 HAS_SEED_EXAMPLES = SEED_EXAMPLES.is_dir()
-SEED_SKIP_REASON = (f"needs the original framework's example files at {SEED_EXAMPLES} (absent in this clone; "
-                    "tests/fixtures/original_shape covers the same behaviours)")
+SEED_SKIP_REASON = (
+    f"needs the original framework's example files at {SEED_EXAMPLES} (absent in this clone; "
+    "tests/fixtures/original_shape covers the same behaviours)"
+)
 # Mark a test (or a module: pytestmark = requires_shared) that reads ../shared: it skips, with the reason shown
 # by pytest -ra, when the folder is absent.
 requires_shared = pytest.mark.skipif(not HAS_SEED_EXAMPLES, reason=SEED_SKIP_REASON)

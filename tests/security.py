@@ -28,10 +28,10 @@ from typing import Any
 # jsii prints a Node end-of-life banner on stderr unless told not to; set before aws_cdk loads.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-from cdk_nag import AwsSolutionsChecks  # noqa: E402
-from constructs import IConstruct  # noqa: E402
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
+from constructs import IConstruct
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 CDK_JSON = REPO_ROOT / "cdk.json"
@@ -166,9 +166,7 @@ def run_checkov(template_path: Path) -> list[str]:
             continue
         summary = report.get("summary", {})
         if summary.get("parsing_errors"):
-            findings.append(
-                f"checkov could not parse {template_path} ({summary['parsing_errors']} parsing errors)"
-            )
+            findings.append(f"checkov could not parse {template_path} ({summary['parsing_errors']} parsing errors)")
         for check in report["results"].get("failed_checks", []):
             findings.append(f"{check['check_id']} {check['resource']}: {check['check_name']}")
     if result.returncode == 1 and not findings:

@@ -43,8 +43,9 @@ def _read(stream: BinaryIO) -> Any:
 
 class _Worker:
     def __init__(self) -> None:
-        self._process = subprocess.Popen([sys.executable, "-m", "constructs_lib.compiler.background"],
-                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "constructs_lib.compiler.background"], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+        )
         self._results: dict[int, Any] = {}
         self._sent = 0
         self._done = threading.Condition()
@@ -119,7 +120,7 @@ def main() -> None:
         try:
             reply: tuple = ("ok", compile_pipeline(project, graph, bindings))
             pickle.dumps(reply)
-        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the caller
+        except BaseException as exc:
             try:
                 pickle.dumps(exc)
                 reply = ("error", exc)

@@ -63,10 +63,13 @@ class InfraBindings:
     def all_placeholders(cls, *, subnets: int = 2, security_groups: int = 1, kms_key: bool = True) -> InfraBindings:
         """Placeholders only (what the CDK layer compiles with), for this many subnets and groups."""
         return cls(
-            role_arn=PLACEHOLDER_ROLE, bucket=PLACEHOLDER_BUCKET, kms_key=PLACEHOLDER_KMS_KEY if kms_key else None,
+            role_arn=PLACEHOLDER_ROLE,
+            bucket=PLACEHOLDER_BUCKET,
+            kms_key=PLACEHOLDER_KMS_KEY if kms_key else None,
             subnets=tuple(f"subnet-0000000000000a{i + 1:03d}" for i in range(subnets)),
             security_groups=tuple(f"sg-0000000000000b{i + 1:03d}" for i in range(security_groups)),
-            account=PLACEHOLDER_ACCOUNT, region=PLACEHOLDER_REGION,
+            account=PLACEHOLDER_ACCOUNT,
+            region=PLACEHOLDER_REGION,
         )
 
     def with_(self, **changes) -> InfraBindings:
@@ -75,9 +78,13 @@ class InfraBindings:
     def resolve(self, text: str) -> str:
         """Replace the framework variables (``${SMP_...}``, canonicalised by the config layer) in a value."""
         values = {
-            "SMP_S3BUCKETNAME": self.bucket, "SMP_ROLE": self.role_arn, "SMP_ACCOUNTID": self.account,
-            "SMP_REGION": self.region, "SMP_KMSKEY": self.kms_key or "",
-            "SMP_SUBNETS": ",".join(self.subnets), "SMP_SECURITYGROUPS": ",".join(self.security_groups),
+            "SMP_S3BUCKETNAME": self.bucket,
+            "SMP_ROLE": self.role_arn,
+            "SMP_ACCOUNTID": self.account,
+            "SMP_REGION": self.region,
+            "SMP_KMSKEY": self.kms_key or "",
+            "SMP_SUBNETS": ",".join(self.subnets),
+            "SMP_SECURITYGROUPS": ",".join(self.security_groups),
         }
         return _FRAMEWORK_REF.sub(lambda m: values.get(m.group(1), m.group(0)), text)
 

@@ -8,24 +8,30 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.compiler import session as _session  # noqa: F401  (first: offline env + SDK patches)
+
+# isort: split
+from sagemaker.core.network import NetworkConfig
+from sagemaker.core.workflow.execution_variables import ExecutionVariables
+from sagemaker.core.workflow.functions import Join
+from sagemaker.core.workflow.parameters import ParameterBoolean, ParameterFloat, ParameterInteger, ParameterString
+from sagemaker.mlops.workflow.retry import (
+    SageMakerJobExceptionTypeEnum,
+    SageMakerJobStepRetryPolicy,
+    StepExceptionTypeEnum,
+    StepRetryPolicy,
+)
+from sagemaker.mlops.workflow.steps import CacheConfig
+
 from constructs_lib.compiler.assets import AssetCollector
+from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.bootstrap import BOOTSTRAP_NAME, runproc
 from constructs_lib.compiler.images import region_problem, resolve
-from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.naming import PIPELINE_TAG_KEY
 from constructs_lib.config.kinds import Output, image_scope
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ImageRef, ModelConfig, RetryPolicy
 from constructs_lib.errors import Problem
 from constructs_lib.graph.model import EdgeKind, PipelineGraph, StepNode
-from sagemaker.core.network import NetworkConfig
-from sagemaker.core.workflow.execution_variables import ExecutionVariables
-from sagemaker.core.workflow.functions import Join
-from sagemaker.core.workflow.parameters import ParameterFloat, ParameterInteger, ParameterString
-from sagemaker.core.workflow.parameters import ParameterBoolean
-from sagemaker.mlops.workflow.retry import (SageMakerJobExceptionTypeEnum, SageMakerJobStepRetryPolicy,
-                                            StepExceptionTypeEnum, StepRetryPolicy)
-from sagemaker.mlops.workflow.steps import CacheConfig
 
 _PARAM = re.compile(r"\$\{params\.([A-Za-z][A-Za-z0-9_-]*)\}")
 
@@ -109,18 +115,34 @@ class CompileContext:
         ``key`` is relative to conf.models.<model>; its first element names the section (for the image scope)."""
         region = self.bindings.image_region or self.bindings.sdk_region
         if isinstance(image, ImageRef):
-            if self.bindings.image_region is None and not any(w.message.startswith("no region known") for w in self.warnings):
-                self.warn(self.project.model_problem(  # once per pipeline
-                    node.model, key, f"no region known: short-form images (here {image.framework} {image.version}) "
-                    f"resolve for {region}",
-                    "set SMP_REGION, or give the stack a region (cdk.json environments, or -c account=... -c region=...)"))
+            if self.bindings.image_region is None and not any(
+                w.message.startswith("no region known") for w in self.warnings
+            ):
+                self.warn(
+                    self.project.model_problem(  # once per pipeline
+                        node.model,
+                        key,
+                        f"no region known: short-form images (here {image.framework} {image.version}) "
+                        f"resolve for {region}",
+                        "set SMP_REGION, or give the stack a region (cdk.json environments, or -c account=... -c region=...)",
+                    )
+                )
             try:
-                return resolve(image, region, image.image_scope or image_scope(key[0]),
-                               instance_type if isinstance(instance_type, str) and not self.uses_parameter(instance_type)
-                               else None)
+                return resolve(
+                    image,
+                    region,
+                    image.image_scope or image_scope(key[0]),
+                    instance_type
+                    if isinstance(instance_type, str) and not self.uses_parameter(instance_type)
+                    else None,
+                )
             except ValueError as error:
-                problem = self.project.model_problem(node.model, key, f"no image for {image.framework} {image.version} "
-                                                     f"in {region}: {error}", "see the SageMaker SDK's image tables")
+                problem = self.project.model_problem(
+                    node.model,
+                    key,
+                    f"no image for {image.framework} {image.version} in {region}: {error}",
+                    "see the SageMaker SDK's image tables",
+                )
                 if problem not in self.problems:
                     self.problems.append(problem)
                 return "invalid"
@@ -144,12 +166,20 @@ class CompileContext:
         try:
             exists = path.exists()
         except OSError as error:  # e.g. a name longer than the file system allows (Python 3.11 raises here)
-            self.problem(node, key, f"local data file '{resolved[:60]}...' cannot be read: {error.strerror}",
-                         "give an s3:// URI, or a shorter path relative to the project root")
+            self.problem(
+                node,
+                key,
+                f"local data file '{resolved[:60]}...' cannot be read: {error.strerror}",
+                "give an s3:// URI, or a shorter path relative to the project root",
+            )
             return f"s3://{self.bindings.bucket}/missing/invalid"
         if not exists:
-            self.problem(node, key, f"local data file '{resolved}' does not exist",
-                         f"paths are relative to the project root {self.project.root}; or give an s3:// URI")
+            self.problem(
+                node,
+                key,
+                f"local data file '{resolved}' does not exist",
+                f"paths are relative to the project root {self.project.root}; or give an s3:// URI",
+            )
             return f"s3://{self.bindings.bucket}/missing/{Path(resolved).name}"
         return self.assets.add(resolved, "file" if path.is_file() else "sourcedir")
 
@@ -158,8 +188,12 @@ class CompileContext:
         relative = Path(self.model(node).source_directory) / entry_point
         if (self.project.root / relative).is_file():
             return True
-        problem = self.project.model_problem(node.model, key, f"script '{relative}' does not exist",
-                                             f"entry_point is relative to source_directory ({self.model(node).source_directory})")
+        problem = self.project.model_problem(
+            node.model,
+            key,
+            f"script '{relative}' does not exist",
+            f"entry_point is relative to source_directory ({self.model(node).source_directory})",
+        )
         if problem not in self.problems:  # CreateModel and RegisterModel may both use transform.entry_point
             self.problems.append(problem)
         return False
@@ -169,8 +203,12 @@ class CompileContext:
         original's layout for a training entry point in a subfolder, see :mod:`constructs_lib.compiler.assets`)."""
         directory = self.model(node).source_directory
         if not (self.project.root / directory).is_dir():
-            problem = self.project.model_problem(node.model, key, f"source_directory '{directory}' does not exist",
-                                                 f"paths are relative to the project root {self.project.root}")
+            problem = self.project.model_problem(
+                node.model,
+                key,
+                f"source_directory '{directory}' does not exist",
+                f"paths are relative to the project root {self.project.root}",
+            )
             if problem not in self.problems:
                 self.problems.append(problem)
             return f"s3://{self.bindings.bucket}/missing/sourcedir.tar.gz"
@@ -178,13 +216,17 @@ class CompileContext:
 
     def bootstrap_uri(self, node: StepNode, entry_point: str) -> str:
         """The S3 URI of the ``runproc.sh`` that runs ``entry_point`` (see :mod:`constructs_lib.compiler.bootstrap`)."""
-        return self.assets.add_generated(BOOTSTRAP_NAME, runproc(entry_point),
-                                         f"(generated) {BOOTSTRAP_NAME} for {entry_point}")
+        return self.assets.add_generated(
+            BOOTSTRAP_NAME, runproc(entry_point), f"(generated) {BOOTSTRAP_NAME} for {entry_point}"
+        )
 
     def output_uri(self, step_name: str, channel: str | None = None, bucket: str | None = None) -> Join:
         """``s3://<bucket>/<pipeline>/<execution id>/<step>[/<channel>]``: every execution writes apart."""
-        values: list[Any] = [f"s3://{self.bindings.resolve(bucket) if bucket else self.bindings.bucket}/{self.pipeline_name}",
-                             ExecutionVariables.PIPELINE_EXECUTION_ID, step_name]
+        values: list[Any] = [
+            f"s3://{self.bindings.resolve(bucket) if bucket else self.bindings.bucket}/{self.pipeline_name}",
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            step_name,
+        ]
         if channel:
             values.append(channel)
         return Join(on="/", values=values)
@@ -200,8 +242,9 @@ class CompileContext:
         policy: RetryPolicy | None = node.config.retry or self.project.pipeline.retry
         if policy is None:
             return []
-        common = dict(max_attempts=policy.max_attempts, interval_seconds=policy.interval_seconds,
-                      backoff_rate=policy.backoff_rate)
+        common = dict(
+            max_attempts=policy.max_attempts, interval_seconds=policy.interval_seconds, backoff_rate=policy.backoff_rate
+        )
         # By value through our own map: in SDK 3.27 StepExceptionTypeEnum("Step.THROTTLING") returns SERVICE_FAULT.
         kinds = {e.value: e for e in (*StepExceptionTypeEnum, *SageMakerJobExceptionTypeEnum)}
         step_types = [kinds[kind] for kind in policy.on if kind.startswith("Step.")]
@@ -216,15 +259,21 @@ class CompileContext:
     def step_options(self, node: StepNode) -> dict[str, Any]:
         """The keyword arguments every step of ``node`` takes: name, retries, ordering (and caching for jobs)."""
         job = node.kind.job
-        options: dict[str, Any] = {"name": node.name, "retry_policies": self.retries(node, job=job) or None,
-                                   "depends_on": self.depends_on(node) or None}
+        options: dict[str, Any] = {
+            "name": node.name,
+            "retry_policies": self.retries(node, job=job) or None,
+            "depends_on": self.depends_on(node) or None,
+        }
         if job:
             options["cache_config"] = self.cache(node)
         return options
 
     def network_config(self) -> NetworkConfig:
-        return NetworkConfig(subnets=list(self.bindings.subnets), security_group_ids=list(self.bindings.security_groups),
-                             encrypt_inter_container_traffic=True)
+        return NetworkConfig(
+            subnets=list(self.bindings.subnets),
+            security_group_ids=list(self.bindings.security_groups),
+            encrypt_inter_container_traffic=True,
+        )
 
     def tags(self, tags: dict[str, str]) -> list[dict[str, str]]:
         merged = {**self.project.pipeline.tags, **tags, PIPELINE_TAG_KEY: self.pipeline_name}  # last: not overridable
@@ -271,24 +320,30 @@ class CompileContext:
                 uri = self.output_of(source, channel)
                 if uri is None:
                     have = ", ".join(channel_names(source_node.section))
-                    self.problems.append(self.project.pipeline_problem(
-                        ("models", node.model, "steps", node.index, "chain_input_source_step", index),
-                        f"'{node.name}' reads channel '{channel}' of '{source}', which has no such output "
-                        f"(its output channels: {have})",
-                        f"the channels read come from conf.models.{node.model}.{source_node.kind.section}"
-                        ".channels (default 'train'); name the source's output channel there"))
+                    self.problems.append(
+                        self.project.pipeline_problem(
+                            ("models", node.model, "steps", node.index, "chain_input_source_step", index),
+                            f"'{node.name}' reads channel '{channel}' of '{source}', which has no such output "
+                            f"(its output channels: {have})",
+                            f"the channels read come from conf.models.{node.model}.{source_node.kind.section}"
+                            ".channels (default 'train'); name the source's output channel there",
+                        )
+                    )
                     continue
                 out.append(ChainedOutput(source, channel, uri, template.format(source=source, channel=channel)))
             if source_node.kind.output is Output.CHANNELS:
                 ignored = [c for c in channel_names(source_node.section) if c not in wanted]
                 if ignored:
                     kind = source_node.kind.section
-                    self.warn(self.project.pipeline_problem(
-                        ("models", node.model, "steps", node.index, "chain_input_source_step", index),
-                        f"'{node.name}' reads channel(s) {', '.join(wanted)} of '{source}' and ignores its "
-                        f"output(s) {', '.join(ignored)}",
-                        f"to read them, list them in conf.models.{node.model}.{kind}.channels; or chain from a step "
-                        "whose outputs are all needed"))
+                    self.warn(
+                        self.project.pipeline_problem(
+                            ("models", node.model, "steps", node.index, "chain_input_source_step", index),
+                            f"'{node.name}' reads channel(s) {', '.join(wanted)} of '{source}' and ignores its "
+                            f"output(s) {', '.join(ignored)}",
+                            f"to read them, list them in conf.models.{node.model}.{kind}.channels; or chain from a step "
+                            "whose outputs are all needed",
+                        )
+                    )
         return out
 
     def outputs_of(self, source: str, selected: list[str]) -> list[ChainedOutput]:
@@ -298,12 +353,23 @@ class CompileContext:
         output = node.kind.output
         if output is Output.CHANNELS:
             channels = list(node.section.channels)
-            wanted = [c for c in channels if c in selected] if selected and any(c in selected for c in channels) else channels
-            return [ChainedOutput(source, c, step.properties.ProcessingOutputConfig.Outputs[c].S3Output.S3Uri)
-                    for c in wanted]
+            wanted = (
+                [c for c in channels if c in selected]
+                if selected and any(c in selected for c in channels)
+                else channels
+            )
+            return [
+                ChainedOutput(source, c, step.properties.ProcessingOutputConfig.Outputs[c].S3Output.S3Uri)
+                for c in wanted
+            ]
         if output is Output.REPORT:
-            return [ChainedOutput(source, EVALUATION_CHANNEL,
-                                  step.properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri)]
+            return [
+                ChainedOutput(
+                    source,
+                    EVALUATION_CHANNEL,
+                    step.properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri,
+                )
+            ]
         if output is Output.MODEL:
             return [ChainedOutput(source, "model", self.model_artifacts[source])]
         if output is Output.TRANSFORM:
@@ -313,6 +379,10 @@ class CompileContext:
 
 
 def make_parameters(project: ProjectConfig) -> dict[str, Any]:
-    kinds = {"String": ParameterString, "Integer": ParameterInteger, "Float": ParameterFloat,
-             "Boolean": ParameterBoolean}
+    kinds = {
+        "String": ParameterString,
+        "Integer": ParameterInteger,
+        "Float": ParameterFloat,
+        "Boolean": ParameterBoolean,
+    }
     return {p.name: kinds[p.type](name=p.name, default_value=p.default) for p in project.pipeline.parameters}

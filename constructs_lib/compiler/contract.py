@@ -38,8 +38,9 @@ from constructs_lib.config.kinds import DEFINITION_TYPES
 STEP_OPERATIONS: Mapping[str, str] = {d.name: d.operation for d in DEFINITION_TYPES.values() if d.operation}
 
 # Names that SageMaker Pipelines generates at execution time, so the SDK leaves them out of the definition.
-_GENERATED_NAMES: Mapping[str, str] = {d.operation: d.generated_name for d in DEFINITION_TYPES.values()
-                                       if d.generated_name}
+_GENERATED_NAMES: Mapping[str, str] = {
+    d.operation: d.generated_name for d in DEFINITION_TYPES.values() if d.generated_name
+}
 
 _EXPRESSION_KEYS = frozenset({"Get", "Std:Join", "Std:JsonGet"})
 
@@ -51,10 +52,16 @@ _PARAMETER_SHAPE_TYPES: Mapping[str, frozenset[str]] = {
     "Boolean": frozenset({"boolean"}),
 }
 
-_EXECUTION_VARIABLES = frozenset({
-    "PipelineExecutionId", "PipelineExecutionArn", "PipelineName", "PipelineArn",
-    "StartDateTime", "CurrentDateTime",
-})
+_EXECUTION_VARIABLES = frozenset(
+    {
+        "PipelineExecutionId",
+        "PipelineExecutionArn",
+        "PipelineName",
+        "PipelineArn",
+        "StartDateTime",
+        "CurrentDateTime",
+    }
+)
 
 
 @dataclass(frozen=True, order=True)
@@ -94,15 +101,18 @@ def check_definition(definition: str | Mapping[str, Any]) -> list[RequestProblem
         arguments = step.get("Arguments", {})
         # References are checked everywhere (Condition and Fail steps too); types only inside requests.
         for path, expression in _expressions(arguments, ""):
-            problems += [RequestProblem(name, operation, f"{path}: {message}")
-                         for message in context.reference_problems(expression)]
+            problems += [
+                RequestProblem(name, operation, f"{path}: {message}")
+                for message in context.reference_problems(expression)
+            ]
         for dependency in step.get("DependsOn", []):
             target = dependency.get("Step") if isinstance(dependency, dict) else dependency  # or a run condition
             if target not in context.step_names:
                 problems.append(RequestProblem(name, operation, f"DependsOn: unknown step {target!r}"))
         if operation:
-            problems += [RequestProblem(name, operation, message)
-                         for message in _request_problems(operation, arguments, context)]
+            problems += [
+                RequestProblem(name, operation, message) for message in _request_problems(operation, arguments, context)
+            ]
     return sorted(set(problems))
 
 
@@ -122,8 +132,9 @@ def _request_problems(operation: str, arguments: Mapping[str, Any], context: _Co
     if errors.has_errors():
         problems += errors.generate_report().splitlines()
     problems += limit_problems(arguments, shape)
-    if operation == "CreateModelPackage" and not (request.get("ModelPackageGroupName")
-                                                  or request.get("ModelPackageName")):
+    if operation == "CreateModelPackage" and not (
+        request.get("ModelPackageGroupName") or request.get("ModelPackageName")
+    ):
         problems.append("one of ModelPackageGroupName (versioned) or ModelPackageName is required")
     return problems
 
@@ -142,8 +153,9 @@ class _Context:
         return cls(
             steps=steps,
             parameter_types={p.get("Name"): p.get("Type") for p in definition.get("Parameters", [])},
-            property_files={s.get("Name"): frozenset(f.get("PropertyFileName") for f in s.get("PropertyFiles", []))
-                            for s in steps},
+            property_files={
+                s.get("Name"): frozenset(f.get("PropertyFileName") for f in s.get("PropertyFiles", [])) for s in steps
+            },
         )
 
     @property
@@ -151,7 +163,7 @@ class _Context:
         return self.property_files.keys()
 
     def reference_problems(self, expression: Mapping[str, Any]) -> Iterator[str]:
-        (function, value), = expression.items()
+        ((function, value),) = expression.items()
         if function == "Get" and isinstance(value, str):
             kind, _, rest = value.partition(".")
             name = rest.partition(".")[0]
@@ -170,7 +182,7 @@ class _Context:
 
     def expression_type_problem(self, expression: Mapping[str, Any], shape_type: str) -> str | None:
         """Why ``expression`` cannot produce a value of botocore type ``shape_type`` (None: it can)."""
-        (function, value), = expression.items()
+        ((function, value),) = expression.items()
         if function == "Std:Join" and shape_type != "string":
             return f"Std:Join produces a string, the API expects {shape_type}"
         if function == "Get" and isinstance(value, str) and value.startswith("Parameters."):
@@ -178,8 +190,7 @@ class _Context:
             allowed = _PARAMETER_SHAPE_TYPES.get(declared or "")
             if allowed is not None and shape_type not in allowed:
                 return f"parameter of type {declared} used where the API expects {shape_type}"
-        if function == "Get" and isinstance(value, str) and value.startswith("Execution.") \
-                and shape_type != "string":
+        if function == "Get" and isinstance(value, str) and value.startswith("Execution.") and shape_type != "string":
             return f"execution variables are strings, the API expects {shape_type}"
         return None
 
@@ -204,7 +215,7 @@ def _expressions(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]
     """
     if _is_expression(value):
         yield path, value
-        (function, inner), = value.items()
+        ((function, inner),) = value.items()
         if function != "Get":
             yield from _expressions(inner, _join(path, function))
     elif isinstance(value, dict):
@@ -216,8 +227,9 @@ def _expressions(value: Any, path: str) -> Iterator[tuple[str, Mapping[str, Any]
             yield from _expressions(item, f"{path}[{index}]")
 
 
-def _stand_in_expressions(value: Any, shape: botocore.model.Shape, path: str, context: _Context,
-                          problems: list[str]) -> Any:
+def _stand_in_expressions(
+    value: Any, shape: botocore.model.Shape, path: str, context: _Context, problems: list[str]
+) -> Any:
     """``value`` with each expression replaced by a valid value of the type the API expects there."""
     if _is_expression(value):
         problem = context.expression_type_problem(value, shape.type_name)
@@ -225,15 +237,24 @@ def _stand_in_expressions(value: Any, shape: botocore.model.Shape, path: str, co
             problems.append(f"{path}: {problem}")
         return _stand_in(shape)
     if isinstance(value, dict) and shape.type_name == "structure":
-        return {key: (_stand_in_expressions(item, shape.members[key], _join(path, key), context, problems)
-                      if key in shape.members else item)  # unknown keys: left for ParamValidator to report
-                for key, item in value.items()}
+        return {
+            key: (
+                _stand_in_expressions(item, shape.members[key], _join(path, key), context, problems)
+                if key in shape.members
+                else item
+            )  # unknown keys: left for ParamValidator to report
+            for key, item in value.items()
+        }
     if isinstance(value, dict) and shape.type_name == "map":
-        return {key: _stand_in_expressions(item, shape.value, _join(path, key), context, problems)
-                for key, item in value.items()}
+        return {
+            key: _stand_in_expressions(item, shape.value, _join(path, key), context, problems)
+            for key, item in value.items()
+        }
     if isinstance(value, list) and shape.type_name == "list":
-        return [_stand_in_expressions(item, shape.member, f"{path}[{index}]", context, problems)
-                for index, item in enumerate(value)]
+        return [
+            _stand_in_expressions(item, shape.member, f"{path}[{index}]", context, problems)
+            for index, item in enumerate(value)
+        ]
     return value
 
 
@@ -253,8 +274,10 @@ def limit_problems(value: Any, shape: botocore.model.Shape, path: str = "") -> l
             if len(value) > meta.get("max", len(value)):
                 out.append(f"{where}: at most {meta['max']} entries, got {len(value)}")
             for key, item in value.items():
-                out += [f"{_join(path, key)} (the name): {m.partition(': ')[2]}"
-                        for m in limit_problems(key, shape.key, _join(path, key))]
+                out += [
+                    f"{_join(path, key)} (the name): {m.partition(': ')[2]}"
+                    for m in limit_problems(key, shape.key, _join(path, key))
+                ]
                 out += limit_problems(item, shape.value, _join(path, key))
         case "list" if isinstance(value, list):
             if len(value) > meta.get("max", len(value)):
@@ -304,7 +327,7 @@ def _stand_in(shape: botocore.model.Shape) -> Any:
         case "boolean":
             return True
         case "timestamp":
-            return datetime.datetime(2000, 1, 1, tzinfo=datetime.timezone.utc)
+            return datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
         case "blob":
             return b"x"
         case "list":

@@ -13,7 +13,9 @@ from typing import Any
 
 from constructs_lib.compiler.result import CompiledPipeline
 
-_OUTPUT = re.compile(r"^Steps\.(?P<step>[^.]+)\.ProcessingOutputConfig\.Outputs\['(?P<channel>[^']+)'\]\.S3Output\.S3Uri$")
+_OUTPUT = re.compile(
+    r"^Steps\.(?P<step>[^.]+)\.ProcessingOutputConfig\.Outputs\['(?P<channel>[^']+)'\]\.S3Output\.S3Uri$"
+)
 
 
 def describe(value: Any, assets: dict[str, dict]) -> str:
@@ -72,33 +74,63 @@ def _step(step: dict, assets: dict[str, dict]) -> list[str]:
         detail = f"-> cd /opt/ml/processing/input/code; untar sourcedir.tar.gz; install requirements.txt if any; {then}"
         row("command", [command] + ([detail] if then else []))
         row("inputs", [f"{i['S3Input']['LocalPath']}  <- {describe(i['S3Input']['S3Uri'], assets)}" for i in inputs])
-        row("outputs", [f"{o['S3Output']['LocalPath']}  -> {describe(o['S3Output']['S3Uri'], assets)}  "
-                        f"(output '{o['OutputName']}')" for o in args["ProcessingOutputConfig"]["Outputs"]])
+        row(
+            "outputs",
+            [
+                f"{o['S3Output']['LocalPath']}  -> {describe(o['S3Output']['S3Uri'], assets)}  "
+                f"(output '{o['OutputName']}')"
+                for o in args["ProcessingOutputConfig"]["Outputs"]
+            ],
+        )
         row("env", _environment(args.get("Environment", {}), assets))
     elif kind in ("Training", "Tuning"):
         if kind == "Tuning":  # each training job of the tuning job: its definition plus the trial's values
             config = args["HyperParameterTuningJobConfig"]
             objective = config.get("HyperParameterTuningJobObjective", {})
             limits = config.get("ResourceLimits", {})
-            row("tuning", [f"{config['Strategy']}: {limits.get('MaxNumberOfTrainingJobs', '?')} training jobs, "
-                           f"{limits.get('MaxParallelTrainingJobs', 1)} at once; {objective.get('Type')} "
-                           f"{objective.get('MetricName')}"])
+            row(
+                "tuning",
+                [
+                    f"{config['Strategy']}: {limits.get('MaxNumberOfTrainingJobs', '?')} training jobs, "
+                    f"{limits.get('MaxParallelTrainingJobs', 1)} at once; {objective.get('Type')} "
+                    f"{objective.get('MetricName')}"
+                ],
+            )
             ranges = config.get("ParameterRanges", {})
-            row("ranges", [f"--{r['Name']} {r['MinValue']}..{r['MaxValue']} ({kind_name.removesuffix('ParameterRanges')})"
-                           for kind_name in ("IntegerParameterRanges", "ContinuousParameterRanges")
-                           for r in ranges.get(kind_name, [])]
-                + [f"--{r['Name']} one of {', '.join(r['Values'])}" for r in ranges.get("CategoricalParameterRanges", [])])
+            row(
+                "ranges",
+                [
+                    f"--{r['Name']} {r['MinValue']}..{r['MaxValue']} ({kind_name.removesuffix('ParameterRanges')})"
+                    for kind_name in ("IntegerParameterRanges", "ContinuousParameterRanges")
+                    for r in ranges.get(kind_name, [])
+                ]
+                + [
+                    f"--{r['Name']} one of {', '.join(r['Values'])}"
+                    for r in ranges.get("CategoricalParameterRanges", [])
+                ],
+            )
             definition = args["TrainingJobDefinition"]
             args = {**definition, "HyperParameters": definition.get("StaticHyperParameters", {})}
         hps = dict(args.get("HyperParameters", {}))
         program, code = hps.pop("sagemaker_program", None), hps.pop("sagemaker_submit_directory", None)
         row("image", [describe(args["AlgorithmSpecification"]["TrainingImage"], assets)])
         arguments = " ".join(f"--{k} {describe(v, assets)}" for k, v in sorted(hps.items()))
-        row("command", [f"python {program} {arguments}".rstrip() + "   (in /opt/ml/code; requirements.txt "
-                        "installed first if present)"])
+        row(
+            "command",
+            [
+                f"python {program} {arguments}".rstrip() + "   (in /opt/ml/code; requirements.txt "
+                "installed first if present)"
+            ],
+        )
         row("code", [f"/opt/ml/code  <- {describe(code, assets)}"])
-        row("channels", [f"/opt/ml/input/data/{c['ChannelName']}  (SM_CHANNEL_{c['ChannelName'].upper()})  <- "
-                         f"{describe(c['DataSource']['S3DataSource']['S3Uri'], assets)}" for c in args["InputDataConfig"]])
+        row(
+            "channels",
+            [
+                f"/opt/ml/input/data/{c['ChannelName']}  (SM_CHANNEL_{c['ChannelName'].upper()})  <- "
+                f"{describe(c['DataSource']['S3DataSource']['S3Uri'], assets)}"
+                for c in args["InputDataConfig"]
+            ],
+        )
         model_uri = describe(args["OutputDataConfig"]["S3OutputPath"], assets)
         row("outputs", [f"/opt/ml/model  -> {model_uri}/<job>/output/model.tar.gz"])
         row("env", _environment(args.get("Environment", {}), assets))
@@ -123,8 +155,10 @@ def _step(step: dict, assets: dict[str, dict]) -> list[str]:
 
 def explain(compiled: CompiledPipeline, only: list[str] | None = None) -> str:
     definition = json.loads(compiled.definition)
-    assets = {a["placeholderUri"]: {**a, "object": a["placeholderUri"].rsplit("/", 1)[-1]}
-              for a in compiled.manifest()["assets"]}
+    assets = {
+        a["placeholderUri"]: {**a, "object": a["placeholderUri"].rsplit("/", 1)[-1]}
+        for a in compiled.manifest()["assets"]
+    }
     blocks = []
     for step in definition["Steps"]:
         nested = [n["Name"] for n in step.get("Arguments", {}).get("IfSteps", [])]

@@ -15,28 +15,39 @@ from pathlib import Path
 from typing import Any
 
 from constructs_lib.compiler.session import offline_session, sdk_noise_silenced  # first: offline SDK
+
+# isort: split
+from sagemaker.mlops.workflow.pipeline import Pipeline
+
 from constructs_lib.compiler.assets import AssetCollector
 from constructs_lib.compiler.bindings import InfraBindings
 from constructs_lib.compiler.context import CompileContext, make_parameters
 from constructs_lib.compiler.contract import check_definition
+from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.compiler.result import CompiledPipeline
 from constructs_lib.compiler.rules import run_time_checks
-from constructs_lib.compiler.naming import model_package_groups
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.errors import ConfigError, Problem
 from constructs_lib.graph.model import PipelineGraph
-from sagemaker.mlops.workflow.pipeline import Pipeline
 
 #: SageMaker's limit on a pipeline definition (CreatePipeline/UpdatePipeline ``PipelineDefinition``).
 DEFINITION_LIMIT = 1_048_576
 
 
-def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings | None = None) -> CompiledPipeline:
+def compile_pipeline(
+    project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings | None = None
+) -> CompiledPipeline:
     """Compile the graph into a SageMaker pipeline definition; :class:`ConfigError` on any problem."""
     bindings = bindings or InfraBindings.from_settings(project.settings)
     session = offline_session(bindings.sdk_region, bindings.bucket)
-    ctx = CompileContext(project=project, graph=graph, bindings=bindings, session=session,
-                         assets=AssetCollector(project.root, bindings.bucket), parameters=make_parameters(project))
+    ctx = CompileContext(
+        project=project,
+        graph=graph,
+        bindings=bindings,
+        session=session,
+        assets=AssetCollector(project.root, bindings.bucket),
+        parameters=make_parameters(project),
+    )
     steps: list[Any] = []
     with sdk_noise_silenced():
         for node in graph.topological_order():
@@ -46,18 +57,36 @@ def compile_pipeline(project: ProjectConfig, graph: PipelineGraph, bindings: Inf
             raise ConfigError(ctx.problems)
         _raise_name_problems(project, graph, _sdk_step_names(steps))  # the SDK only says "duplicate names"
         # No SageMaker Experiments trial per execution: it needs extra permissions and nothing uses it.
-        pipeline = Pipeline(name=project.pipeline.pipelineName, parameters=list(ctx.parameters.values()),
-                            steps=steps, sagemaker_session=session, pipeline_experiment_config=None)
+        pipeline = Pipeline(
+            name=project.pipeline.pipelineName,
+            parameters=list(ctx.parameters.values()),
+            steps=steps,
+            sagemaker_session=session,
+            pipeline_experiment_config=None,
+        )
         definition = pipeline.definition()
     if len(definition) > DEFINITION_LIMIT:
-        raise ConfigError([project.pipeline_problem(
-            ("pipelineName",), f"the compiled definition has {len(definition):,} characters, over SageMaker's "
-            f"limit of {DEFINITION_LIMIT:,}", "split the modeling units into several pipelines (one anchor file each)")])
+        raise ConfigError(
+            [
+                project.pipeline_problem(
+                    ("pipelineName",),
+                    f"the compiled definition has {len(definition):,} characters, over SageMaker's "
+                    f"limit of {DEFINITION_LIMIT:,}",
+                    "split the modeling units into several pipelines (one anchor file each)",
+                )
+            ]
+        )
     _raise_contract_problems(project, graph, definition)
     groups = model_package_groups(project, graph)
-    return CompiledPipeline(name=project.pipeline.pipelineName, definition=definition, assets=ctx.assets.entries(),
-                            bindings=bindings, model_package_groups=groups, step_count=len(graph.nodes),
-                            warnings=tuple(sorted(ctx.warnings)))
+    return CompiledPipeline(
+        name=project.pipeline.pipelineName,
+        definition=definition,
+        assets=ctx.assets.entries(),
+        bindings=bindings,
+        model_package_groups=groups,
+        step_count=len(graph.nodes),
+        warnings=tuple(sorted(ctx.warnings)),
+    )
 
 
 #: Step names in a definition: SageMaker Pipelines' JSON schema (``Name``: ``^[A-Za-z0-9\-_]*$``, 1-64).
@@ -73,7 +102,9 @@ def _sdk_step_names(steps: list) -> list[str]:
             names += _sdk_step_names(inner)
             continue
         names.append(step.name)
-        names += _sdk_step_names(list(getattr(step, "if_steps", None) or []) + list(getattr(step, "else_steps", None) or []))
+        names += _sdk_step_names(
+            list(getattr(step, "if_steps", None) or []) + list(getattr(step, "else_steps", None) or [])
+        )
     return names
 
 
@@ -83,12 +114,26 @@ def _raise_name_problems(project: ProjectConfig, graph: PipelineGraph, names: li
     problems, seen = [], set()
     for name in names:
         if not _STEP_NAME.match(name):
-            problems.append(_at_step(project, graph, name, f"the generated step name '{name}' is not 1-64 letters, "
-                                     "digits, '-' or '_'", "shorten step_name"))
+            problems.append(
+                _at_step(
+                    project,
+                    graph,
+                    name,
+                    f"the generated step name '{name}' is not 1-64 letters, digits, '-' or '_'",
+                    "shorten step_name",
+                )
+            )
         elif name in seen:
-            problems.append(_at_step(project, graph, name, f"two steps of the pipeline would be named '{name}' "
-                                     "(generated names are cut to SageMaker's 64 characters)",
-                                     "shorten step_name so that '<step_name>-QualityGateFailed' fits in 64 characters"))
+            problems.append(
+                _at_step(
+                    project,
+                    graph,
+                    name,
+                    f"two steps of the pipeline would be named '{name}' "
+                    "(generated names are cut to SageMaker's 64 characters)",
+                    "shorten step_name so that '<step_name>-QualityGateFailed' fits in 64 characters",
+                )
+            )
         seen.add(name)
     if problems:
         raise ConfigError(problems)
@@ -100,8 +145,15 @@ def _raise_contract_problems(project: ProjectConfig, graph: PipelineGraph, defin
     parsed = json.loads(definition)
     problems = []
     for problem in check_definition(parsed):
-        problems.append(_at_step(project, graph, problem.step, f"SageMaker would refuse it: {problem.message}"
-                                 + (f" ({problem.operation})" if problem.operation else "")))
+        problems.append(
+            _at_step(
+                project,
+                graph,
+                problem.step,
+                f"SageMaker would refuse it: {problem.message}"
+                + (f" ({problem.operation})" if problem.operation else ""),
+            )
+        )
     if problems:
         raise ConfigError(problems)
 
@@ -120,7 +172,9 @@ def _check_outputs(*paths: Path) -> None:
     problems = []
     for path in paths:
         if path.is_dir():
-            problems.append(Problem(str(path), 0, 0, "", "is a folder", "give --out a file path, e.g. out/definition.json"))
+            problems.append(
+                Problem(str(path), 0, 0, "", "is a folder", "give --out a file path, e.g. out/definition.json")
+            )
         elif path.parent.exists() and not path.parent.is_dir():
             problems.append(Problem(str(path.parent), 0, 0, "", "is not a folder", "give --out a path in a folder"))
     if problems:
@@ -140,8 +194,18 @@ def _write_all(files: list[tuple[Path, str]]) -> None:
         for tmp, path in temps:
             os.replace(tmp, path)
     except OSError as exc:
-        raise ConfigError([Problem(str(exc.filename or files[0][0]), 0, 0, "",
-                                   f"cannot write: {exc.strerror or exc}", "nothing was written")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    str(exc.filename or files[0][0]),
+                    0,
+                    0,
+                    "",
+                    f"cannot write: {exc.strerror or exc}",
+                    "nothing was written",
+                )
+            ]
+        ) from None
     finally:
         for tmp, _ in temps:
             Path(tmp).unlink(missing_ok=True)
@@ -197,6 +261,9 @@ def write_definition(project: ProjectConfig, graph: PipelineGraph, out: Path | N
         sys.stdout.write(json.dumps(wrapper, indent=2) + "\n")
         return 0
     _write_all([(out, definition), (manifest_path, manifest)])
-    print(f"wrote {out} ({len(compiled.definition):,} characters, {compiled.step_count} steps) and {manifest_path} "
-          f"({len(compiled.assets)} assets)", file=sys.stderr)
+    print(
+        f"wrote {out} ({len(compiled.definition):,} characters, {compiled.step_count} steps) and {manifest_path} "
+        f"({len(compiled.assets)} assets)",
+        file=sys.stderr,
+    )
     return 0

@@ -29,7 +29,8 @@ from constructs_lib.config.schema import ImageRef
 
 ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12}|\$\{SMP_ACCOUNTID\})\.dkr\.ecr\.(?P<region>[a-z0-9-]+|\$\{SMP_REGION\})"
-    r"\.amazonaws\.com(\.cn)?/(?P<repository>[a-z0-9][a-z0-9._/-]*)(?P<tag>:[\w.-]+|@sha256:[0-9a-f]+)?$")
+    r"\.amazonaws\.com(\.cn)?/(?P<repository>[a-z0-9][a-z0-9._/-]*)(?P<tag>:[\w.-]+|@sha256:[0-9a-f]+)?$"
+)
 #: What a real region name looks like (placeholders and ``${SMP_REGION}`` are not regions).
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$")
 GPU_FAMILIES = ("ml.p", "ml.g")
@@ -62,8 +63,10 @@ def _version_entry(ref: ImageRef, scope: str) -> dict[str, Any]:
     version = section.get("version_aliases", {}).get(ref.version, ref.version)
     entry = section["versions"].get(version)
     if entry is None:
-        raise ValueError(f"'{ref.framework}' has no {scope} image version '{ref.version}' "
-                         f"(versions: {', '.join(section['versions'])})")
+        raise ValueError(
+            f"'{ref.framework}' has no {scope} image version '{ref.version}' "
+            f"(versions: {', '.join(section['versions'])})"
+        )
     return entry
 
 
@@ -86,9 +89,14 @@ def resolve(ref: ImageRef, region: str, scope: str, instance_type: str | None) -
     if ref.processor is not None or not instance_type or not instance_type.startswith("ml."):
         instance_type = "ml.g5.xlarge" if ref.processor == "gpu" else "ml.m5.large"
     try:
-        return image_uris.retrieve(framework=ref.framework, region=region, version=ref.version,
-                                   py_version=ref.py_version, instance_type=instance_type,
-                                   image_scope=ref.image_scope or scope)
+        return image_uris.retrieve(
+            framework=ref.framework,
+            region=region,
+            version=ref.version,
+            py_version=ref.py_version,
+            instance_type=instance_type,
+            image_scope=ref.image_scope or scope,
+        )
     except (ValueError, KeyError) as error:
         raise ValueError(str(error).strip() or repr(error)) from None
 
@@ -117,8 +125,10 @@ def region_problem(image: str, region: str | None) -> tuple[str, str] | None:
         return None
     if match["region"] == region:
         return None
-    message = (f"image '{image}' is in {match['region']} but the pipeline runs in {region}: SageMaker pulls "
-               "images from its own region only")
+    message = (
+        f"image '{image}' is in {match['region']} but the pipeline runs in {region}: SageMaker pulls "
+        "images from its own region only"
+    )
     accounts = _repositories().get(match["repository"], {})
     if region in accounts:
         same = f"{accounts[region]}.dkr.ecr.{region}.amazonaws.com/{match['repository']}{match['tag'] or ''}"

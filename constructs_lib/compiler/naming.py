@@ -6,9 +6,9 @@ ECR repositories the pipeline will use.
 
 from __future__ import annotations
 
-from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.compiler.images import ECR_IMAGE, ecr_repository
 from constructs_lib.config.kinds import KINDS, image_scope
+from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ImageRef, StepClass
 from constructs_lib.graph.model import PipelineGraph, StepNode
 
@@ -24,8 +24,9 @@ def package_group_name(project: ProjectConfig, node: StepNode) -> str:
 
 
 def model_package_groups(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
-    return tuple(sorted({package_group_name(project, n) for n in graph.nodes
-                         if n.step_class is StepClass.REGISTER_MODEL}))
+    return tuple(
+        sorted({package_group_name(project, n) for n in graph.nodes if n.step_class is StepClass.REGISTER_MODEL})
+    )
 
 
 def step_kinds(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
@@ -47,7 +48,9 @@ def _images(project: ProjectConfig, graph: PipelineGraph) -> list[tuple[str, str
         section = getattr(model, key) if key else None
         if key and section is not None and hasattr(section, "image_uri"):
             images.append((key, section.image_uri))
-        if (n.step_class is StepClass.CREATE_MODEL and model.transform is None) or n.step_class is StepClass.REGISTER_MODEL:
+        if (
+            n.step_class is StepClass.CREATE_MODEL and model.transform is None
+        ) or n.step_class is StepClass.REGISTER_MODEL:
             images.append(("registry", model.registry.InferenceSpecification.image_uri))
     return images
 
@@ -60,13 +63,17 @@ def image_uris(project: ProjectConfig, graph: PipelineGraph) -> tuple[str, ...]:
 
 def image_refs(project: ProjectConfig, graph: PipelineGraph) -> tuple[tuple[ImageRef, str], ...]:
     """Every short-form image (``{framework, version}``) with its scope (training/inference)."""
-    refs = {(image, image.image_scope or image_scope(key)) for key, image in _images(project, graph)
-            if isinstance(image, ImageRef)}
+    refs = {
+        (image, image.image_scope or image_scope(key))
+        for key, image in _images(project, graph)
+        if isinstance(image, ImageRef)
+    }
     return tuple(sorted(refs, key=lambda r: (r[0].model_dump_json(), r[1])))
 
 
-def ecr_repositories(images: tuple[str, ...], refs: tuple[tuple[ImageRef, str], ...] = (),
-                     region: str | None = None) -> tuple[tuple[str, str, str], ...]:
+def ecr_repositories(
+    images: tuple[str, ...], refs: tuple[tuple[ImageRef, str], ...] = (), region: str | None = None
+) -> tuple[tuple[str, str, str], ...]:
     """(account, region, repository) of each ECR image; other images (not pullable by SageMaker) are skipped, and
     short forms when ``region`` is unknown (compiling refuses them there)."""
     out = set()

@@ -32,16 +32,21 @@ class CompiledPipeline:
         return {
             "version": MANIFEST_VERSION,
             "pipeline": self.name,
-            "placeholders": {value: name for value, name in sorted(self.bindings.placeholders().items())
-                             if value in self.definition},
+            "placeholders": {
+                value: name for value, name in sorted(self.bindings.placeholders().items()) if value in self.definition
+            },
             "modelPackageGroups": list(self.model_package_groups),
             "assets": [_asset(a) for a in self.assets],
         }
 
 
 def _asset(entry: AssetEntry) -> dict[str, Any]:
-    out: dict[str, Any] = {"placeholderUri": entry.placeholder_uri, "localPath": entry.local_path, "kind": entry.kind,
-                           "sha256": entry.sha256}
+    out: dict[str, Any] = {
+        "placeholderUri": entry.placeholder_uri,
+        "localPath": entry.local_path,
+        "kind": entry.kind,
+        "sha256": entry.sha256,
+    }
     if entry.entry_dir:
         out["entryDir"] = entry.entry_dir
     if entry.kind == "generated":

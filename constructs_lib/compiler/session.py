@@ -88,14 +88,18 @@ def check_sdk_versions(installed: Mapping[str, str | None] | None = None) -> Non
     ``installed`` defaults to what is installed in this interpreter.
     """
     installed = installed_sdk_versions() if installed is None else installed
-    wrong = [f"{name}=={installed.get(name) or '(not installed)'} (need {want})"
-             for name, want in SUPPORTED_SDK_VERSIONS.items() if installed.get(name) != want]
+    wrong = [
+        f"{name}=={installed.get(name) or '(not installed)'} (need {want})"
+        for name, want in SUPPORTED_SDK_VERSIONS.items()
+        if installed.get(name) != want
+    ]
     if wrong:
         raise UnsupportedSdkVersionError(
             "constructs_lib.compiler.session patches the SageMaker SDK for offline, fast compiling and was "
             f"written for exactly {_pins()}; found {', '.join(wrong)}. Install the pinned versions "
             "(pip install -c constraints.txt ...), or re-check each patch in constructs_lib/compiler/session.py "
-            "against the new SDK source (see docs/sdk-v3-notes.md) and update SUPPORTED_SDK_VERSIONS.")
+            "against the new SDK source (see docs/sdk-v3-notes.md) and update SUPPORTED_SDK_VERSIONS."
+        )
 
 
 def _pins() -> str:
@@ -134,7 +138,8 @@ def _refuse_aws_call(model: Any = None, **_: Any) -> None:
     raise OfflineAwsCallError(
         f"the SageMaker SDK tried to call AWS ({service}:{operation}) while compiling a pipeline offline. "
         "Give every S3 URI explicitly, roles as full ARNs and a base_transform_job_name to Transformers "
-        "(see docs/sdk-v3-notes.md).")
+        "(see docs/sdk-v3-notes.md)."
+    )
 
 
 class _OfflineBotoSession(boto3.session.Session):
@@ -143,15 +148,21 @@ class _OfflineBotoSession(boto3.session.Session):
     def __init__(self, region: str):
         # No AWS_PROFILE, ~/.aws/config or ~/.aws/credentials: with the profile unset and both files
         # pointed at the null device, botocore neither reads host files nor fails on a missing profile.
-        botocore_session = botocore.session.Session(session_vars={
-            "profile": (None, None, None, None),
-            "config_file": (None, None, os.devnull, None),
-            "credentials_file": (None, None, os.devnull, None),
-        })
+        botocore_session = botocore.session.Session(
+            session_vars={
+                "profile": (None, None, None, None),
+                "config_file": (None, None, os.devnull, None),
+                "credentials_file": (None, None, os.devnull, None),
+            }
+        )
         # Any AWS call through this session fails at once with a clear message: no DNS, socket or retries.
         botocore_session.register("before-call", _refuse_aws_call)
-        super().__init__(botocore_session=botocore_session, region_name=region,
-                         aws_access_key_id="offline", aws_secret_access_key="offline")
+        super().__init__(
+            botocore_session=botocore_session,
+            region_name=region,
+            aws_access_key_id="offline",
+            aws_secret_access_key="offline",
+        )
 
     def client(self, *args: Any, **kwargs: Any) -> Any:
         factory = functools.partial(super().client, *args, **kwargs)
@@ -163,8 +174,12 @@ class _OfflineBotoSession(boto3.session.Session):
 
 
 # During the SDK import only: the host's AWS files and profile are hidden (see below).
-_HIDDEN_AWS_ENVIRONMENT = {"AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-                           "AWS_PROFILE": None, "AWS_DEFAULT_PROFILE": None}
+_HIDDEN_AWS_ENVIRONMENT = {
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_PROFILE": None,
+    "AWS_DEFAULT_PROFILE": None,
+}
 
 
 @contextlib.contextmanager
@@ -230,8 +245,11 @@ def sdk_noise_silenced() -> Iterator[None]:
     (UserWarning) and logs "Popping out 'ProcessingJobName' from the pipeline definition..." (WARNING);
     both are expected when compiling. Errors still show. Not thread-safe (logger levels are global).
     """
-    loggers = [logging.getLogger(name) for name in list(logging.root.manager.loggerDict)
-               if name == "sagemaker" or name.startswith("sagemaker.")]
+    loggers = [
+        logging.getLogger(name)
+        for name in list(logging.root.manager.loggerDict)
+        if name == "sagemaker" or name.startswith("sagemaker.")
+    ]
     levels = [logger.level for logger in loggers]
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=UserWarning, module=r"sagemaker\.")
@@ -253,7 +271,7 @@ with _sdk_import_side_effects_contained(os.environ["AWS_DEFAULT_REGION"]):
     import sagemaker.core.processing as _processing
     import sagemaker.core.transformer as _transformer
     import sagemaker.mlops.workflow.steps as _workflow_steps
-    import sagemaker.serve.model_builder  # noqa: F401  (imported here for its import-time side effects)
+    import sagemaker.serve.model_builder
     import sagemaker.train.model_trainer  # noqa: F401
     from sagemaker.core.local.local_session import LocalSagemakerClient as _LocalSagemakerClient
     from sagemaker.core.workflow.pipeline_context import PipelineSession
@@ -280,7 +298,7 @@ def _memoized_validation(validate: Callable[[Any], None]) -> Callable[..., None]
 class _StepCallerNamesOnly(_LocalSagemakerClient):
     """A ``LocalSagemakerClient`` whose constructor builds nothing: only its method names are read."""
 
-    def __init__(self, sagemaker_session: Any = None):  # noqa: D107 - deliberately not calling super()
+    def __init__(self, sagemaker_session: Any = None):
         self.sagemaker_session = sagemaker_session
 
 

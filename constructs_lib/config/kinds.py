@@ -76,45 +76,109 @@ class DefinitionType:
 
 
 _PROCESSING_JOB = JobPermissions(
-    "processing-job", "sagemaker:CreateProcessingJob", ("sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"),
-    "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/ProcessingJobs",
-    vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True)
+    "processing-job",
+    "sagemaker:CreateProcessingJob",
+    ("sagemaker:DescribeProcessingJob", "sagemaker:StopProcessingJob"),
+    "/aws/sagemaker/ProcessingJobs",
+    "/aws/sagemaker/ProcessingJobs",
+    vpc=True,
+    kms=True,
+    traffic_encryption=True,
+    isolation=True,
+    limits=True,
+    max_runtime=True,
+    tagged=True,
+)
 _TRAINING_JOB = JobPermissions(
-    "training-job", "sagemaker:CreateTrainingJob", ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"),
-    "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TrainingJobs",
-    vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=True, tagged=True)
+    "training-job",
+    "sagemaker:CreateTrainingJob",
+    ("sagemaker:DescribeTrainingJob", "sagemaker:StopTrainingJob"),
+    "/aws/sagemaker/TrainingJobs",
+    "/aws/sagemaker/TrainingJobs",
+    vpc=True,
+    kms=True,
+    traffic_encryption=True,
+    isolation=True,
+    limits=True,
+    max_runtime=True,
+    tagged=True,
+)
 
-DEFINITION_TYPES: Mapping[str, DefinitionType] = {d.name: d for d in (
-    DefinitionType("Processing", "CreateProcessingJob", "ProcessingJobName", _PROCESSING_JOB,
-                   resources=("ProcessingResources", "ClusterConfig")),
-    DefinitionType("Training", "CreateTrainingJob", "TrainingJobName", _TRAINING_JOB, resources=("ResourceConfig",)),
-    # The tuning job starts training jobs named after it (so with the same name prefix) that write to the
-    # training log group and metric namespace. CreateHyperParameterTuningJob supports the same condition keys as
-    # CreateTrainingJob; ListTrainingJobsForHyperParameterTuningJob gives the step's TrainingJobSummaries.
-    DefinitionType("Tuning", "CreateHyperParameterTuningJob", "HyperParameterTuningJobName", JobPermissions(
-        "hyper-parameter-tuning-job", "sagemaker:CreateHyperParameterTuningJob",
-        ("sagemaker:DescribeHyperParameterTuningJob", "sagemaker:StopHyperParameterTuningJob",
-         "sagemaker:ListTrainingJobsForHyperParameterTuningJob"),
-        "/aws/sagemaker/TrainingJobs", "/aws/sagemaker/TrainingJobs",
-        # No sagemaker:MaxRuntimeInSeconds condition: a tuning request has two runtimes (the tuning job's
-        # ResourceLimits and each training job's StoppingCondition) and which one the key reads is not
-        # documented; the instance types are the training jobs' (TrainingJobDefinition.ResourceConfig).
-        vpc=True, kms=True, traffic_encryption=True, isolation=True, limits=True, max_runtime=False, tagged=True),
-        resources=("TrainingJobDefinition", "ResourceConfig"), stopping=("TrainingJobDefinition", "StoppingCondition")),
-    # CreateTransformJob has no VPC keys: a transform job runs in the VPC of its model (CreateModel below).
-    DefinitionType("Transform", "CreateTransformJob", "TransformJobName", JobPermissions(
-        "transform-job", "sagemaker:CreateTransformJob", ("sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"),
-        "/aws/sagemaker/TransformJobs", "/aws/sagemaker/TransformJobs", kms=True, limits=True, tagged=True),
-        resources=("TransformResources",)),
-    # No logs, but CreateModel checks that the role can pull the model's image. The compiled CreateModel
-    # request carries no Tags (its step builder adds none), so models stay scoped by name prefix only.
-    DefinitionType("Model", "CreateModel", "ModelName", JobPermissions(
-        "model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",), vpc=True, isolation=True)),
-    DefinitionType("RegisterModel", "CreateModelPackage", registers_model=True),
-    # Evaluated by the Pipelines service itself: no request, no permission.
-    DefinitionType("Condition"),
-    DefinitionType("Fail"),
-)}
+DEFINITION_TYPES: Mapping[str, DefinitionType] = {
+    d.name: d
+    for d in (
+        DefinitionType(
+            "Processing",
+            "CreateProcessingJob",
+            "ProcessingJobName",
+            _PROCESSING_JOB,
+            resources=("ProcessingResources", "ClusterConfig"),
+        ),
+        DefinitionType(
+            "Training", "CreateTrainingJob", "TrainingJobName", _TRAINING_JOB, resources=("ResourceConfig",)
+        ),
+        # The tuning job starts training jobs named after it (so with the same name prefix) that write to the
+        # training log group and metric namespace. CreateHyperParameterTuningJob supports the same condition keys as
+        # CreateTrainingJob; ListTrainingJobsForHyperParameterTuningJob gives the step's TrainingJobSummaries.
+        DefinitionType(
+            "Tuning",
+            "CreateHyperParameterTuningJob",
+            "HyperParameterTuningJobName",
+            JobPermissions(
+                "hyper-parameter-tuning-job",
+                "sagemaker:CreateHyperParameterTuningJob",
+                (
+                    "sagemaker:DescribeHyperParameterTuningJob",
+                    "sagemaker:StopHyperParameterTuningJob",
+                    "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+                ),
+                "/aws/sagemaker/TrainingJobs",
+                "/aws/sagemaker/TrainingJobs",
+                # No sagemaker:MaxRuntimeInSeconds condition: a tuning request has two runtimes (the tuning job's
+                # ResourceLimits and each training job's StoppingCondition) and which one the key reads is not
+                # documented; the instance types are the training jobs' (TrainingJobDefinition.ResourceConfig).
+                vpc=True,
+                kms=True,
+                traffic_encryption=True,
+                isolation=True,
+                limits=True,
+                max_runtime=False,
+                tagged=True,
+            ),
+            resources=("TrainingJobDefinition", "ResourceConfig"),
+            stopping=("TrainingJobDefinition", "StoppingCondition"),
+        ),
+        # CreateTransformJob has no VPC keys: a transform job runs in the VPC of its model (CreateModel below).
+        DefinitionType(
+            "Transform",
+            "CreateTransformJob",
+            "TransformJobName",
+            JobPermissions(
+                "transform-job",
+                "sagemaker:CreateTransformJob",
+                ("sagemaker:DescribeTransformJob", "sagemaker:StopTransformJob"),
+                "/aws/sagemaker/TransformJobs",
+                "/aws/sagemaker/TransformJobs",
+                kms=True,
+                limits=True,
+                tagged=True,
+            ),
+            resources=("TransformResources",),
+        ),
+        # No logs, but CreateModel checks that the role can pull the model's image. The compiled CreateModel
+        # request carries no Tags (its step builder adds none), so models stay scoped by name prefix only.
+        DefinitionType(
+            "Model",
+            "CreateModel",
+            "ModelName",
+            JobPermissions("model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",), vpc=True, isolation=True),
+        ),
+        DefinitionType("RegisterModel", "CreateModelPackage", registers_model=True),
+        # Evaluated by the Pipelines service itself: no request, no permission.
+        DefinitionType("Condition"),
+        DefinitionType("Fail"),
+    )
+}
 
 # --------------------------------------------------------------------------------------------------------------
 # The config's vocabulary: step classes
@@ -205,43 +269,134 @@ class StepKind:
         return getattr(model, self.section) if self.section else None
 
 
-_PROCESSING_LIMITS = ("ProcessingEnvironment", "ProcessingMaxRuntimeInSeconds", "ProcessingInstanceType", "Processing jobs")
+_PROCESSING_LIMITS = (
+    "ProcessingEnvironment",
+    "ProcessingMaxRuntimeInSeconds",
+    "ProcessingInstanceType",
+    "Processing jobs",
+)
 
-KINDS: Mapping[StepClass, StepKind] = {k.step_class: k for k in (
-    StepKind(StepClass.PROCESSING, "preprocess", s.ProcessingSection, frozenset({"preprocess"}), "processing",
-             ("Processing",), step_type_required=True, output=Output.CHANNELS, chains_from=frozenset(),
-             cacheable=True, job=True, section_aliases=("processing",),
-             limits=JobLimitShapes(_PROCESSING_LIMITS[0], "max_runtime_seconds", *_PROCESSING_LIMITS[1:])),
-    StepKind(StepClass.TRAINING, "train", s.TrainingSection, frozenset({"train", "training"}), "training",
-             ("Training",), output=Output.MODEL, chains_from=frozenset(), cacheable=True, job=True,
-             limits=JobLimitShapes("TrainingEnvironment", "max_runtime_seconds", "MaxRuntimeInSeconds",
-                                   "TrainingInstanceType", "Training jobs")),
-    StepKind(StepClass.TUNING, "tune", s.TuneSection, frozenset({"tune", "tuning"}), "tuning", ("Tuning",),
-             aliases=("HyperparameterTuning",), output=Output.MODEL, chains_from=frozenset(), cacheable=True,
-             job=True, extra_sections=("train",), image_section="train",
-             nested=(("ranges", s.ParameterRange, "ranges.<hyperparameter>"),)),
-    StepKind(StepClass.CREATE_MODEL, None, None, frozenset({"createmodel", "create_model"}), "create_model",
-             ("Model",), needs_model=True, image_scope="inference", image_section="transform"),
-    StepKind(StepClass.TRANSFORM, "transform", s.TransformSection, frozenset({"transform"}), "transform",
-             ("Transform",), output=Output.TRANSFORM, after=(StepClass.CREATE_MODEL,),
-             chains_from=frozenset({StepClass.PROCESSING, StepClass.TRANSFORM}), cacheable=True, job=True,
-             image_scope="inference",
-             limits=JobLimitShapes("Environment", "max_runtime_in_seconds", "InvocationsTimeoutInSeconds",
-                                   "TransformInstanceType", "Transform jobs")),
-    StepKind(StepClass.METRICS, "evaluate", s.EvaluateSection, frozenset({"evaluate", "metrics"}), "metrics",
-             ("Processing",), output=Output.REPORT, chains_from=frozenset(), cacheable=True, job=True,
-             limits=JobLimitShapes(_PROCESSING_LIMITS[0], "max_runtime_in_seconds", *_PROCESSING_LIMITS[1:])),
-    StepKind(StepClass.REGISTER_MODEL, "registry", s.RegistrySection,
-             frozenset({"registry", "register", "registermodel"}), "register_model", ("RegisterModel",),
-             needs_model=True, after=(StepClass.METRICS,), image_scope="inference",
-             nested=(("InferenceSpecification", s.InferenceSpecification, "InferenceSpecification"),
-                     ("quality_gate", s.QualityGate, "quality_gate"))),
-)}
+KINDS: Mapping[StepClass, StepKind] = {
+    k.step_class: k
+    for k in (
+        StepKind(
+            StepClass.PROCESSING,
+            "preprocess",
+            s.ProcessingSection,
+            frozenset({"preprocess"}),
+            "processing",
+            ("Processing",),
+            step_type_required=True,
+            output=Output.CHANNELS,
+            chains_from=frozenset(),
+            cacheable=True,
+            job=True,
+            section_aliases=("processing",),
+            limits=JobLimitShapes(_PROCESSING_LIMITS[0], "max_runtime_seconds", *_PROCESSING_LIMITS[1:]),
+        ),
+        StepKind(
+            StepClass.TRAINING,
+            "train",
+            s.TrainingSection,
+            frozenset({"train", "training"}),
+            "training",
+            ("Training",),
+            output=Output.MODEL,
+            chains_from=frozenset(),
+            cacheable=True,
+            job=True,
+            limits=JobLimitShapes(
+                "TrainingEnvironment",
+                "max_runtime_seconds",
+                "MaxRuntimeInSeconds",
+                "TrainingInstanceType",
+                "Training jobs",
+            ),
+        ),
+        StepKind(
+            StepClass.TUNING,
+            "tune",
+            s.TuneSection,
+            frozenset({"tune", "tuning"}),
+            "tuning",
+            ("Tuning",),
+            aliases=("HyperparameterTuning",),
+            output=Output.MODEL,
+            chains_from=frozenset(),
+            cacheable=True,
+            job=True,
+            extra_sections=("train",),
+            image_section="train",
+            nested=(("ranges", s.ParameterRange, "ranges.<hyperparameter>"),),
+        ),
+        StepKind(
+            StepClass.CREATE_MODEL,
+            None,
+            None,
+            frozenset({"createmodel", "create_model"}),
+            "create_model",
+            ("Model",),
+            needs_model=True,
+            image_scope="inference",
+            image_section="transform",
+        ),
+        StepKind(
+            StepClass.TRANSFORM,
+            "transform",
+            s.TransformSection,
+            frozenset({"transform"}),
+            "transform",
+            ("Transform",),
+            output=Output.TRANSFORM,
+            after=(StepClass.CREATE_MODEL,),
+            chains_from=frozenset({StepClass.PROCESSING, StepClass.TRANSFORM}),
+            cacheable=True,
+            job=True,
+            image_scope="inference",
+            limits=JobLimitShapes(
+                "Environment",
+                "max_runtime_in_seconds",
+                "InvocationsTimeoutInSeconds",
+                "TransformInstanceType",
+                "Transform jobs",
+            ),
+        ),
+        StepKind(
+            StepClass.METRICS,
+            "evaluate",
+            s.EvaluateSection,
+            frozenset({"evaluate", "metrics"}),
+            "metrics",
+            ("Processing",),
+            output=Output.REPORT,
+            chains_from=frozenset(),
+            cacheable=True,
+            job=True,
+            limits=JobLimitShapes(_PROCESSING_LIMITS[0], "max_runtime_in_seconds", *_PROCESSING_LIMITS[1:]),
+        ),
+        StepKind(
+            StepClass.REGISTER_MODEL,
+            "registry",
+            s.RegistrySection,
+            frozenset({"registry", "register", "registermodel"}),
+            "register_model",
+            ("RegisterModel",),
+            needs_model=True,
+            after=(StepClass.METRICS,),
+            image_scope="inference",
+            nested=(
+                ("InferenceSpecification", s.InferenceSpecification, "InferenceSpecification"),
+                ("quality_gate", s.QualityGate, "quality_gate"),
+            ),
+        ),
+    )
+}
 """Step classes in the order the docs list them."""
 
 #: ``step_class`` spellings (lowercase) -> class.
 CLASS_BY_NAME: Mapping[str, StepClass] = {
-    name.lower(): kind.step_class for kind in KINDS.values() for name in (kind.name, *kind.aliases)}
+    name.lower(): kind.step_class for kind in KINDS.values() for name in (kind.name, *kind.aliases)
+}
 #: Classes whose output is a model (a unit's model source).
 MODEL_SOURCES = frozenset(k.step_class for k in KINDS.values() if k.output is Output.MODEL)
 #: Sections that configure a step class -> the kind.
@@ -263,4 +418,3 @@ def image_scope(section_key: str) -> str:
     """The default scope of a short-form image in section ``section_key``."""
     found = KIND_BY_SECTION.get(section_key)
     return found.image_scope if found is not None else "training"
-

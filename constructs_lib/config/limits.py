@@ -30,15 +30,38 @@ LIMITS_FILE = Path(__file__).with_name("sagemaker_limits.py")
 
 #: The botocore shapes whose limits are checked (kept in ``sagemaker_limits.py``).
 SHAPES = (
-    "PipelineName", "PipelineDescription", "PipelineParameterName", "EntityName", "EntityDescription",
-    "ProcessingEnvironmentKey", "ProcessingEnvironmentValue", "ProcessingEnvironmentMap",
-    "TrainingEnvironmentKey", "TrainingEnvironmentValue", "TrainingEnvironmentMap",
-    "EnvironmentKey", "EnvironmentValue", "EnvironmentMap",
-    "HyperParameterKey", "HyperParameterValue", "HyperParameters",
-    "TagKey", "TagValue", "TagList",
-    "ProcessingMaxRuntimeInSeconds", "MaxRuntimeInSeconds", "InvocationsTimeoutInSeconds",
-    "S3Uri", "Url", "ContentType", "ContainerImage", "JsonPath",
-    "ProcessingInstanceType", "TrainingInstanceType", "TransformInstanceType", "ProductionVariantInstanceType",
+    "PipelineName",
+    "PipelineDescription",
+    "PipelineParameterName",
+    "EntityName",
+    "EntityDescription",
+    "ProcessingEnvironmentKey",
+    "ProcessingEnvironmentValue",
+    "ProcessingEnvironmentMap",
+    "TrainingEnvironmentKey",
+    "TrainingEnvironmentValue",
+    "TrainingEnvironmentMap",
+    "EnvironmentKey",
+    "EnvironmentValue",
+    "EnvironmentMap",
+    "HyperParameterKey",
+    "HyperParameterValue",
+    "HyperParameters",
+    "TagKey",
+    "TagValue",
+    "TagList",
+    "ProcessingMaxRuntimeInSeconds",
+    "MaxRuntimeInSeconds",
+    "InvocationsTimeoutInSeconds",
+    "S3Uri",
+    "Url",
+    "ContentType",
+    "ContainerImage",
+    "JsonPath",
+    "ProcessingInstanceType",
+    "TrainingInstanceType",
+    "TransformInstanceType",
+    "ProductionVariantInstanceType",
 )
 
 #: What each pattern means, in words.
@@ -73,15 +96,19 @@ def limits_from_botocore() -> dict[str, dict[str, Any]]:
     import botocore.loaders
 
     shapes = botocore.loaders.create_loader().load_service_model("sagemaker", "service-2")["shapes"]
-    return {name: {k: shapes[name][k] for k in ("type", "min", "max", "pattern", "enum") if k in shapes[name]}
-            for name in SHAPES}
+    return {
+        name: {k: shapes[name][k] for k in ("type", "min", "max", "pattern", "enum") if k in shapes[name]}
+        for name in SHAPES
+    }
 
 
 def render_limits_module(table: Mapping[str, Mapping[str, Any]]) -> str:
     body = json.dumps(table, indent=4, sort_keys=True)
-    return ('"""SageMaker shape limits copied from botocore\'s service model by ``python -m constructs_lib.config.limits``.\n\n'
-            'Do not edit: regenerate. tests/unit/config/test_limits.py checks it against the installed botocore.\n"""\n\n'
-            f"SAGEMAKER_LIMITS = {body}\n")
+    return (
+        '"""SageMaker shape limits copied from botocore\'s service model by ``python -m constructs_lib.config.limits``.\n\n'
+        'Do not edit: regenerate. tests/unit/config/test_limits.py checks it against the installed botocore.\n"""\n\n'
+        f"SAGEMAKER_LIMITS = {body}\n"
+    )
 
 
 def _char_class_match(pattern: str, value: str) -> bool | None:
@@ -154,13 +181,15 @@ def bucket_problem(name: str) -> str | None:
     if not 3 <= len(name) <= 63:
         return f"bucket name '{_show(name)}' must be 3-63 characters, got {len(name)}"
     if not _BUCKET.match(name) or ".." in name or _IP.match(name):
-        return (f"bucket name '{_show(name)}' must be lowercase letters, digits, '.' and '-', starting and ending "
-                "with a letter or digit")
+        return (
+            f"bucket name '{_show(name)}' must be lowercase letters, digits, '.' and '-', starting and ending "
+            "with a letter or digit"
+        )
     return None
 
 
 def s3_uri_problems(uri: str) -> Iterator[str]:
-    problem = bucket_problem(uri[len("s3://"):].split("/", 1)[0]) if uri.startswith("s3://") else None
+    problem = bucket_problem(uri[len("s3://") :].split("/", 1)[0]) if uri.startswith("s3://") else None
     if problem:
         yield problem
     else:
@@ -208,7 +237,12 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                 continue
             attr, shapes = kind.section, kind.limits
             env_shape, runtime_key, runtime_shape, type_shape, jobs = (
-                shapes.env, shapes.runtime_key, shapes.runtime, shapes.instance_type, shapes.jobs)
+                shapes.env,
+                shapes.runtime_key,
+                shapes.runtime,
+                shapes.instance_type,
+                shapes.jobs,
+            )
             name = "processing" if attr == "preprocess" and isinstance(raw, dict) and "processing" in raw else attr
             at((name, "env"), check_count(env_shape + "Map", len(section.env), "environment variables"))
             for key, value in section.env.items():
@@ -223,8 +257,10 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
             if hasattr(section, "content_type"):
                 at((name, "content_type"), check_string("ContentType", section.content_type))
             if section.tags:  # the pipeline's own tags are checked above
-                at((name, "tags"), check_count("TagList", len({**pipeline.tags, **section.tags}),
-                                               "tags (with the pipeline's)"))
+                at(
+                    (name, "tags"),
+                    check_count("TagList", len({**pipeline.tags, **section.tags}), "tags (with the pipeline's)"),
+                )
             for key, value in section.tags.items():
                 at((name, "tags", key), check_string("TagKey", key, "tag key:"))
                 at((name, "tags", key), check_string("TagValue", value, "tag value:"))
@@ -238,10 +274,16 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                         at((name, "channels", channel, "s3BucketName"), iter([bad]))
                 for index, data_file in enumerate(body.dataFiles or []):
                     if "://" in data_file.fileName:
-                        at((name, "channels", channel, "dataFiles", index, "fileName"),
-                           s3_uri_problems(data_file.fileName), "write s3://<bucket>/<key>")
+                        at(
+                            (name, "channels", channel, "dataFiles", index, "fileName"),
+                            s3_uri_problems(data_file.fileName),
+                            "write s3://<bucket>/<key>",
+                        )
         if config.train is not None:
-            at(("train", "hyperparams"), check_count("HyperParameters", len(config.train.hyperparams), "hyperparameters"))
+            at(
+                ("train", "hyperparams"),
+                check_count("HyperParameters", len(config.train.hyperparams), "hyperparameters"),
+            )
             for key, value in config.train.hyperparams.items():
                 at(("train", "hyperparams", key), check_string("HyperParameterKey", key, "name:"))
                 at(("train", "hyperparams", key), check_string("HyperParameterValue", value, "value:"))
@@ -255,9 +297,10 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
             for key in ("supported_content_types", "supported_response_MIME_types"):
                 for index, value in enumerate(getattr(spec, key)):
                     at(("registry", "InferenceSpecification", key, index), check_string("ContentType", value))
-            for key, type_shape, jobs in (("supported_transform_instance_types", "TransformInstanceType", "Transform jobs"),
-                                          ("supported_realtime_inference_instance_types",
-                                           "ProductionVariantInstanceType", "real-time endpoints")):
+            for key, type_shape, jobs in (
+                ("supported_transform_instance_types", "TransformInstanceType", "Transform jobs"),
+                ("supported_realtime_inference_instance_types", "ProductionVariantInstanceType", "real-time endpoints"),
+            ):
                 for index, value in enumerate(getattr(spec, key)):
                     messages, hint = check_instance_type(type_shape, value, jobs)
                     at(("registry", "InferenceSpecification", key, index), iter(messages), hint)
@@ -267,20 +310,28 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                 at(("registry", "env", key), check_string("EnvironmentKey", key, "variable name:"))
                 at(("registry", "env", key), check_string("EnvironmentValue", value, "value:"))
             if registry.ModelPackageDescription is not None:
-                at(("registry", "ModelPackageDescription"),
-                   check_string("EntityDescription", registry.ModelPackageDescription))
+                at(
+                    ("registry", "ModelPackageDescription"),
+                    check_string("EntityDescription", registry.ModelPackageDescription),
+                )
             group_key: tuple = ("registry", "ModelPackageGroupName")
             if registry.ModelPackageGroupName:
                 group = registry.ModelPackageGroupName
                 at(group_key, check_string("EntityName", group))
             else:
                 group, group_key = default_group_name(pipeline.pipelineName, model), ("registry",)
-                at(group_key, check_string("EntityName", group, "the default model package group name <pipelineName>-<model>"),
-                   "set registry.ModelPackageGroupName")
+                at(
+                    group_key,
+                    check_string("EntityName", group, "the default model package group name <pipelineName>-<model>"),
+                    "set registry.ModelPackageGroupName",
+                )
             if group in groups and model in pipeline.models and groups[group] in pipeline.models:
-                at(group_key, iter([f"model package group '{group}' is also the group of model '{groups[group]}'"]),
-                   "each model registers into its own group: set registry.ModelPackageGroupName "
-                   "(the default <pipelineName>-<model> is cut to 63 characters)")
+                at(
+                    group_key,
+                    iter([f"model package group '{group}' is also the group of model '{groups[group]}'"]),
+                    "each model registers into its own group: set registry.ModelPackageGroupName "
+                    "(the default <pipelineName>-<model> is cut to 63 characters)",
+                )
             groups.setdefault(group, model)
     return problems
 

@@ -19,8 +19,13 @@ from pydantic import ValidationError
 
 from constructs_lib.config.limits import limit_problems
 from constructs_lib.config.paths import local_path_problems
-from constructs_lib.config.references import (FRAMEWORK_VARIABLES, ReferenceError_, parameter_names,
-                                              resolve_string, walk_strings)
+from constructs_lib.config.references import (
+    FRAMEWORK_VARIABLES,
+    ReferenceError_,
+    parameter_names,
+    resolve_string,
+    walk_strings,
+)
 from constructs_lib.config.schema import ConfigFile, ModelConfig, PipelineConfig
 from constructs_lib.config.settings import FrameworkSettings, resolve_settings
 from constructs_lib.config.validation import problems_from
@@ -117,25 +122,50 @@ def discover(globs: Sequence[str], cwd: Path) -> tuple[list[Path], list[Problem]
             problems.append(Problem(pattern, 0, 0, "", f"cannot search this path or glob: {exc}"))
             continue
         if len(candidates) == 1 and candidates[0].is_dir():
-            problems.append(Problem(pattern, 0, 0, "", "is a folder, not a config file",
-                                    f"give a file or a glob, e.g. --config '{pattern.rstrip('/')}/**/conf.yaml'"))
+            problems.append(
+                Problem(
+                    pattern,
+                    0,
+                    0,
+                    "",
+                    "is a folder, not a config file",
+                    f"give a file or a glob, e.g. --config '{pattern.rstrip('/')}/**/conf.yaml'",
+                )
+            )
             continue
         if len(candidates) == 1 and candidates[0].is_symlink() and not candidates[0].exists():
-            problems.append(Problem(pattern, 0, 0, "", "is a broken symlink or a symlink loop",
-                                    "give the path of a YAML file"))
+            problems.append(
+                Problem(pattern, 0, 0, "", "is a broken symlink or a symlink loop", "give the path of a YAML file")
+            )
             continue
         if len(candidates) == 1 and candidates[0].exists() and not matches:
             problems.append(Problem(pattern, 0, 0, "", "is not a regular file", "give the path of a YAML file"))
             continue
         if not matches:
-            problems.append(Problem(pattern, 0, 0, "", "no config file matches this path or glob",
-                                    f"paths are relative to {cwd}; set --config, SMP_MODEL_CONFIGPATH or "
-                                    "cdk.json context modelConfigPath"))
+            problems.append(
+                Problem(
+                    pattern,
+                    0,
+                    0,
+                    "",
+                    "no config file matches this path or glob",
+                    f"paths are relative to {cwd}; set --config, SMP_MODEL_CONFIGPATH or "
+                    "cdk.json context modelConfigPath",
+                )
+            )
         for match in matches:
             found[str(match.resolve())] = match.resolve()
     if len(found) > MAX_CONFIG_FILES:
-        problems.append(Problem(globs[0], 0, 0, "", f"more than {MAX_CONFIG_FILES:,} files match",
-                                "narrow the glob to the model config files"))
+        problems.append(
+            Problem(
+                globs[0],
+                0,
+                0,
+                "",
+                f"more than {MAX_CONFIG_FILES:,} files match",
+                "narrow the glob to the model config files",
+            )
+        )
         return [], problems
     return [found[k] for k in sorted(found)], problems
 
@@ -160,8 +190,13 @@ def _substitute(doc: SourceDoc, environ: Mapping[str, str], allowed: frozenset[s
     return walk_strings(doc.data, (), visit), problems
 
 
-def load_project(cli_globs: Sequence[str] | None = None, *, environ: Mapping[str, str] | None = None,
-                 cwd: Path | None = None, allow_env: Sequence[str] = ()) -> ProjectConfig:
+def load_project(
+    cli_globs: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    allow_env: Sequence[str] = (),
+) -> ProjectConfig:
     """Load, validate and merge every config file. Raises :class:`ConfigError` with all problems (and the
     warnings found so far); on success the warnings are in :attr:`ProjectConfig.warnings`.
 
@@ -195,8 +230,16 @@ def load_project(cli_globs: Sequence[str] | None = None, *, environ: Mapping[str
     if _errors(problems) or merged is None:
         raise ConfigError(problems)
     models, model_files, anchor = merged
-    project = ProjectConfig(root=cwd, files=tuple(docs), models=models, pipeline=parsed[anchor].conf.sagemakerPipeline,
-                            settings=settings, anchor_file=anchor, model_files=model_files, docs=docs)
+    project = ProjectConfig(
+        root=cwd,
+        files=tuple(docs),
+        models=models,
+        pipeline=parsed[anchor].conf.sagemakerPipeline,
+        settings=settings,
+        anchor_file=anchor,
+        model_files=model_files,
+        docs=docs,
+    )
     problems += _check_parameter_refs(project)
     problems += local_path_problems(project)
     problems += limit_problems(project)
@@ -211,8 +254,11 @@ def _not_repeating(found: list[Problem], earlier: list[Problem]) -> list[Problem
     read = [(p.file, p.key_path) for p in earlier if p.key_path]
 
     def repeats(p: Problem) -> bool:
-        return any(p.file == file and (key == p.key_path or key.startswith(p.key_path + ".")
-                                       or key.startswith(p.key_path + "[")) for file, key in read)
+        return any(
+            p.file == file
+            and (key == p.key_path or key.startswith(p.key_path + ".") or key.startswith(p.key_path + "["))
+            for file, key in read
+        )
 
     return [p for p in found if not repeats(p)]
 
@@ -221,12 +267,18 @@ def _errors(problems: Sequence[Problem]) -> bool:
     return any(not p.is_warning for p in problems)
 
 
-def _validate_file(doc: SourceDoc, environ: Mapping[str, str], allowed: frozenset[str]
-                   ) -> tuple[ConfigFile | None, list[Problem]]:
+def _validate_file(
+    doc: SourceDoc, environ: Mapping[str, str], allowed: frozenset[str]
+) -> tuple[ConfigFile | None, list[Problem]]:
     if not isinstance(doc.data, dict) or "conf" not in doc.data:
         got = "an empty file" if doc.data is None else "no 'conf' key at the top"
-        return None, [doc.problem((), f"not a model config file: {got}",
-                                  "a model config file starts with 'conf:' and holds 'models:' and/or 'sagemakerPipeline:'")]
+        return None, [
+            doc.problem(
+                (),
+                f"not a model config file: {got}",
+                "a model config file starts with 'conf:' and holds 'models:' and/or 'sagemakerPipeline:'",
+            )
+        ]
     data, problems = _substitute(doc, environ, allowed)
     try:
         config = ConfigFile.model_validate(data)
@@ -245,9 +297,13 @@ def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], prob
             if model in models:
                 first = model_files[model]
                 line, _ = docs[first].locate(("conf", "models", model))
-                problems.append(docs[name].problem(("conf", "models", model),
-                                                   f"model '{model}' is defined twice: here and in {first}:{line}",
-                                                   "model names must be unique across all config files; rename one"))
+                problems.append(
+                    docs[name].problem(
+                        ("conf", "models", model),
+                        f"model '{model}' is defined twice: here and in {first}:{line}",
+                        "model names must be unique across all config files; rename one",
+                    )
+                )
                 continue
             models[model] = model_config
             model_files[model] = name
@@ -258,9 +314,16 @@ def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], prob
         return None
     if not anchors:
         if len(parsed) == len(docs):  # don't pile on when a file already failed to validate
-            problems.append(Problem(next(iter(parsed)), 1, 1, "conf.sagemakerPipeline",
-                                    f"no file has a sagemakerPipeline section (looked in: {', '.join(parsed)})",
-                                    "add conf.sagemakerPipeline (pipelineName, models, steps) to the anchor model's file"))
+            problems.append(
+                Problem(
+                    next(iter(parsed)),
+                    1,
+                    1,
+                    "conf.sagemakerPipeline",
+                    f"no file has a sagemakerPipeline section (looked in: {', '.join(parsed)})",
+                    "add conf.sagemakerPipeline (pipelineName, models, steps) to the anchor model's file",
+                )
+            )
         return None
     anchor = anchors[0]
     for other in anchors[1:]:
@@ -268,10 +331,14 @@ def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], prob
         if one is not None and two is not None and two != one:
             key = _first_difference(one.model_dump(), two.model_dump())
             line, _ = docs[anchor].locate(("conf", "sagemakerPipeline") + key)
-            problems.append(docs[other].problem(("conf", "sagemakerPipeline") + key,
-                                                f"a second sagemakerPipeline section differs from the first one "
-                                                f"here (the first is in {anchor}:{line})",
-                                                "exactly one file (the anchor model's) holds sagemakerPipeline; remove one"))
+            problems.append(
+                docs[other].problem(
+                    ("conf", "sagemakerPipeline") + key,
+                    f"a second sagemakerPipeline section differs from the first one "
+                    f"here (the first is in {anchor}:{line})",
+                    "exactly one file (the anchor model's) holds sagemakerPipeline; remove one",
+                )
+            )
     return models, model_files, anchor
 
 
@@ -288,12 +355,18 @@ def _first_difference(a: Any, b: Any, at: tuple = ()) -> tuple:
     return at
 
 
-_SETTING_WORDS = {"SMP_S3BUCKETNAME": "artifact bucket", "SMP_SUBNETS": "subnets",
-                  "SMP_SECURITYGROUPS": "security groups", "SMP_ROLE": "execution role", "SMP_KMSKEY": "KMS key"}
+_SETTING_WORDS = {
+    "SMP_S3BUCKETNAME": "artifact bucket",
+    "SMP_SUBNETS": "subnets",
+    "SMP_SECURITYGROUPS": "security groups",
+    "SMP_ROLE": "execution role",
+    "SMP_KMSKEY": "KMS key",
+}
 
 
-def _framework_values(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], environ: Mapping[str, str],
-                      problems: list[Problem]):
+def _framework_values(
+    parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], environ: Mapping[str, str], problems: list[Problem]
+):
     """Framework settings written in config files (the original's framework/conf/conf.yaml form).
 
     A file that also defines models or the pipeline redirects the deployment's infrastructure from a
@@ -306,34 +379,52 @@ def _framework_values(parsed: Mapping[str, ConfigFile], docs: Mapping[str, Sourc
         net = conf.sagemakerNetworkSecurity
         pairs: list[tuple[str, tuple[str, ...], str | None]] = [("SMP_S3BUCKETNAME", ("s3Bucket",), conf.s3Bucket)]
         if net is not None:
-            pairs += [("SMP_SUBNETS", ("sagemakerNetworkSecurity", "subnets"), net.subnets),
-                      ("SMP_SECURITYGROUPS", ("sagemakerNetworkSecurity", "security_groups_id"), net.security_groups_id),
-                      ("SMP_ROLE", ("sagemakerNetworkSecurity", "role"), net.role),
-                      ("SMP_KMSKEY", ("sagemakerNetworkSecurity", "kms_key"), net.kms_key)]
+            pairs += [
+                ("SMP_SUBNETS", ("sagemakerNetworkSecurity", "subnets"), net.subnets),
+                ("SMP_SECURITYGROUPS", ("sagemakerNetworkSecurity", "security_groups_id"), net.security_groups_id),
+                ("SMP_ROLE", ("sagemakerNetworkSecurity", "role"), net.role),
+                ("SMP_KMSKEY", ("sagemakerNetworkSecurity", "kms_key"), net.kms_key),
+            ]
         model_file = bool(conf.models) or conf.sagemakerPipeline is not None
         for var, key, value in pairs:
             if value is None or value == "${" + var + "}":
                 continue
             if model_file and not environ.get(var, "").strip():
-                problems.append(docs[name].problem(
-                    ("conf",) + key, f"a model config file sets the pipeline's {_SETTING_WORDS[var]}",
-                    f"infrastructure comes from the deployment: set {var} in its environment, or move the "
-                    "setting to a framework config file without models", severity="warning"))
+                problems.append(
+                    docs[name].problem(
+                        ("conf",) + key,
+                        f"a model config file sets the pipeline's {_SETTING_WORDS[var]}",
+                        f"infrastructure comes from the deployment: set {var} in its environment, or move the "
+                        "setting to a framework config file without models",
+                        severity="warning",
+                    )
+                )
             if var not in out:
                 out[var] = (value, docs[name].problem(("conf",) + key, ""))
-        if conf.s3Bucket and conf.s3Bucket != "${SMP_S3BUCKETNAME}" and not environ.get("SMP_S3BUCKETNAME", "").strip() \
-                and not (net is not None and net.kms_key) and not environ.get("SMP_KMSKEY", "").strip():
-            problems.append(docs[name].problem(
-                ("conf", "s3Bucket"), "an existing bucket is named without a KMS key",
-                "set sagemakerNetworkSecurity.kms_key (or SMP_KMSKEY) to the key that encrypts it, or remove "
-                "s3Bucket to let the stack create an encrypted bucket"))
+        if (
+            conf.s3Bucket
+            and conf.s3Bucket != "${SMP_S3BUCKETNAME}"
+            and not environ.get("SMP_S3BUCKETNAME", "").strip()
+            and not (net is not None and net.kms_key)
+            and not environ.get("SMP_KMSKEY", "").strip()
+        ):
+            problems.append(
+                docs[name].problem(
+                    ("conf", "s3Bucket"),
+                    "an existing bucket is named without a KMS key",
+                    "set sagemakerNetworkSecurity.kms_key (or SMP_KMSKEY) to the key that encrypts it, or remove "
+                    "s3Bucket to let the stack create an encrypted bucket",
+                )
+            )
     return out
 
 
 #: Environment variable names and values that look like credentials.
 _SECRET_NAME = re.compile(r"(SECRET|PASSWORD|PASSWD|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIAL)", re.I)
-_SECRET_VALUE = re.compile(r"(^|[^A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Z0-9]|$)|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-                           r"|^(ghp|gho|github_pat|xox[bap]|sk)_[A-Za-z0-9_]{16,}")
+_SECRET_VALUE = re.compile(
+    r"(^|[^A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}([^A-Z0-9]|$)|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|^(ghp|gho|github_pat|xox[bap]|sk)_[A-Za-z0-9_]{16,}"
+)
 
 
 def secret_warnings(doc: SourceDoc) -> list[Problem]:
@@ -341,19 +432,23 @@ def secret_warnings(doc: SourceDoc) -> list[Problem]:
     the pipeline definition, readable by anyone who can describe the pipeline."""
     out: list[Problem] = []
     models = doc.data.get("conf", {}).get("models") if isinstance(doc.data.get("conf"), dict) else None
-    for model, body in (models.items() if isinstance(models, dict) else ()):
-        for section, settings in (body.items() if isinstance(body, dict) else ()):
+    for model, body in models.items() if isinstance(models, dict) else ():
+        for section, settings in body.items() if isinstance(body, dict) else ():
             env = settings.get("env") if isinstance(settings, dict) else None
-            for key, value in (env.items() if isinstance(env, dict) else ()):
+            for key, value in env.items() if isinstance(env, dict) else ():
                 text = str(value)
                 if not text or text.startswith("${params."):
                     continue
                 if _SECRET_VALUE.search(text) or (_SECRET_NAME.search(key) and len(text) >= 8):
-                    out.append(doc.problem(("conf", "models", model, section, "env", key),
-                                           "looks like a secret written in clear text",
-                                           "environment values are readable in the pipeline definition; read the "
-                                           "secret at run time (AWS Secrets Manager) and pass its name instead",
-                                           severity="warning"))
+                    out.append(
+                        doc.problem(
+                            ("conf", "models", model, section, "env", key),
+                            "looks like a secret written in clear text",
+                            "environment values are readable in the pipeline definition; read the "
+                            "secret at run time (AWS Secrets Manager) and pass its name instead",
+                            severity="warning",
+                        )
+                    )
     return out
 
 
@@ -367,19 +462,33 @@ def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
     seen: set[str] = set()
     for p in project.pipeline.parameters:
         if p.name in seen:
-            problems.append(project.pipeline_problem(("parameters",), f"parameter '{p.name}' is declared twice",
-                                                     "parameter names must be unique"))
+            problems.append(
+                project.pipeline_problem(
+                    ("parameters",), f"parameter '{p.name}' is declared twice", "parameter names must be unique"
+                )
+            )
         seen.add(p.name)
     for file, doc in project.docs.items():
+
         def visit(value: str, at: tuple) -> str:
             for name in parameter_names(value):
                 if name not in declared:
-                    problems.append(doc.problem(at, f"unknown pipeline parameter '{name}'",
-                                                did_you_mean(name, declared, what="parameters") or
-                                                "declare it in sagemakerPipeline.parameters"))
+                    problems.append(
+                        doc.problem(
+                            at,
+                            f"unknown pipeline parameter '{name}'",
+                            did_you_mean(name, declared, what="parameters")
+                            or "declare it in sagemakerPipeline.parameters",
+                        )
+                    )
                 elif at and at[-1] in _INTEGER_FIELDS and declared[name] != "Integer":
-                    problems.append(doc.problem(at, f"parameter '{name}' is a {declared[name]}, this key needs an Integer",
-                                                "change the parameter's type to Integer"))
+                    problems.append(
+                        doc.problem(
+                            at,
+                            f"parameter '{name}' is a {declared[name]}, this key needs an Integer",
+                            "change the parameter's type to Integer",
+                        )
+                    )
             return value
 
         walk_strings(doc.data, (), visit)
@@ -387,9 +496,13 @@ def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
     if schedule is not None:
         for name in schedule.parameters:
             if name not in declared:
-                problems.append(project.pipeline_problem(("schedule", "parameters", name),
-                                                         f"unknown pipeline parameter '{name}'",
-                                                         did_you_mean(name, declared, what="parameters")))
+                problems.append(
+                    project.pipeline_problem(
+                        ("schedule", "parameters", name),
+                        f"unknown pipeline parameter '{name}'",
+                        did_you_mean(name, declared, what="parameters"),
+                    )
+                )
     return problems
 
 

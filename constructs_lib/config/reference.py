@@ -23,9 +23,18 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
     ("conf", s.Conf, "conf"),
     ("Modeling unit", s.ModelConfig, "conf.models.<model>"),
     # the step-kind sections, in the declaration order of constructs_lib.config.kinds
-    *(item for k in KINDS.values() if k.section and k.schema for item in (
-        (" / ".join((k.section, *k.section_aliases)), k.schema, f"conf.models.<model>.{k.section}"),
-        *((f"{k.section}.{key}", model, f"conf.models.<model>.{k.section}.{where}") for key, model, where in k.nested))),
+    *(
+        item
+        for k in KINDS.values()
+        if k.section and k.schema
+        for item in (
+            (" / ".join((k.section, *k.section_aliases)), k.schema, f"conf.models.<model>.{k.section}"),
+            *(
+                (f"{k.section}.{key}", model, f"conf.models.<model>.{k.section}.{where}")
+                for key, model, where in k.nested
+            ),
+        )
+    ),
     ("Image short form", s.ImageRef, "<section>.image_uri, registry.InferenceSpecification.image_uri"),
     ("Channel", s.Channel, "<section>.channels.<channel>"),
     ("Data file", s.DataFile, "<section>.channels.<channel>.dataFiles[]"),
@@ -74,8 +83,14 @@ def _type(annotation: Any) -> str:
 def render_reference() -> str:
     lines: list[str] = []
     for heading, model, where in SECTIONS:
-        lines += [f"#### {heading}", "", f"`{where}` — {' '.join((model.__doc__ or '').split()).replace('``', '`')}", "",
-                  "| key | type | default | meaning |", "|---|---|---|---|"]
+        lines += [
+            f"#### {heading}",
+            "",
+            f"`{where}` — {' '.join((model.__doc__ or '').split()).replace('``', '`')}",
+            "",
+            "| key | type | default | meaning |",
+            "|---|---|---|---|",
+        ]
         for name, field in model.model_fields.items():
             key = field.alias or name
             meaning = " ".join((field.description or "").split()).replace("``", "`").replace("|", "\\|")

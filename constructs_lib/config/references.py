@@ -37,8 +37,9 @@ FRAMEWORK_VARIABLES: Mapping[str, str] = {
 #: Environment variables with this prefix may always be referenced from config files.
 ENV_PREFIX = "SMP_VAR_"
 
-_BARE = re.compile(r"(?<![A-Za-z0-9_{])(" + "|".join(sorted(FRAMEWORK_VARIABLES, key=len, reverse=True))
-                   + r")(?![A-Za-z0-9_])")
+_BARE = re.compile(
+    r"(?<![A-Za-z0-9_{])(" + "|".join(sorted(FRAMEWORK_VARIABLES, key=len, reverse=True)) + r")(?![A-Za-z0-9_])"
+)
 _BRACED = re.compile(r"\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARAM_REF = re.compile(r"^\$\{params\.([A-Za-z][A-Za-z0-9_-]*)\}$")
@@ -68,18 +69,22 @@ def resolve_string(value: str, environ: Mapping[str, str], allowed: Collection[s
         if name in FRAMEWORK_VARIABLES:
             return "${" + name + "}"
         if not _ENV_NAME.match(name):
-            raise ReferenceError_(f"'${{{body}}}' is not a valid reference",
-                                  "use ${ENV_VAR}, ${ENV_VAR:-default} or ${params.Name}")
+            raise ReferenceError_(
+                f"'${{{body}}}' is not a valid reference", "use ${ENV_VAR}, ${ENV_VAR:-default} or ${params.Name}"
+            )
         if not name.startswith(ENV_PREFIX) and name not in allowed:
-            raise ReferenceError_(f"environment variable {name} is not allowed in config files",
-                                  f"name it {ENV_PREFIX}{name}, or allow it in cdk.json "
-                                  f'(context "allowedEnvironmentVariables": ["{name}"]) or with --allow-env {name}')
+            raise ReferenceError_(
+                f"environment variable {name} is not allowed in config files",
+                f"name it {ENV_PREFIX}{name}, or allow it in cdk.json "
+                f'(context "allowedEnvironmentVariables": ["{name}"]) or with --allow-env {name}',
+            )
         if name in environ:
             return environ[name]
         if sep:
             return default
-        raise ReferenceError_(f"environment variable {name} is not set",
-                              f"export {name}=... or give a default: ${{{name}:-value}}")
+        raise ReferenceError_(
+            f"environment variable {name} is not set", f"export {name}=... or give a default: ${{{name}:-value}}"
+        )
 
     return _BRACED.sub(braced, value)
 

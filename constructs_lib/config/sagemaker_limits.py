@@ -4,113 +4,30 @@ Do not edit: regenerate. tests/unit/config/test_limits.py checks it against the 
 """
 
 SAGEMAKER_LIMITS = {
-    "ContainerImage": {
-        "max": 255,
-        "min": 0,
-        "pattern": "[\\S]+",
-        "type": "string"
-    },
-    "ContentType": {
-        "max": 256,
-        "min": 0,
-        "pattern": ".*",
-        "type": "string"
-    },
+    "ContainerImage": {"max": 255, "min": 0, "pattern": "[\\S]+", "type": "string"},
+    "ContentType": {"max": 256, "min": 0, "pattern": ".*", "type": "string"},
     "EntityDescription": {
         "max": 1024,
         "min": 0,
         "pattern": "[\\p{L}\\p{M}\\p{Z}\\p{S}\\p{N}\\p{P}]*",
-        "type": "string"
+        "type": "string",
     },
-    "EntityName": {
-        "max": 63,
-        "min": 1,
-        "pattern": "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
-        "type": "string"
-    },
-    "EnvironmentKey": {
-        "max": 1024,
-        "min": 0,
-        "pattern": "[a-zA-Z_][a-zA-Z0-9_]*",
-        "type": "string"
-    },
-    "EnvironmentMap": {
-        "max": 100,
-        "min": 0,
-        "type": "map"
-    },
-    "EnvironmentValue": {
-        "max": 1024,
-        "min": 0,
-        "pattern": "[\\S\\s]*",
-        "type": "string"
-    },
-    "HyperParameterKey": {
-        "max": 256,
-        "min": 0,
-        "pattern": ".*",
-        "type": "string"
-    },
-    "HyperParameterValue": {
-        "max": 2500,
-        "min": 0,
-        "pattern": ".*",
-        "type": "string"
-    },
-    "HyperParameters": {
-        "max": 100,
-        "min": 0,
-        "type": "map"
-    },
-    "InvocationsTimeoutInSeconds": {
-        "max": 3600,
-        "min": 1,
-        "type": "integer"
-    },
-    "JsonPath": {
-        "max": 63,
-        "min": 0,
-        "type": "string"
-    },
-    "MaxRuntimeInSeconds": {
-        "min": 1,
-        "type": "integer"
-    },
-    "PipelineDescription": {
-        "max": 3072,
-        "min": 0,
-        "pattern": ".*",
-        "type": "string"
-    },
-    "PipelineName": {
-        "max": 256,
-        "min": 1,
-        "pattern": "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}",
-        "type": "string"
-    },
-    "PipelineParameterName": {
-        "max": 256,
-        "min": 1,
-        "pattern": "[A-Za-z0-9\\-_]*",
-        "type": "string"
-    },
-    "ProcessingEnvironmentKey": {
-        "max": 256,
-        "min": 0,
-        "pattern": "[a-zA-Z_][a-zA-Z0-9_]*",
-        "type": "string"
-    },
-    "ProcessingEnvironmentMap": {
-        "max": 100,
-        "min": 0,
-        "type": "map"
-    },
-    "ProcessingEnvironmentValue": {
-        "max": 256,
-        "min": 0,
-        "pattern": "[\\S\\s]*",
-        "type": "string"
-    },
+    "EntityName": {"max": 63, "min": 1, "pattern": "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}", "type": "string"},
+    "EnvironmentKey": {"max": 1024, "min": 0, "pattern": "[a-zA-Z_][a-zA-Z0-9_]*", "type": "string"},
+    "EnvironmentMap": {"max": 100, "min": 0, "type": "map"},
+    "EnvironmentValue": {"max": 1024, "min": 0, "pattern": "[\\S\\s]*", "type": "string"},
+    "HyperParameterKey": {"max": 256, "min": 0, "pattern": ".*", "type": "string"},
+    "HyperParameterValue": {"max": 2500, "min": 0, "pattern": ".*", "type": "string"},
+    "HyperParameters": {"max": 100, "min": 0, "type": "map"},
+    "InvocationsTimeoutInSeconds": {"max": 3600, "min": 1, "type": "integer"},
+    "JsonPath": {"max": 63, "min": 0, "type": "string"},
+    "MaxRuntimeInSeconds": {"min": 1, "type": "integer"},
+    "PipelineDescription": {"max": 3072, "min": 0, "pattern": ".*", "type": "string"},
+    "PipelineName": {"max": 256, "min": 1, "pattern": "[a-zA-Z0-9](-*[a-zA-Z0-9]){0,255}", "type": "string"},
+    "PipelineParameterName": {"max": 256, "min": 1, "pattern": "[A-Za-z0-9\\-_]*", "type": "string"},
+    "ProcessingEnvironmentKey": {"max": 256, "min": 0, "pattern": "[a-zA-Z_][a-zA-Z0-9_]*", "type": "string"},
+    "ProcessingEnvironmentMap": {"max": 100, "min": 0, "type": "map"},
+    "ProcessingEnvironmentValue": {"max": 256, "min": 0, "pattern": "[\\S\\s]*", "type": "string"},
     "ProcessingInstanceType": {
         "enum": [
             "ml.t3.medium",
@@ -319,15 +236,11 @@ SAGEMAKER_LIMITS = {
             "ml.r8i-flex.4xlarge",
             "ml.r8i-flex.8xlarge",
             "ml.r8i-flex.12xlarge",
-            "ml.r8i-flex.16xlarge"
+            "ml.r8i-flex.16xlarge",
         ],
-        "type": "string"
+        "type": "string",
     },
-    "ProcessingMaxRuntimeInSeconds": {
-        "max": 777600,
-        "min": 1,
-        "type": "integer"
-    },
+    "ProcessingMaxRuntimeInSeconds": {"max": 777600, "min": 1, "type": "integer"},
     "ProductionVariantInstanceType": {
         "enum": [
             "ml.t2.medium",
@@ -606,50 +519,17 @@ SAGEMAKER_LIMITS = {
             "ml.p6-b200.48xlarge",
             "ml.p6-b300.48xlarge",
             "ml.p6e-gb200.36xlarge",
-            "ml.p5.4xlarge"
+            "ml.p5.4xlarge",
         ],
-        "type": "string"
+        "type": "string",
     },
-    "S3Uri": {
-        "max": 1024,
-        "min": 0,
-        "pattern": "(https|s3)://([^/]+)/?(.*)",
-        "type": "string"
-    },
-    "TagKey": {
-        "max": 128,
-        "min": 1,
-        "pattern": "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)",
-        "type": "string"
-    },
-    "TagList": {
-        "max": 50,
-        "min": 0,
-        "type": "list"
-    },
-    "TagValue": {
-        "max": 256,
-        "min": 0,
-        "pattern": "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)",
-        "type": "string"
-    },
-    "TrainingEnvironmentKey": {
-        "max": 512,
-        "min": 0,
-        "pattern": "[a-zA-Z_][a-zA-Z0-9_]*",
-        "type": "string"
-    },
-    "TrainingEnvironmentMap": {
-        "max": 100,
-        "min": 0,
-        "type": "map"
-    },
-    "TrainingEnvironmentValue": {
-        "max": 512,
-        "min": 0,
-        "pattern": "[\\S\\s]*",
-        "type": "string"
-    },
+    "S3Uri": {"max": 1024, "min": 0, "pattern": "(https|s3)://([^/]+)/?(.*)", "type": "string"},
+    "TagKey": {"max": 128, "min": 1, "pattern": "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)", "type": "string"},
+    "TagList": {"max": 50, "min": 0, "type": "list"},
+    "TagValue": {"max": 256, "min": 0, "pattern": "([\\p{L}\\p{Z}\\p{N}_.:/=+\\-@]*)", "type": "string"},
+    "TrainingEnvironmentKey": {"max": 512, "min": 0, "pattern": "[a-zA-Z_][a-zA-Z0-9_]*", "type": "string"},
+    "TrainingEnvironmentMap": {"max": 100, "min": 0, "type": "map"},
+    "TrainingEnvironmentValue": {"max": 512, "min": 0, "pattern": "[\\S\\s]*", "type": "string"},
     "TrainingInstanceType": {
         "enum": [
             "ml.m4.xlarge",
@@ -876,9 +756,9 @@ SAGEMAKER_LIMITS = {
             "ml.r8i-flex.4xlarge",
             "ml.r8i-flex.8xlarge",
             "ml.r8i-flex.12xlarge",
-            "ml.r8i-flex.16xlarge"
+            "ml.r8i-flex.16xlarge",
         ],
-        "type": "string"
+        "type": "string",
     },
     "TransformInstanceType": {
         "enum": [
@@ -997,14 +877,9 @@ SAGEMAKER_LIMITS = {
             "ml.g6e.12xlarge",
             "ml.g6e.16xlarge",
             "ml.g6e.24xlarge",
-            "ml.g6e.48xlarge"
+            "ml.g6e.48xlarge",
         ],
-        "type": "string"
+        "type": "string",
     },
-    "Url": {
-        "max": 1024,
-        "min": 0,
-        "pattern": "(https|s3)://([^/]+)/?(.*)",
-        "type": "string"
-    }
+    "Url": {"max": 1024, "min": 0, "pattern": "(https|s3)://([^/]+)/?(.*)", "type": "string"},
 }

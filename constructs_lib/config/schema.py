@@ -34,6 +34,7 @@ def _drop_blank(data: Any) -> Any:
 
 def _int_or_param(low: int, high: int | None = None, *, param: bool = False):
     """A whole number in [low, high]; with ``param``, also a ``${params.Name}`` reference."""
+
     def check(value: Any) -> Any:
         if isinstance(value, bool):
             raise ValueError(f"must be a whole number, not {str(value).lower()}")
@@ -81,10 +82,20 @@ def _string_list(value: Any) -> Any:
 
 
 Str = Annotated[str, BeforeValidator(_string, json_schema_input_type=str | int | float)]
-Count = Annotated[int | str, BeforeValidator(_int_or_param(1, 100, param=True), json_schema_input_type=int | Annotated[str, Field(pattern=PARAM_REF.pattern)])]
+Count = Annotated[
+    int | str,
+    BeforeValidator(
+        _int_or_param(1, 100, param=True), json_schema_input_type=int | Annotated[str, Field(pattern=PARAM_REF.pattern)]
+    ),
+]
 Seconds = Annotated[int, BeforeValidator(_int_or_param(1, 2_419_200))]
 VolumeGb = Annotated[int, BeforeValidator(_int_or_param(1, 16_384))]
-Bool = Annotated[bool, BeforeValidator(_flexible_bool, json_schema_input_type=bool | Literal["True", "False", "true", "false", "yes", "no"])]
+Bool = Annotated[
+    bool,
+    BeforeValidator(
+        _flexible_bool, json_schema_input_type=bool | Literal["True", "False", "true", "false", "yes", "no"]
+    ),
+]
 StrList = Annotated[list[Str], BeforeValidator(_string_list, json_schema_input_type=str | list[str])]
 
 
@@ -115,7 +126,10 @@ def _tags(value: Any) -> Any:
     raise ValueError("must be a mapping of tag names to values, or a list of {Key, Value}")
 
 
-Tags = Annotated[dict[str, ScalarText], BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]])]
+Tags = Annotated[
+    dict[str, ScalarText],
+    BeforeValidator(_tags, json_schema_input_type=dict[str, str | int | float | bool] | list[dict[str, str]]),
+]
 
 
 def _env(value: Any) -> Any:
@@ -124,9 +138,13 @@ def _env(value: Any) -> Any:
     return value
 
 
-Env = Annotated[dict[str, ScalarText], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])]
+Env = Annotated[
+    dict[str, ScalarText], BeforeValidator(_env, json_schema_input_type=dict[str, str | int | float | bool])
+]
 
-InstanceType = Annotated[str, BeforeValidator(_string), Field(pattern=r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$")]
+InstanceType = Annotated[
+    str, BeforeValidator(_string), Field(pattern=r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$")
+]
 
 
 class _Section(BaseModel):
@@ -179,7 +197,9 @@ def _channels(value: Any) -> Any:
     raise ValueError("must be a mapping of channel names to channel settings, or a channel name")
 
 
-Channels = Annotated[dict[str, Channel], BeforeValidator(_channels, json_schema_input_type=dict[str, Channel | None] | str | list[str])]
+Channels = Annotated[
+    dict[str, Channel], BeforeValidator(_channels, json_schema_input_type=dict[str, Channel | None] | str | list[str])
+]
 
 # --------------------------------------------------------------------------------------------------------------
 # Model sections (conf.models.<model>.<section>)
@@ -300,7 +320,7 @@ class ParameterRange(_Section):
             raise ValueError(f"min_value {self.min_value:g} is above max_value {self.max_value:g}")
         if self.scaling == "Logarithmic" and self.min_value <= 0:
             raise ValueError("Logarithmic scaling needs min_value > 0")
-        if self.scaling == "ReverseLogarithmic" and not (0 <= self.min_value and self.max_value < 1):
+        if self.scaling == "ReverseLogarithmic" and not (self.min_value >= 0 and self.max_value < 1):
             raise ValueError("ReverseLogarithmic scaling needs 0 <= min_value and max_value < 1")
         return self
 
@@ -403,8 +423,9 @@ class InferenceSpecification(_Section):
     """Input MIME types the model accepts."""
     supported_response_MIME_types: StrList = Field(min_length=1)
     """Output MIME types the model produces."""
-    approval_status: Literal["PendingManualApproval", "Approved", "Rejected"] | Annotated[
-        str, Field(pattern=PARAM_REF.pattern)] = "PendingManualApproval"
+    approval_status: (
+        Literal["PendingManualApproval", "Approved", "Rejected"] | Annotated[str, Field(pattern=PARAM_REF.pattern)]
+    ) = "PendingManualApproval"
     """Initial approval status of the model package, or ``${params.Name}`` of a String parameter."""
     supported_transform_instance_types: StrList = Field(default_factory=list)
     """Instance types for batch transform with this model. Default: none listed."""
@@ -439,7 +460,9 @@ class RegistrySection(_Section):
     model, under ``transform.env``)."""
     ModelPackageDescription: Str | None = None
     """Description of the model package."""
-    ModelPackageGroupName: Str | None = Field(default=None, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$")
+    ModelPackageGroupName: Str | None = Field(
+        default=None, max_length=63, pattern=r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$"
+    )
     """Model package group. Default: ``<pipelineName>-<model>``. The stack creates the group."""
     quality_gate: QualityGate | None = None
     """Optional condition on the Metrics report that must hold for the model to be registered."""
@@ -492,8 +515,13 @@ class StepClass(str, Enum):
     REGISTER_MODEL = "RegisterModel"
 
 
-RETRYABLE = ("Step.SERVICE_FAULT", "Step.THROTTLING", "SageMaker.JOB_INTERNAL_ERROR",
-             "SageMaker.CAPACITY_ERROR", "SageMaker.RESOURCE_LIMIT")
+RETRYABLE = (
+    "Step.SERVICE_FAULT",
+    "Step.THROTTLING",
+    "SageMaker.JOB_INTERNAL_ERROR",
+    "SageMaker.CAPACITY_ERROR",
+    "SageMaker.RESOURCE_LIMIT",
+)
 
 
 class RetryPolicy(_Section):
@@ -506,8 +534,14 @@ class RetryPolicy(_Section):
     backoff_rate: float = Field(default=2.0, ge=1.0, le=10.0, allow_inf_nan=False)
     """Multiplier of the wait between retries."""
     on: list[Literal[RETRYABLE]] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: ["Step.SERVICE_FAULT", "Step.THROTTLING", "SageMaker.JOB_INTERNAL_ERROR",
-                                 "SageMaker.CAPACITY_ERROR"], min_length=1)
+        default_factory=lambda: [
+            "Step.SERVICE_FAULT",
+            "Step.THROTTLING",
+            "SageMaker.JOB_INTERNAL_ERROR",
+            "SageMaker.CAPACITY_ERROR",
+        ],
+        min_length=1,
+    )
     """Failure kinds that are retried. ``SageMaker.*`` kinds apply to job steps only."""
 
 
@@ -553,8 +587,12 @@ def value_fits(parameter_type: str, value: Any) -> bool:
     """Whether ``value`` (as YAML/JSON gives it) is a value of a pipeline parameter of ``parameter_type``."""
     if isinstance(value, bool):
         return parameter_type == "Boolean"
-    return {"String": isinstance(value, str), "Integer": isinstance(value, int),
-            "Float": isinstance(value, (int, float)), "Boolean": False}[parameter_type]
+    return {
+        "String": isinstance(value, str),
+        "Integer": isinstance(value, int),
+        "Float": isinstance(value, (int, float)),
+        "Boolean": False,
+    }[parameter_type]
 
 
 class Parameter(_Section):
@@ -574,8 +612,10 @@ class Parameter(_Section):
         """Checked here rather than on the whole parameter, so that the message points at ``default``."""
         kind, name = info.data.get("type"), info.data.get("name", "?")
         if isinstance(value, float) and not math.isfinite(value):
-            raise ValueError(f"default {value} of parameter '{name}' is not a finite number "
-                             "(the pipeline definition is JSON, which has no NaN or Infinity)")
+            raise ValueError(
+                f"default {value} of parameter '{name}' is not a finite number "
+                "(the pipeline definition is JSON, which has no NaN or Infinity)"
+            )
         if kind is not None and value is not None and not value_fits(kind, value):
             raise ValueError(f"default {value!r} of parameter '{name}' is not a {kind}")
         return value
@@ -590,7 +630,9 @@ class Parameter(_Section):
 class Schedule(_Section):
     """Start executions on a schedule (EventBridge rule)."""
 
-    expression: Str = Field(pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
+    expression: Str = Field(
+        pattern=r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$"
+    )
     """``rate(1 day)`` or ``cron(0 3 * * ? *)`` (EventBridge syntax, UTC)."""
     parameters: dict[str, Str] = Field(default_factory=dict)
     """Parameter values for scheduled executions (names from ``parameters``)."""

@@ -14,15 +14,22 @@ from constructs_lib.errors import Problem
 
 _PATTERNS = {
     "SMP_S3BUCKETNAME": (re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$"), "a bucket name such as my-ml-artifacts"),
-    "SMP_ROLE": (re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"),
-                 "a full role ARN such as arn:aws:iam::123456789012:role/MyRole (a bare name would need IAM calls)"),
+    "SMP_ROLE": (
+        re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$"),
+        "a full role ARN such as arn:aws:iam::123456789012:role/MyRole (a bare name would need IAM calls)",
+    ),
     "SMP_ACCOUNTID": (re.compile(r"^\d{12}$"), "12 digits"),
     "SMP_REGION": (re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$"), "a region such as us-east-1"),
-    "SMP_KMSKEY": (re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/-]+|[0-9a-f-]{36}|alias/[\w/-]+)$"),
-                   "a KMS key id, key ARN or alias"),
+    "SMP_KMSKEY": (
+        re.compile(r"^(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/[\w/-]+|[0-9a-f-]{36}|alias/[\w/-]+)$"),
+        "a KMS key id, key ARN or alias",
+    ),
 }
 _ITEM_PATTERNS = {
-    "SMP_SUBNETS": (re.compile(r"^subnet-[0-9a-f]{8,17}$"), "comma-separated ids such as subnet-0123abcd,subnet-4567ef01"),
+    "SMP_SUBNETS": (
+        re.compile(r"^subnet-[0-9a-f]{8,17}$"),
+        "comma-separated ids such as subnet-0123abcd,subnet-4567ef01",
+    ),
     "SMP_SECURITYGROUPS": (re.compile(r"^sg-[0-9a-f]{8,17}$"), "comma-separated ids such as sg-0123abcd"),
 }
 
@@ -56,9 +63,9 @@ def _value(name: str, environ: Mapping[str, str], file_values: Mapping[str, tupl
     return None, None
 
 
-def resolve_settings(environ: Mapping[str, str],
-                     file_values: Mapping[str, tuple[str | None, Problem | None]] | None = None
-                     ) -> tuple[FrameworkSettings, list[Problem]]:
+def resolve_settings(
+    environ: Mapping[str, str], file_values: Mapping[str, tuple[str | None, Problem | None]] | None = None
+) -> tuple[FrameworkSettings, list[Problem]]:
     """Read and check the settings. ``file_values`` maps a variable name to (value, where it was written)."""
     file_values = file_values or {}
     problems: list[Problem] = []
@@ -76,19 +83,39 @@ def resolve_settings(environ: Mapping[str, str],
             problems.append(_bad(where, name, ",".join(bad), expected))
         values[name] = items
     if bool(values["SMP_SUBNETS"]) != bool(values["SMP_SECURITYGROUPS"]):
-        given, missing = ("SMP_SUBNETS", "SMP_SECURITYGROUPS") if values["SMP_SUBNETS"] else ("SMP_SECURITYGROUPS", "SMP_SUBNETS")
-        problems.append(Problem("environment", 0, 0, missing, f"is not set but {given} is",
-                                "an existing network needs both subnets and security groups; set both or neither"))
+        given, missing = (
+            ("SMP_SUBNETS", "SMP_SECURITYGROUPS") if values["SMP_SUBNETS"] else ("SMP_SECURITYGROUPS", "SMP_SUBNETS")
+        )
+        problems.append(
+            Problem(
+                "environment",
+                0,
+                0,
+                missing,
+                f"is not set but {given} is",
+                "an existing network needs both subnets and security groups; set both or neither",
+            )
+        )
     config_path = environ.get("SMP_MODEL_CONFIGPATH") or None
     return FrameworkSettings(
-        bucket=values["SMP_S3BUCKETNAME"], role_arn=values["SMP_ROLE"],  # type: ignore[arg-type]
-        subnets=values["SMP_SUBNETS"], security_groups=values["SMP_SECURITYGROUPS"],  # type: ignore[arg-type]
-        kms_key=values["SMP_KMSKEY"], account=values["SMP_ACCOUNTID"], region=values["SMP_REGION"],  # type: ignore[arg-type]
+        bucket=values["SMP_S3BUCKETNAME"],
+        role_arn=values["SMP_ROLE"],  # type: ignore[arg-type]
+        subnets=values["SMP_SUBNETS"],
+        security_groups=values["SMP_SECURITYGROUPS"],  # type: ignore[arg-type]
+        kms_key=values["SMP_KMSKEY"],
+        account=values["SMP_ACCOUNTID"],
+        region=values["SMP_REGION"],  # type: ignore[arg-type]
         config_path=config_path,
     ), problems
 
 
 def _bad(where: Problem | None, name: str, value: str, expected: str) -> Problem:
     where = where or Problem("environment", 0, 0, name, "")
-    return Problem(where.file, where.line, where.col, where.key_path or name,
-                   f"invalid value {value!r} for {name}", f"expected {expected}")
+    return Problem(
+        where.file,
+        where.line,
+        where.col,
+        where.key_path or name,
+        f"invalid value {value!r} for {name}",
+        f"expected {expected}",
+    )

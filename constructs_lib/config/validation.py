@@ -85,8 +85,7 @@ PATTERN_WORDS = {
     r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$": "letters, digits and hyphens, starting and ending with a letter or digit",
     r"^[A-Za-z0-9\-_]{1,64}$": "1-64 letters, digits, '-' or '_'",
     r"^[A-Za-z][A-Za-z0-9_-]{0,255}$": "a letter followed by letters, digits, '-' or '_'",
-    r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$":
-        "an instance type such as ml.m5.xlarge, or ${params.Name}",
+    r"^(ml\.[a-z0-9]+\.[a-z0-9]+|\$\{params\.[A-Za-z][A-Za-z0-9_-]*\})$": "an instance type such as ml.m5.xlarge, or ${params.Name}",
 }
 
 
@@ -99,8 +98,9 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def problems_from(exc: ValidationError, doc: SourceDoc, root: type[BaseModel], data: Any,
-                  prefix: tuple = ()) -> list[Problem]:
+def problems_from(
+    exc: ValidationError, doc: SourceDoc, root: type[BaseModel], data: Any, prefix: tuple = ()
+) -> list[Problem]:
     """One problem per distinct faulty key; union alternatives are folded into the most telling message."""
     by_loc: dict[tuple, list[dict]] = {}
     for err in exc.errors(include_url=False):
@@ -155,8 +155,7 @@ def _message(err: dict, root: type[BaseModel], loc: tuple, alternatives: list[di
         words = PATTERN_WORDS.get(pattern)
         if words:
             return f"must be {words} (got {_describe(value)})", ""
-        return (f"invalid value {_describe(value)}",
-                f"it must match the pattern {pattern}")
+        return (f"invalid value {_describe(value)}", f"it must match the pattern {pattern}")
     if kind == "string_too_long":
         return f"at most {ctx.get('max_length')} characters, got {len(value) if isinstance(value, str) else '?'}", ""
     if kind in ("too_short",):
@@ -172,8 +171,10 @@ def _message(err: dict, root: type[BaseModel], loc: tuple, alternatives: list[di
     if kind == "too_long" and isinstance(value, str):
         return f"at most {ctx.get('max_length')} characters, got {len(value)}", ""
     if kind == "finite_number":
-        return f"must be a finite number (got {_describe(value)})", "JSON, and so a pipeline definition, has no NaN or Infinity"
-    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_long",
-                "string_too_long"):
+        return (
+            f"must be a finite number (got {_describe(value)})",
+            "JSON, and so a pipeline definition, has no NaN or Infinity",
+        )
+    if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than", "too_long", "string_too_long"):
         return f"{err['msg'].lower()} (got {_describe(value)})", ""
     return f"{err['msg']} (got {_describe(value)})", ""

@@ -50,6 +50,7 @@ class ReadBudget:
     bytes_left: int = MAX_TOTAL_BYTES
     values_left: int = MAX_TOTAL_VALUES
 
+
 _YAML = "tag:yaml.org,2002:"
 #: The standard tags a config value may carry; anything else (custom or Python-specific tags) is refused.
 _ALLOWED_TAGS = frozenset(_YAML + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp"))
@@ -87,7 +88,7 @@ class _Abort(Exception):
 
 
 def _tag_name(tag: str) -> str:
-    return "!!" + tag[len(_YAML):] if tag.startswith(_YAML) else tag
+    return "!!" + tag[len(_YAML) :] if tag.startswith(_YAML) else tag
 
 
 class _Builder:
@@ -107,24 +108,54 @@ class _Builder:
         self._count += 1
         self.budget.values_left -= 1
         if self._count > MAX_VALUES:
-            raise _Abort(self._at(node, at, f"the file expands to more than {MAX_VALUES:,} values",
-                                  "each alias (*name) copies its anchor's whole value; a config file needs far "
-                                  "fewer values, so look for aliases of aliases"))
+            raise _Abort(
+                self._at(
+                    node,
+                    at,
+                    f"the file expands to more than {MAX_VALUES:,} values",
+                    "each alias (*name) copies its anchor's whole value; a config file needs far "
+                    "fewer values, so look for aliases of aliases",
+                )
+            )
         if self.budget.values_left < 0:
-            raise _Abort(self._at(node, at, f"the config files together expand to more than {MAX_TOTAL_VALUES:,} values",
-                                  "look for aliases of aliases, or narrow --config to the model config files"))
+            raise _Abort(
+                self._at(
+                    node,
+                    at,
+                    f"the config files together expand to more than {MAX_TOTAL_VALUES:,} values",
+                    "look for aliases of aliases, or narrow --config to the model config files",
+                )
+            )
         if depth > MAX_DEPTH:
-            raise _Abort(self._at(node, at, f"nested more than {MAX_DEPTH} levels deep",
-                                  "a model config file needs about ten levels; flatten the structure"))
+            raise _Abort(
+                self._at(
+                    node,
+                    at,
+                    f"nested more than {MAX_DEPTH} levels deep",
+                    "a model config file needs about ten levels; flatten the structure",
+                )
+            )
         if node.tag not in _ALLOWED_TAGS:
-            self.problems.append(self._at(node, at, f"unsupported YAML tag {_tag_name(node.tag)}",
-                                          "this format has no tags (CloudFormation's !Sub, !Ref... do not apply): "
-                                          "write the plain value, with ${ENV_VAR} or ${params.Name} references"))
+            self.problems.append(
+                self._at(
+                    node,
+                    at,
+                    f"unsupported YAML tag {_tag_name(node.tag)}",
+                    "this format has no tags (CloudFormation's !Sub, !Ref... do not apply): "
+                    "write the plain value, with ${ENV_VAR} or ${params.Name} references",
+                )
+            )
             return None
         if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
             if id(node) in self._open:
-                raise _Abort(self._at(node, at, "an alias refers to a value that contains it (a recursive anchor)",
-                                      "an alias (*name) must not appear inside the anchored value (&name) itself"))
+                raise _Abort(
+                    self._at(
+                        node,
+                        at,
+                        "an alias refers to a value that contains it (a recursive anchor)",
+                        "an alias (*name) must not appear inside the anchored value (&name) itself",
+                    )
+                )
             self._open.add(id(node))
             try:
                 if isinstance(node, yaml.MappingNode):
@@ -143,8 +174,9 @@ class _Builder:
                 reason = str(exc)
             else:
                 reason = f"it is not a {_tag_name(node.tag)}"
-            self.problems.append(self._at(node, at, f"cannot read the value {text!r}: {reason}",
-                                          "quote it to keep it as text"))
+            self.problems.append(
+                self._at(node, at, f"cannot read the value {text!r}: {reason}", "quote it to keep it as text")
+            )
             return None
 
     def _mapping(self, node: yaml.MappingNode, at: Path_, depth: int) -> dict[str, Any]:
@@ -156,13 +188,26 @@ class _Builder:
                 continue
             pos = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             if not isinstance(key_node, yaml.ScalarNode):
-                self.problems.append(Problem(self.path, *pos, join_path(at), "a key must be a plain scalar",
-                                             "a '?' complex key or a list/mapping used as a key has no meaning here"))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        *pos,
+                        join_path(at),
+                        "a key must be a plain scalar",
+                        "a '?' complex key or a list/mapping used as a key has no meaning here",
+                    )
+                )
                 continue
             if key_node.tag not in _ALLOWED_TAGS:
-                self.problems.append(Problem(self.path, *pos, join_path(at),
-                                             f"unsupported YAML tag {_tag_name(key_node.tag)} on a key",
-                                             "write the key as plain text"))
+                self.problems.append(
+                    Problem(
+                        self.path,
+                        *pos,
+                        join_path(at),
+                        f"unsupported YAML tag {_tag_name(key_node.tag)} on a key",
+                        "write the key as plain text",
+                    )
+                )
                 continue
             try:
                 key = self._scalars.construct_object(key_node)
@@ -173,8 +218,13 @@ class _Builder:
             if key in own:
                 first = self.marks[at + (key,)]
                 self.problems.append(
-                    Problem(self.path, *pos, join_path(at + (key,)), "duplicate key",
-                            f"first defined at line {first[0]}; YAML keeps only one, remove the other")
+                    Problem(
+                        self.path,
+                        *pos,
+                        join_path(at + (key,)),
+                        "duplicate key",
+                        f"first defined at line {first[0]}; YAML keeps only one, remove the other",
+                    )
                 )
                 continue
             own.add(key)
@@ -193,9 +243,14 @@ class _Builder:
                     sources.append(item)
                 else:
                     kind = "a list" if isinstance(item, yaml.SequenceNode) else "a scalar"
-                    self.problems.append(self._at(item, at, f"a merge key '<<' needs a mapping or a list of "
-                                                            f"mappings (found {kind})",
-                                                  "write '<<: *anchor' where &anchor names a mapping"))
+                    self.problems.append(
+                        self._at(
+                            item,
+                            at,
+                            f"a merge key '<<' needs a mapping or a list of mappings (found {kind})",
+                            "write '<<: *anchor' where &anchor names a mapping",
+                        )
+                    )
         out: dict[str, Any] = {}
         for source in reversed(sources):  # built last to first, so that the first one's values and marks stay
             built = self.build(source, at, depth)
@@ -228,14 +283,32 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, path: str) -> Problem:
         name = _ALIAS.match(text, mark.index) if mark else None
         alias = f"*{name.group(1)}" if name else "an alias"
         anchor = f"&{name.group(1)}" if name else "&name"
-        return Problem(path, line, col, "", f"{alias} refers to an anchor that is not defined",
-                       f"define {anchor} on a value above this line (an anchor is only visible below it)")
+        return Problem(
+            path,
+            line,
+            col,
+            "",
+            f"{alias} refers to an anchor that is not defined",
+            f"define {anchor} on a value above this line (an anchor is only visible below it)",
+        )
     what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
     if "maximum nesting depth" in what:
-        return Problem(path, line, col, "", f"nested more than {MAX_DEPTH} levels deep",
-                       "a model config file needs about ten levels; flatten the structure")
-    return Problem(path, line, col, "", f"YAML syntax error: {what}",
-                   "check the indentation, quotes and brackets, and the ':' after each key on this line and the one above")
+        return Problem(
+            path,
+            line,
+            col,
+            "",
+            f"nested more than {MAX_DEPTH} levels deep",
+            "a model config file needs about ten levels; flatten the structure",
+        )
+    return Problem(
+        path,
+        line,
+        col,
+        "",
+        f"YAML syntax error: {what}",
+        "check the indentation, quotes and brackets, and the ':' after each key on this line and the one above",
+    )
 
 
 def parse_yaml(text: str, path: str, budget: ReadBudget | None = None) -> tuple[SourceDoc | None, list[Problem]]:
@@ -246,19 +319,43 @@ def parse_yaml(text: str, path: str, budget: ReadBudget | None = None) -> tuple[
     except yaml.reader.ReaderError as exc:  # a control character (libyaml gives its character index)
         line, col = _line_col(text, exc.position)
         char = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        return None, [Problem(path, line, col, "", f"character {char} is not allowed in YAML ({exc.reason})",
-                              "remove it: YAML text may hold tabs, line breaks and printable characters")]
+        return None, [
+            Problem(
+                path,
+                line,
+                col,
+                "",
+                f"character {char} is not allowed in YAML ({exc.reason})",
+                "remove it: YAML text may hold tabs, line breaks and printable characters",
+            )
+        ]
     except yaml.MarkedYAMLError as exc:
         return None, [_syntax_problem(exc, text, path)]
     except yaml.YAMLError as exc:
         return None, [Problem(path, 1, 1, "", f"YAML error: {exc}", "the file must be UTF-8 YAML text")]
     except RecursionError:  # the pure-Python composer recurses once per level
-        return None, [Problem(path, 1, 1, "", "nested too deeply to read",
-                              "a model config file needs about ten levels; flatten the structure")]
+        return None, [
+            Problem(
+                path,
+                1,
+                1,
+                "",
+                "nested too deeply to read",
+                "a model config file needs about ten levels; flatten the structure",
+            )
+        ]
     if len(nodes) > 1:
         line = nodes[1].start_mark.line + 1
-        return None, [Problem(path, line, 1, "", "more than one YAML document in the file",
-                              "keep one document per file (remove the extra '---')")]
+        return None, [
+            Problem(
+                path,
+                line,
+                1,
+                "",
+                "more than one YAML document in the file",
+                "keep one document per file (remove the extra '---')",
+            )
+        ]
     if not nodes or nodes[0] is None:
         return SourceDoc(path, None, {(): (1, 1)}), []
     builder = _Builder(path, budget or ReadBudget())
@@ -283,18 +380,35 @@ def read_yaml(file: Path, display: str, budget: ReadBudget | None = None) -> tup
     except OSError as exc:
         return None, [Problem(display, 0, 0, "", f"cannot read file: {exc.strerror or exc}")]
     if len(raw) > MAX_FILE_BYTES:
-        return None, [Problem(display, 0, 0, "", f"the file is larger than {MAX_FILE_BYTES:,} bytes",
-                              "a model config file is a few KB; is this the right file?")]
+        return None, [
+            Problem(
+                display,
+                0,
+                0,
+                "",
+                f"the file is larger than {MAX_FILE_BYTES:,} bytes",
+                "a model config file is a few KB; is this the right file?",
+            )
+        ]
     budget.bytes_left -= len(raw)
     if budget.bytes_left < 0:
-        return None, [Problem(display, 0, 0, "", f"the config files together are larger than {MAX_TOTAL_BYTES:,} bytes",
-                              "narrow --config to the model config files")]
+        return None, [
+            Problem(
+                display,
+                0,
+                0,
+                "",
+                f"the config files together are larger than {MAX_TOTAL_BYTES:,} bytes",
+                "narrow --config to the model config files",
+            )
+        ]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        byte = raw[exc.start:exc.start + 1].hex()
-        return None, [Problem(display, line, col, "", f"not UTF-8 text: byte 0x{byte} ({exc.reason})",
-                              "save the file as UTF-8")]
+        byte = raw[exc.start : exc.start + 1].hex()
+        return None, [
+            Problem(display, line, col, "", f"not UTF-8 text: byte 0x{byte} ({exc.reason})", "save the file as UTF-8")
+        ]
     return parse_yaml(text, display, budget)

@@ -157,8 +157,12 @@ def accept_cdk_handler(stack: cdk.Stack, child_id: str, what: str) -> None:
                     skip_checkov(resource, check_id, f"CDK-internal: {what}; {comment}")
                 # The handler's DependsOn on its role (added by aws-cdk-lib) is implied by its GetAtt.
                 skip_cfn_lint(resource, "W3005")
-                acknowledge(resource, f"{AWS_SOLUTIONS}-L1",
-                            f"aws-cdk-lib pins the runtime of {what}; it is not configurable.")
+                acknowledge(
+                    resource, f"{AWS_SOLUTIONS}-L1", f"aws-cdk-lib pins the runtime of {what}; it is not configurable."
+                )
             elif kind == "AWS::Logs::LogGroup":
-                skip_checkov(resource, "CKV_AWS_158",
-                             f"CDK-internal: log group of {what}; it holds only deploy-time handler logs.")
+                skip_checkov(
+                    resource,
+                    "CKV_AWS_158",
+                    f"CDK-internal: log group of {what}; it holds only deploy-time handler logs.",
+                )

@@ -34,19 +34,43 @@ _KEY_READ_WRITE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", 
 #: Key administration (no use): the account's IAM principals, through their IAM policies. kms:CreateGrant is
 #: left out on purpose: a grant is use. (AWS KMS key policies, "Allows key administrators to administer the key".)
 KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion", "kms:CreateAlias", "kms:DeleteAlias", "kms:DescribeKey", "kms:DisableKey",
-    "kms:DisableKeyRotation", "kms:EnableKey", "kms:EnableKeyRotation", "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus", "kms:ListGrants", "kms:ListKeyPolicies", "kms:ListResourceTags",
-    "kms:PutKeyPolicy", "kms:RetireGrant", "kms:RevokeGrant", "kms:ScheduleKeyDeletion", "kms:TagResource",
-    "kms:UntagResource", "kms:UpdateAlias", "kms:UpdateKeyDescription",
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RetireGrant",
+    "kms:RevokeGrant",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
 )
 #: Key use for data in S3 and SageMaker job volumes.
-KEY_USE_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext",
-                   "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant")
+KEY_USE_ACTIONS = (
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+    "kms:CreateGrant",
+)
 
 
-def key_policy(scope: Construct, *, via_services: Sequence[str] = (),
-               statements: Sequence[iam.PolicyStatement] = ()) -> iam.PolicyDocument:
+def key_policy(
+    scope: Construct, *, via_services: Sequence[str] = (), statements: Sequence[iam.PolicyStatement] = ()
+) -> iam.PolicyDocument:
     """A key policy that separates administration from use.
 
     The account's principals may administer the key (``KEY_ADMIN_ACTIONS``, as their IAM policies allow) and
@@ -56,14 +80,28 @@ def key_policy(scope: Construct, *, via_services: Sequence[str] = (),
     """
     stack = cdk.Stack.of(scope)
     root = iam.AccountRootPrincipal()
-    document = iam.PolicyDocument(statements=[iam.PolicyStatement(
-        sid="KeyAdministration", principals=[root], actions=list(KEY_ADMIN_ACTIONS), resources=["*"])])
+    document = iam.PolicyDocument(
+        statements=[
+            iam.PolicyStatement(
+                sid="KeyAdministration", principals=[root], actions=list(KEY_ADMIN_ACTIONS), resources=["*"]
+            )
+        ]
+    )
     if via_services:
-        document.add_statements(iam.PolicyStatement(
-            sid="KeyUseThroughServices", principals=[root], actions=list(KEY_USE_ACTIONS), resources=["*"],
-            conditions={"StringEquals": {
-                "kms:CallerAccount": stack.account,
-                "kms:ViaService": [f"{service}.{stack.region}.{stack.url_suffix}" for service in via_services]}}))
+        document.add_statements(
+            iam.PolicyStatement(
+                sid="KeyUseThroughServices",
+                principals=[root],
+                actions=list(KEY_USE_ACTIONS),
+                resources=["*"],
+                conditions={
+                    "StringEquals": {
+                        "kms:CallerAccount": stack.account,
+                        "kms:ViaService": [f"{service}.{stack.region}.{stack.url_suffix}" for service in via_services],
+                    }
+                },
+            )
+        )
     document.add_statements(*statements)
     return document
 
@@ -206,16 +244,32 @@ class ArtifactStore(Construct):
 
         # Objects are SSE-KMS with this key: the default encryption applies it to puts that ask for none; a put
         # that asks for another encryption or another key is refused.
-        self._bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid="DenyOtherEncryption", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")],
-            conditions={"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
-                        "Null": {"s3:x-amz-server-side-encryption": "false"}}))
-        self._bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid="DenyOtherKmsKey", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject"], resources=[self._bucket.arn_for_objects("*")],
-            conditions={"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self._key.key_arn},
-                        "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}}))
+        self._bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyOtherEncryption",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self._bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+                    "Null": {"s3:x-amz-server-side-encryption": "false"},
+                },
+            )
+        )
+        self._bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="DenyOtherKmsKey",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject"],
+                resources=[self._bucket.arn_for_objects("*")],
+                conditions={
+                    "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": self._key.key_arn},
+                    "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+                },
+            )
+        )
 
     @property
     def bucket(self) -> s3.IBucket:
@@ -272,9 +326,7 @@ class ArtifactStore(Construct):
     ) -> iam.Grant:
         """The one place that grants on the bucket: objects, the bucket, listing, then the key."""
         if prefix is not None and (not prefix or prefix.startswith("/") or "*" in prefix):
-            raise ValueError(
-                f"prefix must be a non-empty key prefix without '/' at the start or '*' (got {prefix!r})"
-            )
+            raise ValueError(f"prefix must be a non-empty key prefix without '/' at the start or '*' (got {prefix!r})")
         # Identity-based only: the grantee is a role of this account (a bucket of another
         # account would need its owner's bucket policy anyway).
         grant = iam.Grant.add_to_principal(
@@ -330,8 +382,7 @@ def _check_props(
     given = sorted(name for name, value in created_props.items() if value is not None)
     if existing_bucket_name is not None and given:
         errors.append(
-            "Either provide existing_bucket_name or the props of a new bucket "
-            f"({', '.join(given)}), but not both"
+            f"Either provide existing_bucket_name or the props of a new bucket ({', '.join(given)}), but not both"
         )
     if existing_kms_key_arn is not None and existing_bucket_name is None:
         errors.append("existing_kms_key_arn is only used with existing_bucket_name")
@@ -350,8 +401,6 @@ def _check_props(
         if isinstance(duration, cdk.Duration) and not cdk.Token.is_unresolved(duration.to_string()):
             days = duration.to_days(integral=False)
             if days < 1 or days != int(days):
-                errors.append(
-                    f"{name} must be a whole number of days, at least 1 (got {duration.to_human_string()})"
-                )
+                errors.append(f"{name} must be a whole number of days, at least 1 (got {duration.to_human_string()})")
     if errors:
         raise ValueError("Invalid ArtifactStore props:\n  - " + "\n  - ".join(errors))

@@ -61,17 +61,32 @@ class DynamicPipelineConstruct(Construct):
         while the app builds other constructs). Default: compile now.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 artifact_store: ArtifactStore, network: PipelineNetwork, execution_role: ExecutionRole,
-                 pipeline_name: str | None = None, parameter_defaults: Mapping[str, Any] | None = None,
-                 inline_limit: int = DEFAULT_INLINE_LIMIT, compile_job: CompileJob | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: ProjectConfig,
+        graph: PipelineGraph,
+        artifact_store: ArtifactStore,
+        network: PipelineNetwork,
+        execution_role: ExecutionRole,
+        pipeline_name: str | None = None,
+        parameter_defaults: Mapping[str, Any] | None = None,
+        inline_limit: int = DEFAULT_INLINE_LIMIT,
+        compile_job: CompileJob | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         _check_parameter_defaults(project, parameter_defaults or {})
         stack = cdk.Stack.of(self)
         key = artifact_store.key
-        bindings = self.placeholder_bindings(project, subnets=len(network.subnet_ids),
-                                             security_groups=len(network.security_group_ids), kms_key=key is not None,
-                                             region=None if cdk.Token.is_unresolved(stack.region) else stack.region)
+        bindings = self.placeholder_bindings(
+            project,
+            subnets=len(network.subnet_ids),
+            security_groups=len(network.security_group_ids),
+            kms_key=key is not None,
+            region=None if cdk.Token.is_unresolved(stack.region) else stack.region,
+        )
         if compile_job is None or compile_job.bindings != bindings:
             compile_job = CompileJob(project, graph, bindings)
         self._compiled = compile_job.result()
@@ -84,7 +99,8 @@ class DynamicPipelineConstruct(Construct):
             if placeholder not in definition:
                 continue
             value = {
-                "ArtifactBucket": artifact_store.bucket_name, "ExecutionRoleArn": execution_role.role_arn,
+                "ArtifactBucket": artifact_store.bucket_name,
+                "ExecutionRoleArn": execution_role.role_arn,
                 "KmsKeyArn": key.key_arn if key is not None else "",
             }.get(name)
             if name.startswith("Subnet"):
@@ -102,7 +118,9 @@ class DynamicPipelineConstruct(Construct):
         for index, asset in enumerate(self._compiled.assets, start=1):
             location, digest = _stage_asset(self, asset, project.root)
             self._asset_locations[asset.placeholder_uri] = location
-            key = self._asset_keys[asset.placeholder_uri] = f"{ASSET_PREFIX}{digest}/{os.path.basename(location.object_key)}"
+            key = self._asset_keys[asset.placeholder_uri] = (
+                f"{ASSET_PREFIX}{digest}/{os.path.basename(location.object_key)}"
+            )
             self._asset_deployments.append(self._deploy_asset(index, location, digest, artifact_store))
             names[asset.placeholder_uri] = f"Asset{index}"
             values[asset.placeholder_uri] = f"s3://{artifact_store.bucket_name}/{key}"
@@ -111,9 +129,12 @@ class DynamicPipelineConstruct(Construct):
 
         self._model_package_groups = {
             group: sagemaker.CfnModelPackageGroup(
-                self, f"ModelPackageGroup{i}", model_package_group_name=group,
+                self,
+                f"ModelPackageGroup{i}",
+                model_package_group_name=group,
                 model_package_group_description=f"Models registered by the SageMaker pipeline {self._pipeline_name}",
-                tags=_tags(project.pipeline.tags))
+                tags=_tags(project.pipeline.tags),
+            )
             for i, group in enumerate(self._compiled.model_package_groups, start=1)
         }
         for group in self._model_package_groups.values():
@@ -122,7 +143,8 @@ class DynamicPipelineConstruct(Construct):
 
         pipeline_definition = self._definition_property(definition, names, values, inline_limit)
         self._pipeline = sagemaker.CfnPipeline(
-            self, "Resource",
+            self,
+            "Resource",
             pipeline_name=self._pipeline_name,
             pipeline_description=project.pipeline.description,
             role_arn=execution_role.role_arn,
@@ -136,29 +158,46 @@ class DynamicPipelineConstruct(Construct):
             self._pipeline.add_resource_dependency(group)
         for deployment in self._asset_deployments:
             self._pipeline.node.add_dependency(deployment)
-        self._pipeline_arn = stack.format_arn(service="sagemaker", resource="pipeline",
-                                              resource_name=self._pipeline_name.lower())
+        self._pipeline_arn = stack.format_arn(
+            service="sagemaker", resource="pipeline", resource_name=self._pipeline_name.lower()
+        )
 
     @staticmethod
-    def placeholder_bindings(project: ProjectConfig, *, subnets: int, security_groups: int,
-                             kms_key: bool, region: str | None = None) -> InfraBindings:
+    def placeholder_bindings(
+        project: ProjectConfig, *, subnets: int, security_groups: int, kms_key: bool, region: str | None = None
+    ) -> InfraBindings:
         """The bindings the construct compiles with: placeholders for what the stack provides.
 
         ``region``: the stack's region when it is known (images are resolved for it and checked against it)."""
         bindings = InfraBindings.all_placeholders(subnets=subnets, security_groups=security_groups, kms_key=kms_key)
         # SMP_ACCOUNTID/SMP_REGION, when set, name where images live (possibly another account than the stack's).
         known = region or project.settings.region
-        return bindings.with_(account=project.settings.account or bindings.account,
-                              region=project.settings.region or bindings.region,
-                              image_region=known, sdk_region=known or bindings.sdk_region)
+        return bindings.with_(
+            account=project.settings.account or bindings.account,
+            region=project.settings.region or bindings.region,
+            image_region=known,
+            sdk_region=known or bindings.sdk_region,
+        )
 
     @classmethod
-    def start_compile(cls, project: ProjectConfig, graph: PipelineGraph, *, subnets: int, security_groups: int,
-                      kms_key: bool, region: str | None = None) -> CompileJob:
+    def start_compile(
+        cls,
+        project: ProjectConfig,
+        graph: PipelineGraph,
+        *,
+        subnets: int,
+        security_groups: int,
+        kms_key: bool,
+        region: str | None = None,
+    ) -> CompileJob:
         """Start compiling in the background, before the constructs the definition refers to exist."""
-        return CompileJob(project, graph, cls.placeholder_bindings(project, subnets=subnets,
-                                                                   security_groups=security_groups, kms_key=kms_key,
-                                                                   region=region))
+        return CompileJob(
+            project,
+            graph,
+            cls.placeholder_bindings(
+                project, subnets=subnets, security_groups=security_groups, kms_key=kms_key, region=region
+            ),
+        )
 
     # -- public, read-only -------------------------------------------------------------------------------
 
@@ -200,8 +239,9 @@ class DynamicPipelineConstruct(Construct):
 
     # -- internals ------------------------------------------------------------------------------------------
 
-    def _definition_property(self, definition: str, names: Mapping[str, str], values: Mapping[str, str],
-                             inline_limit: int) -> dict[str, Any]:
+    def _definition_property(
+        self, definition: str, names: Mapping[str, str], values: Mapping[str, str], inline_limit: int
+    ) -> dict[str, Any]:
         if len(definition) <= inline_limit:
             # `${` is Fn::Sub syntax: escape the definition's own, then put a variable per placeholder
             # (longest first, so no placeholder is replaced inside a longer one).
@@ -221,7 +261,8 @@ class DynamicPipelineConstruct(Construct):
                     f"the definition of {self._pipeline_name} has {len(definition):,} characters: too big for the "
                     "template, so it must go to S3 as a file, which cannot hold deploy-time values such as "
                     f"{names[placeholder]}. Give existing resources (SMP_S3BUCKETNAME, SMP_ROLE, SMP_SUBNETS, "
-                    "SMP_SECURITYGROUPS, SMP_KMSKEY) and an explicit account/region, or split the pipeline.")
+                    "SMP_SECURITYGROUPS, SMP_KMSKEY) and an explicit account/region, or split the pipeline."
+                )
             resolved = resolved.replace(placeholder, value)
         path = Path(cdk.Stage.of(self).asset_outdir) / f"definition.{self._pipeline_name}.json"
         path.write_text(resolved, encoding="utf-8")
@@ -230,8 +271,9 @@ class DynamicPipelineConstruct(Construct):
         asset = s3_assets.Asset(self, "DefinitionAsset", path=str(path))
         return {"PipelineDefinitionS3Location": {"Bucket": asset.s3_bucket_name, "Key": asset.s3_object_key}}
 
-    def _deploy_asset(self, index: int, location: cdk.FileAssetLocation, digest: str,
-                      artifact_store: ArtifactStore) -> s3_deployment.BucketDeployment:
+    def _deploy_asset(
+        self, index: int, location: cdk.FileAssetLocation, digest: str, artifact_store: ArtifactStore
+    ) -> s3_deployment.BucketDeployment:
         """Copy one asset from the CDK bootstrap bucket into the artifact bucket, at deploy time.
 
         The bootstrap bucket is shared by every CDK app of the account and writable by whoever can assume the
@@ -240,17 +282,24 @@ class DynamicPipelineConstruct(Construct):
         ``<sha256>/`` in the key: a changed file is a new object, never an overwrite.
         """
         source_bucket = self.node.try_find_child("CdkAssetBucket") or s3.Bucket.from_bucket_name(
-            self, "CdkAssetBucket", location.bucket_name)
+            self, "CdkAssetBucket", location.bucket_name
+        )
         key = artifact_store.key
         deployment = s3_deployment.BucketDeployment(
-            self, f"DeployAsset{index}", destination_bucket=artifact_store.bucket,
+            self,
+            f"DeployAsset{index}",
+            destination_bucket=artifact_store.bucket,
             sources=[s3_deployment.Source.bucket(source_bucket, location.object_key)],  # type: ignore[arg-type]
-            destination_key_prefix=f"{ASSET_PREFIX}{digest}/", extract=False, prune=False, retain_on_delete=True,
+            destination_key_prefix=f"{ASSET_PREFIX}{digest}/",
+            extract=False,
+            prune=False,
+            retain_on_delete=True,
             server_side_encryption=s3_deployment.ServerSideEncryption.AWS_KMS if key is not None else None,
             server_side_encryption_aws_kms_key_id=key.key_arn if key is not None else None,
             # The handler runs the AWS CLI; 128 MB (the default) is slow for multi-MB data files. Its /tmp is
             # 512 MB: a local data file larger than that belongs in S3 (give an s3:// URI instead).
-            memory_limit=512)
+            memory_limit=512,
+        )
         return deployment
 
     def _accept_asset_copy_findings(self, artifact_store: ArtifactStore) -> None:
@@ -261,14 +310,24 @@ class DynamicPipelineConstruct(Construct):
         _nag.accept_cdk_handler(cdk.Stack.of(self), "Custom::CDKBucketDeployment", what)
         role = self._asset_deployments[0].handler_role
         source = self.node.find_child("CdkAssetBucket")
-        reason = ("aws-cdk-lib's BucketDeployment grants its deploy-time handler read on the CDK asset bucket "
-                  "(bucket.grantRead) and read-write on the artifact bucket and key (grantReadWrite); it copies "
-                  "the job assets by generated key at deploy time and runs no code of ours.")
-        for action in ("s3:GetObject*", "s3:GetBucket*", "s3:List*", "s3:DeleteObject*", "s3:Abort*",
-                       "kms:GenerateDataKey*", "kms:ReEncrypt*"):
+        reason = (
+            "aws-cdk-lib's BucketDeployment grants its deploy-time handler read on the CDK asset bucket "
+            "(bucket.grantRead) and read-write on the artifact bucket and key (grantReadWrite); it copies "
+            "the job assets by generated key at deploy time and runs no code of ours."
+        )
+        for action in (
+            "s3:GetObject*",
+            "s3:GetBucket*",
+            "s3:List*",
+            "s3:DeleteObject*",
+            "s3:Abort*",
+            "kms:GenerateDataKey*",
+            "kms:ReEncrypt*",
+        ):
             _nag.acknowledge(role, f"{_nag.AWS_SOLUTIONS}-IAM5[Action::{action}]", reason)
         _nag.acknowledge_wildcard_resources(
-            role, [artifact_store.bucket.arn_for_objects("*"), source.arn_for_objects("*")], reason)  # type: ignore[attr-defined]
+            role, [artifact_store.bucket.arn_for_objects("*"), source.arn_for_objects("*")], reason
+        )  # type: ignore[attr-defined]
 
     def _grant_asset_reads(self, execution_role: ExecutionRole, artifact_store: ArtifactStore) -> None:
         """Jobs read their code and local data from the artifact bucket: exactly those objects, and cannot
@@ -277,18 +336,30 @@ class DynamicPipelineConstruct(Construct):
             return
         bucket = artifact_store.bucket
         resources = [bucket.arn_for_objects(key) for key in self._asset_keys.values()]
-        execution_role.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="ReadPipelineAssets", actions=["s3:GetObject"], resources=resources))
+        execution_role.role.add_to_principal_policy(
+            iam.PolicyStatement(sid="ReadPipelineAssets", actions=["s3:GetObject"], resources=resources)
+        )
         assets = bucket.arn_for_objects(f"{ASSET_PREFIX}*")
-        execution_role.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="NoWritesToPipelineAssets", effect=iam.Effect.DENY, resources=[assets],
-            actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"]))
+        execution_role.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="NoWritesToPipelineAssets",
+                effect=iam.Effect.DENY,
+                resources=[assets],
+                actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion", "s3:PutObjectAcl"],
+            )
+        )
         # Created bucket: nobody but the copy may write there (an imported bucket's policy is its owner's).
         handler = self._asset_deployments[0].handler_role
-        bucket.add_to_resource_policy(iam.PolicyStatement(
-            sid="PipelineAssetsOnlyFromTheDeployment", effect=iam.Effect.DENY, principals=[iam.AnyPrincipal()],
-            actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"], resources=[assets],
-            conditions={"ArnNotEquals": {"aws:PrincipalArn": handler.role_arn}}))
+        bucket.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="PipelineAssetsOnlyFromTheDeployment",
+                effect=iam.Effect.DENY,
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"],
+                resources=[assets],
+                conditions={"ArnNotEquals": {"aws:PrincipalArn": handler.role_arn}},
+            )
+        )
 
 
 def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> tuple[cdk.FileAssetLocation, str]:
@@ -312,8 +383,11 @@ def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> tuple[cdk.F
     stage = cdk.Stage.of(cdk.Stack.of(scope))
     file_name = os.path.relpath(staged, stage.outdir) if stage is not None else str(staged)
     return cdk.Stack.of(scope).synthesizer.add_file_asset(
-        source_hash=f"{digest}/{stem}", file_name=file_name, packaging=cdk.FileAssetPackaging.FILE,
-        display_name=f"{asset.local_path} ({asset.kind})"), digest
+        source_hash=f"{digest}/{stem}",
+        file_name=file_name,
+        packaging=cdk.FileAssetPackaging.FILE,
+        display_name=f"{asset.local_path} ({asset.kind})",
+    ), digest
 
 
 def _check_parameter_defaults(project: ProjectConfig, overrides: Mapping[str, Any]) -> None:

@@ -54,15 +54,22 @@ class JobLimits:
 
     def union(self, other: JobLimits) -> JobLimits:
         """Limits that allow what either allows (None: unlimited wins)."""
-        types = (None if self.instance_types is None or other.instance_types is None
-                 else tuple(sorted({*self.instance_types, *other.instance_types})))
-        runtime = (None if self.max_runtime_in_seconds is None or other.max_runtime_in_seconds is None
-                   else max(self.max_runtime_in_seconds, other.max_runtime_in_seconds))
+        types = (
+            None
+            if self.instance_types is None or other.instance_types is None
+            else tuple(sorted({*self.instance_types, *other.instance_types}))
+        )
+        runtime = (
+            None
+            if self.max_runtime_in_seconds is None or other.max_runtime_in_seconds is None
+            else max(self.max_runtime_in_seconds, other.max_runtime_in_seconds)
+        )
         return JobLimits(types, runtime)
 
 
-def approval_statuses_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
-                                      ) -> frozenset[str]:
+def approval_statuses_from_definition(
+    definition: str, parameter_defaults: Mapping[str, Any] | None = None
+) -> frozenset[str]:
     """The model approval statuses the RegisterModel steps of a compiled definition ask for (a parameter with its
     default, or ``parameter_defaults``), plus ``PendingManualApproval``; None/other expressions count as pending."""
     data = json.loads(definition)
@@ -86,8 +93,9 @@ def approval_statuses_from_definition(definition: str, parameter_defaults: Mappi
     return frozenset(found)
 
 
-def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str, Any] | None = None
-                               ) -> dict[str, JobLimits]:
+def job_limits_from_definition(
+    definition: str, parameter_defaults: Mapping[str, Any] | None = None
+) -> dict[str, JobLimits]:
     """The instance types and longest runtime each job kind of a compiled definition asks for.
 
     A value given by a pipeline parameter counts with its default (or ``parameter_defaults``): starting an
@@ -131,8 +139,12 @@ def job_limits_from_definition(definition: str, parameter_defaults: Mapping[str,
             found[step["Type"]] = (types, runtime, runtime_known)
 
     visit(data.get("Steps", []))
-    return {kind: JobLimits(tuple(sorted(types)) if types else None, runtime if known and runtime else None)
-            for kind, (types, runtime, known) in found.items()}
+    return {
+        kind: JobLimits(tuple(sorted(types)) if types else None, runtime if known and runtime else None)
+        for kind, (types, runtime, known) in found.items()
+    }
+
+
 _REGISTER_MODEL = next(d.name for d in DEFINITION_TYPES.values() if d.registers_model)
 #: Every step kind of a definition (job kinds, RegisterModel, and steps the Pipelines service evaluates itself).
 STEP_KINDS: frozenset[str] = frozenset(DEFINITION_TYPES)
@@ -260,17 +272,13 @@ class ExecutionRole(Construct):
 
         self._log_groups: dict[str, logs.LogGroup] = {}
         if existing_role_arn is not None:
-            self._role: iam.IRole = iam.Role.from_role_arn(
-                self, "ImportedRole", existing_role_arn, mutable=False
-            )
+            self._role: iam.IRole = iam.Role.from_role_arn(self, "ImportedRole", existing_role_arn, mutable=False)
             return
 
         assert artifact_store is not None  # checked above
         stack = cdk.Stack.of(self)
         self._stack = stack
-        self._prefix = (
-            resource_name_prefix if resource_name_prefix is not None else DEFAULT_RESOURCE_NAME_PREFIX
-        )
+        self._prefix = resource_name_prefix if resource_name_prefix is not None else DEFAULT_RESOURCE_NAME_PREFIX
         role = iam.Role(
             self,
             "Role",
@@ -293,8 +301,9 @@ class ExecutionRole(Construct):
         job_kinds = [_JOB_KINDS[k] for k in sorted(kinds) if k in _JOB_KINDS]
         self._add_sagemaker_calls(job_kinds)
         if _REGISTER_MODEL in kinds:
-            self._add_model_registry(list(model_package_group_arns or ()),
-                                     list(model_approval_statuses or DEFAULT_MODEL_APPROVAL_STATUSES))
+            self._add_model_registry(
+                list(model_package_group_arns or ()), list(model_approval_statuses or DEFAULT_MODEL_APPROVAL_STATUSES)
+            )
         if job_kinds:  # CreateModelPackage passes no role
             self._add_pass_role()
 
@@ -376,8 +385,12 @@ class ExecutionRole(Construct):
             self._add("SageMakerManageOwnJobs", tagged_actions, tagged_arns, own)
             tag = f"aws:RequestTag/{PIPELINE_TAG_KEY}"
             # Tagging on create needs sagemaker:AddTags; a job that has no pipeline tag yet may get ours only.
-            self._add("SageMakerTagNewJobs", ["sagemaker:AddTags"], tagged_arns,
-                      {"StringEquals": {tag: self._tag}, "Null": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": "true"}})
+            self._add(
+                "SageMakerTagNewJobs",
+                ["sagemaker:AddTags"],
+                tagged_arns,
+                {"StringEquals": {tag: self._tag}, "Null": {f"aws:ResourceTag/{PIPELINE_TAG_KEY}": "true"}},
+            )
             # Pipelines adds its own tags to the jobs it started: only on this pipeline's jobs.
             self._add("SageMakerTagOwnJobs", ["sagemaker:AddTags"], tagged_arns, own)
 
@@ -544,8 +557,13 @@ class ExecutionRole(Construct):
         key = new_logs_key(self, "JobLogsKey", f"Encrypts the SageMaker job log groups of {self.node.path}")
         for group in groups:
             self._log_groups[group] = logs.LogGroup(
-                self, f"LogGroup{group.rsplit('/', 1)[-1]}", log_group_name=group, encryption_key=key,
-                retention=retention, removal_policy=cdk.RemovalPolicy.RETAIN)
+                self,
+                f"LogGroup{group.rsplit('/', 1)[-1]}",
+                log_group_name=group,
+                encryption_key=key,
+                retention=retention,
+                removal_policy=cdk.RemovalPolicy.RETAIN,
+            )
 
     @property
     def log_groups(self) -> dict[str, logs.LogGroup]:
@@ -609,8 +627,7 @@ def _check_props(
         given = sorted(name for name, value in created_props.items() if value is not None)
         if given:
             errors.append(
-                "Either provide existing_role_arn or the props of a new role "
-                f"({', '.join(given)}), but not both"
+                f"Either provide existing_role_arn or the props of a new role ({', '.join(given)}), but not both"
             )
         if not cdk.Token.is_unresolved(existing_role_arn) and not _ROLE_ARN.match(existing_role_arn):
             errors.append(f"existing_role_arn is not an IAM role ARN (got {existing_role_arn!r})")
@@ -623,9 +640,7 @@ def _check_props(
             kinds = frozenset(step_kinds)
             for unknown in sorted(kinds - STEP_KINDS):
                 close = difflib.get_close_matches(unknown, sorted(STEP_KINDS), n=1)
-                hint = (
-                    f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(STEP_KINDS))}"
-                )
+                hint = f"; did you mean {close[0]!r}?" if close else f"; known: {', '.join(sorted(STEP_KINDS))}"
                 errors.append(f"step_kinds: unknown step kind {unknown!r}{hint}")
         if created_props["artifact_store"] is None:
             errors.append("artifact_store is required when creating a role")
@@ -648,15 +663,17 @@ def _check_props(
         if groups and _REGISTER_MODEL not in kinds:
             errors.append("model_package_group_arns is only used with step kind RegisterModel")
         errors += _arn_list_errors("model_package_group_arns", groups, _GROUP_ARN, "a model package group ARN")
-        errors += _arn_list_errors("ecr_repository_arns", created_props["ecr_repository_arns"], _REPOSITORY_ARN,
-                                   "an ECR repository ARN")
+        errors += _arn_list_errors(
+            "ecr_repository_arns", created_props["ecr_repository_arns"], _REPOSITORY_ARN, "an ECR repository ARN"
+        )
         statuses = created_props["model_approval_statuses"]
         if isinstance(statuses, str):
             errors.append("model_approval_statuses must be a list of statuses, not a string")
         for status in statuses or ():  # type: ignore[union-attr]
             if not isinstance(statuses, str) and status not in _APPROVAL_STATUSES:
-                errors.append(f"model_approval_statuses: unknown status {status!r} "
-                              f"(known: {', '.join(_APPROVAL_STATUSES)})")
+                errors.append(
+                    f"model_approval_statuses: unknown status {status!r} (known: {', '.join(_APPROVAL_STATUSES)})"
+                )
         for kind, limit in dict(created_props["job_limits"] or {}).items():  # type: ignore[call-overload]
             if kind not in _JOB_KINDS or not _JOB_KINDS[kind].limits:
                 limited = ", ".join(sorted(k for k, j in _JOB_KINDS.items() if j.limits))
@@ -678,5 +695,8 @@ def _arn_list_errors(prop: str, values: object, pattern: re.Pattern[str], what: 
     """Problems of a list-of-ARNs prop (tokens are checked at deploy time, not here)."""
     if isinstance(values, str):
         return [f"{prop} must be a list of ARNs, not a string"]
-    return [f"{prop}: not {what}: {arn!r}" for arn in values or ()  # type: ignore[union-attr]
-            if not cdk.Token.is_unresolved(arn) and not pattern.match(arn)]
+    return [
+        f"{prop}: not {what}: {arn!r}"
+        for arn in values or ()  # type: ignore[union-attr]
+        if not cdk.Token.is_unresolved(arn) and not pattern.match(arn)
+    ]

@@ -64,11 +64,25 @@ def new_logs_key(scope: Construct, construct_id: str, description: str) -> kms.K
         principals=[iam.ServicePrincipal(f"logs.{stack.region}.{stack.url_suffix}")],
         actions=["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:Describe*"],
         resources=["*"],
-        conditions={"ArnLike": {"kms:EncryptionContext:aws:logs:arn": stack.format_arn(
-            service="logs", resource="log-group", resource_name="*", arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME)}},
+        conditions={
+            "ArnLike": {
+                "kms:EncryptionContext:aws:logs:arn": stack.format_arn(
+                    service="logs",
+                    resource="log-group",
+                    resource_name="*",
+                    arn_format=cdk.ArnFormat.COLON_RESOURCE_NAME,
+                )
+            }
+        },
     )
-    return kms.Key(scope, construct_id, description=description, enable_key_rotation=True,
-                   removal_policy=cdk.RemovalPolicy.RETAIN, policy=key_policy(scope, statements=[logs_use]))
+    return kms.Key(
+        scope,
+        construct_id,
+        description=description,
+        enable_key_rotation=True,
+        removal_policy=cdk.RemovalPolicy.RETAIN,
+        policy=key_policy(scope, statements=[logs_use]),
+    )
 
 
 def ecr_layer_bucket_arn(scope: Construct) -> str:
@@ -177,9 +191,7 @@ class PipelineNetwork(Construct):
             ip_addresses=ec2.IpAddresses.cidr(vpc_cidr or DEFAULT_VPC_CIDR),
             availability_zones=list(availability_zones) if availability_zones else _first_two_zones(),
             nat_gateways=0,
-            subnet_configuration=[
-                ec2.SubnetConfiguration(name="Jobs", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)
-            ],
+            subnet_configuration=[ec2.SubnetConfiguration(name="Jobs", subnet_type=ec2.SubnetType.PRIVATE_ISOLATED)],
             restrict_default_security_group=True,
             enable_dns_hostnames=True,  # private DNS of interface endpoints needs both
             enable_dns_support=True,
@@ -208,9 +220,14 @@ class PipelineNetwork(Construct):
         # The endpoint policy replaces "everything in S3": ECR's layer bucket (image pulls), then whatever
         # allow_s3 adds (the artifact bucket, the jobs' code and data).
         self._s3_statements: list[list[str]] = []
-        self._s3_endpoint.add_to_policy(iam.PolicyStatement(
-            sid="EcrImageLayers", principals=[iam.AnyPrincipal()], actions=["s3:GetObject"],
-            resources=[ecr_layer_bucket_arn(self)]))
+        self._s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid="EcrImageLayers",
+                principals=[iam.AnyPrincipal()],
+                actions=["s3:GetObject"],
+                resources=[ecr_layer_bucket_arn(self)],
+            )
+        )
 
         self._endpoint_security_group = ec2.SecurityGroup(
             self,
@@ -255,9 +272,15 @@ class PipelineNetwork(Construct):
             )
             # Only principals of this account through this endpoint (not another account's credentials
             # carried into a job); their IAM policies still decide what each may do.
-            endpoint.add_to_policy(iam.PolicyStatement(
-                sid="ThisAccountOnly", principals=[iam.AnyPrincipal()], actions=["*"], resources=["*"],
-                conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}}))
+            endpoint.add_to_policy(
+                iam.PolicyStatement(
+                    sid="ThisAccountOnly",
+                    principals=[iam.AnyPrincipal()],
+                    actions=["*"],
+                    resources=["*"],
+                    conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
+                )
+            )
             self._interface_endpoints[endpoint_id] = endpoint
 
         self._subnet_ids = self._vpc.select_subnets(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED).subnet_ids
@@ -336,9 +359,15 @@ class PipelineNetwork(Construct):
         if self._s3_endpoint is None:
             return
         stack = cdk.Stack.of(self)
-        self._s3_endpoint.add_to_policy(iam.PolicyStatement(
-            sid=f"Jobs{len(self._s3_statements) + 1}", principals=[iam.AnyPrincipal()], actions=sorted(actions),
-            resources=list(resources), conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}}))
+        self._s3_endpoint.add_to_policy(
+            iam.PolicyStatement(
+                sid=f"Jobs{len(self._s3_statements) + 1}",
+                principals=[iam.AnyPrincipal()],
+                actions=sorted(actions),
+                resources=list(resources),
+                conditions={"StringEquals": {"aws:PrincipalAccount": stack.account}},
+            )
+        )
         self._s3_statements.append(list(resources))
 
     def _look_up_s3_prefix_list_id(self) -> str:
@@ -346,9 +375,7 @@ class PipelineNetwork(Construct):
         call = cr.AwsSdkCall(
             service="EC2",
             action="DescribePrefixLists",
-            parameters={
-                "Filters": [{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{stack.region}.s3"]}]
-            },
+            parameters={"Filters": [{"Name": "prefix-list-name", "Values": [f"com.amazonaws.{stack.region}.s3"]}]},
             physical_resource_id=cr.PhysicalResourceId.of(f"com.amazonaws.{stack.region}.s3"),
             output_paths=["PrefixLists.0.PrefixListId"],
         )

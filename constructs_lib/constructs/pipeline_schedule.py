@@ -25,27 +25,53 @@ class PipelineSchedule(Construct):
     :param description: default: names the pipeline.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, pipeline_arn: str, expression: str,
-                 parameters: Mapping[str, str] | None = None, enabled: bool = True,
-                 description: str | None = None) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline_arn: str,
+        expression: str,
+        parameters: Mapping[str, str] | None = None,
+        enabled: bool = True,
+        description: str | None = None,
+    ) -> None:
         super().__init__(scope, construct_id)
         if not _EXPRESSION.match(expression):
             raise ValueError(f"invalid schedule expression {expression!r}: use rate(1 day) or cron(0 3 * * ? *)")
-        self._role = iam.Role(self, "Role", assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
-                              description="Lets EventBridge start the scheduled SageMaker pipeline")
-        self._role.add_to_principal_policy(iam.PolicyStatement(
-            actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn]))
+        self._role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
+            description="Lets EventBridge start the scheduled SageMaker pipeline",
+        )
+        self._role.add_to_principal_policy(
+            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
+        )
         target = events.CfnRule.TargetProperty(
-            arn=pipeline_arn, id="Pipeline", role_arn=self._role.role_arn,
-            retry_policy=events.CfnRule.RetryPolicyProperty(maximum_retry_attempts=3, maximum_event_age_in_seconds=3600),
+            arn=pipeline_arn,
+            id="Pipeline",
+            role_arn=self._role.role_arn,
+            retry_policy=events.CfnRule.RetryPolicyProperty(
+                maximum_retry_attempts=3, maximum_event_age_in_seconds=3600
+            ),
             sage_maker_pipeline_parameters=events.CfnRule.SageMakerPipelineParametersProperty(
                 pipeline_parameter_list=[
                     events.CfnRule.SageMakerPipelineParameterProperty(name=k, value=str(v))
-                    for k, v in sorted((parameters or {}).items())]) if parameters else None)
-        self._rule = events.CfnRule(self, "Resource", schedule_expression=expression,
-                                    state="ENABLED" if enabled else "DISABLED",
-                                    description=description or f"Starts {cdk.Stack.of(self).stack_name}'s SageMaker pipeline",
-                                    targets=[target])
+                    for k, v in sorted((parameters or {}).items())
+                ]
+            )
+            if parameters
+            else None,
+        )
+        self._rule = events.CfnRule(
+            self,
+            "Resource",
+            schedule_expression=expression,
+            state="ENABLED" if enabled else "DISABLED",
+            description=description or f"Starts {cdk.Stack.of(self).stack_name}'s SageMaker pipeline",
+            targets=[target],
+        )
 
     @property
     def rule(self) -> events.CfnRule:

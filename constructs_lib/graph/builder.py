@@ -30,13 +30,21 @@ def build_graph(project: ProjectConfig) -> PipelineGraph:
     _data_edges(nodes, by_name, invalid, edges, check)
     _implicit_edges(check.units, edges)
     _dependency_edges(project, by_name, invalid, edges, check)
-    graph = PipelineGraph(project.pipeline.pipelineName, tuple(nodes),
-                          tuple(Edge(s, t, tuple(sorted(k, key=lambda x: x.value))) for (s, t), k in edges.items()))
+    graph = PipelineGraph(
+        project.pipeline.pipelineName,
+        tuple(nodes),
+        tuple(Edge(s, t, tuple(sorted(k, key=lambda x: x.value))) for (s, t), k in edges.items()),
+    )
     for cycle in find_cycles(graph):
         shown = " >> ".join(cycle + [cycle[0]])
         first = by_name[cycle[0]]
-        check.at(first, None, ("step_name",), f"steps form a cycle: {shown}",
-                 "a pipeline is a DAG; remove one of these edges (chain_input_source_step or dependencies)")
+        check.at(
+            first,
+            None,
+            ("step_name",),
+            f"steps form a cycle: {shown}",
+            "a pipeline is a DAG; remove one of these edges (chain_input_source_step or dependencies)",
+        )
     if check.problems:
         raise ConfigError(check.problems)
     return graph
@@ -47,13 +55,23 @@ def _nodes(project: ProjectConfig, check: GraphCheck) -> list[StepNode]:
     for model, unit in project.pipeline.models.items():
         config = project.models.get(model)
         if config is None:
-            check.at(model, None, (), f"model '{model}' has no section in conf.models of any config file",
-                     did_you_mean(model, project.models, what="models") or "define conf.models." + model)
+            check.at(
+                model,
+                None,
+                (),
+                f"model '{model}' has no section in conf.models of any config file",
+                did_you_mean(model, project.models, what="models") or "define conf.models." + model,
+            )
         for index, step in enumerate(unit.steps):
             step_class = CLASS_BY_NAME.get(step.step_class.lower())
             if step_class is None:
-                check.at(model, index, ("step_class",), f"unknown step_class '{step.step_class}'",
-                         did_you_mean(step.step_class, [k.name for k in KINDS.values()], what="step classes"))
+                check.at(
+                    model,
+                    index,
+                    ("step_class",),
+                    f"unknown step_class '{step.step_class}'",
+                    did_you_mean(step.step_class, [k.name for k in KINDS.values()], what="step classes"),
+                )
                 continue
             section = KINDS[step_class].section_of(config) if config is not None else None
             nodes.append(StepNode(step.step_name, step_class, model, step, index, section))
@@ -68,12 +86,22 @@ def _check_duplicates(nodes: list[StepNode], check: GraphCheck) -> None:
         if len(same) > 1:
             where = ", ".join(f"{n.model}.steps[{n.index}]" for n in same)
             for node in same:
-                check.at(node, None, ("step_name",), f"duplicate step name '{name}' (used {len(same)} times: {where})",
-                         "step names must be unique in the pipeline")
+                check.at(
+                    node,
+                    None,
+                    ("step_name",),
+                    f"duplicate step name '{name}' (used {len(same)} times: {where})",
+                    "step names must be unique in the pipeline",
+                )
 
 
-def _data_edges(nodes: list[StepNode], by_name: dict[str, StepNode], invalid: set[str],
-                edges: dict[tuple[str, str], set[EdgeKind]], check: GraphCheck) -> None:
+def _data_edges(
+    nodes: list[StepNode],
+    by_name: dict[str, StepNode],
+    invalid: set[str],
+    edges: dict[tuple[str, str], set[EdgeKind]],
+    check: GraphCheck,
+) -> None:
     """Edges of ``chain_input_source_step`` (the rules checked which classes take chained inputs)."""
     for node in nodes:
         if node.kind.chains_from is None:
@@ -82,19 +110,33 @@ def _data_edges(nodes: list[StepNode], by_name: dict[str, StepNode], invalid: se
             if source in invalid:
                 continue
             if source not in by_name:
-                check.at(node, None, ("chain_input_source_step", i), f"unknown step '{source}'",
-                         did_you_mean(source, by_name, what="steps"))
+                check.at(
+                    node,
+                    None,
+                    ("chain_input_source_step", i),
+                    f"unknown step '{source}'",
+                    did_you_mean(source, by_name, what="steps"),
+                )
                 continue
             if source == node.name:
-                check.at(node, None, ("chain_input_source_step", i), "a step cannot consume its own output",
-                         "remove it from chain_input_source_step")
+                check.at(
+                    node,
+                    None,
+                    ("chain_input_source_step", i),
+                    "a step cannot consume its own output",
+                    "remove it from chain_input_source_step",
+                )
                 continue
             source_class = by_name[source].step_class
             allowed = producers_for(node.kind)
             if source_class not in allowed:
-                check.at(node, None, ("chain_input_source_step", i),
-                         f"'{source}' is a {source_class.value} step: it has no output a {node.kind.name} step can use",
-                         "chain from a " + " or ".join(sorted(c.value for c in allowed)) + " step")
+                check.at(
+                    node,
+                    None,
+                    ("chain_input_source_step", i),
+                    f"'{source}' is a {source_class.value} step: it has no output a {node.kind.name} step can use",
+                    "chain from a " + " or ".join(sorted(c.value for c in allowed)) + " step",
+                )
                 continue
             edges.setdefault((source, node.name), set()).add(EdgeKind.DATA)
 
@@ -135,21 +177,30 @@ def _dependency_edges(project, by_name, invalid, edges, check) -> None:
         key = ("dependencies", index)
         parsed = parse_dependency(text)
         if isinstance(parsed, str):
-            check.problems.append(project.pipeline_problem(key, f"invalid dependency {text!r}: {parsed}",
-                                                           "Airflow notation: 'A >> B >> C' or 'A >> [B, C]'"))
+            check.problems.append(
+                project.pipeline_problem(
+                    key, f"invalid dependency {text!r}: {parsed}", "Airflow notation: 'A >> B >> C' or 'A >> [B, C]'"
+                )
+            )
             continue
         unknown = [n for group in parsed for n in group if n not in by_name and n not in invalid]
         for name in dict.fromkeys(unknown):
-            check.problems.append(project.pipeline_problem(key, f"unknown step '{name}' in dependency {text!r}",
-                                                           did_you_mean(name, by_name, what="steps")))
+            check.problems.append(
+                project.pipeline_problem(
+                    key, f"unknown step '{name}' in dependency {text!r}", did_you_mean(name, by_name, what="steps")
+                )
+            )
         if unknown or any(n in invalid for group in parsed for n in group):
             continue
         for before, after in zip(parsed, parsed[1:]):
             for source in before:
                 for target in after:
                     if source == target:
-                        check.problems.append(project.pipeline_problem(key, f"step '{source}' depends on itself",
-                                                                       "remove the self-dependency"))
+                        check.problems.append(
+                            project.pipeline_problem(
+                                key, f"step '{source}' depends on itself", "remove the self-dependency"
+                            )
+                        )
                         continue
                     edges.setdefault((source, target), set()).add(EdgeKind.DEPENDENCY)
 

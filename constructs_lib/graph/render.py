@@ -39,12 +39,16 @@ def to_dot(graph: PipelineGraph) -> str:
         lines.append(f"    label={json.dumps(model)};")
         for node in graph.nodes:
             if node.model == model:
-                lines.append(f"    {json.dumps(node.name)} [label={json.dumps(node.name + chr(10) + node.step_class.value)}];")
+                lines.append(
+                    f"    {json.dumps(node.name)} [label={json.dumps(node.name + chr(10) + node.step_class.value)}];"
+                )
         lines.append("  }")
     for e in graph.edges:
         kinds = ",".join(k.value for k in e.kinds)
-        lines.append(f"  {json.dumps(e.source)} -> {json.dumps(e.target)} "
-                     f"[style={_DOT_STYLE[_strongest(e.kinds)]}, tooltip={json.dumps(kinds)}];")
+        lines.append(
+            f"  {json.dumps(e.source)} -> {json.dumps(e.target)} "
+            f"[style={_DOT_STYLE[_strongest(e.kinds)]}, tooltip={json.dumps(kinds)}];"
+        )
     lines.append("}")
     return "\n".join(lines) + "\n"
 

@@ -47,43 +47,94 @@ folder per execution (executions/<id>/ with logs/<step>.log and execution.json).
 
 def add_parser(subparsers) -> None:
     p = subparsers.add_parser(
-        "run", help="run the compiled pipeline locally (no AWS, no Docker, no network)",
+        "run",
+        help="run the compiled pipeline locally (no AWS, no Docker, no network)",
         description="Run the compiled pipeline definition on this machine: each step's job sees the paths, files\n"
-                    "and environment its SageMaker container would see (a private /opt/ml per job), with the\n"
-                    "project's own scripts and the chosen Python interpreter in place of the images.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--config", action="append", metavar="GLOB",
-                   help="model config files to compile (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
-                        "context modelConfigPath, else model_repos/*/conf/conf.yaml")
-    p.add_argument("--definition", metavar="FILE",
-                   help="run this compiled definition (from `definition --out FILE`; its FILE.assets.json is read "
-                        "too) instead of compiling the config")
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a pipeline parameter (repeatable); checked against the definition's parameters")
-    p.add_argument("--data", action="append", default=[], metavar="S3_PREFIX=LOCAL_DIR",
-                   help="read the objects under S3_PREFIX from LOCAL_DIR (repeatable); SMP_S3BUCKETNAME may stand "
-                        "for the artifact bucket, as in the config")
-    p.add_argument("--workdir", default=DEFAULT_WORKDIR, metavar="DIR",
-                   help=f"local S3 store, registry, cache and logs (default {DEFAULT_WORKDIR})")
-    p.add_argument("--jobs", type=_positive_int, default=os.cpu_count() or 1, metavar="N",
-                   help="independent steps run at once (default: the number of cores)")
+        "and environment its SageMaker container would see (a private /opt/ml per job), with the\n"
+        "project's own scripts and the chosen Python interpreter in place of the images.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--config",
+        action="append",
+        metavar="GLOB",
+        help="model config files to compile (repeatable). Default: $SMP_MODEL_CONFIGPATH, else cdk.json "
+        "context modelConfigPath, else model_repos/*/conf/conf.yaml",
+    )
+    p.add_argument(
+        "--definition",
+        metavar="FILE",
+        help="run this compiled definition (from `definition --out FILE`; its FILE.assets.json is read "
+        "too) instead of compiling the config",
+    )
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a pipeline parameter (repeatable); checked against the definition's parameters",
+    )
+    p.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="S3_PREFIX=LOCAL_DIR",
+        help="read the objects under S3_PREFIX from LOCAL_DIR (repeatable); SMP_S3BUCKETNAME may stand "
+        "for the artifact bucket, as in the config",
+    )
+    p.add_argument(
+        "--workdir",
+        default=DEFAULT_WORKDIR,
+        metavar="DIR",
+        help=f"local S3 store, registry, cache and logs (default {DEFAULT_WORKDIR})",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=os.cpu_count() or 1,
+        metavar="N",
+        help="independent steps run at once (default: the number of cores)",
+    )
     p.add_argument("--report", metavar="FILE", help="write a JSON report of the execution here")
-    p.add_argument("--python", default=sys.executable, metavar="PATH",
-                   help="the interpreter that is `python`/`python3` in every job (default: this one)")
-    p.add_argument("--from", dest="from_step", metavar="STEP",
-                   help="run STEP and every step downstream of it; the others' results come from the latest "
-                        "earlier execution in the work dir")
-    p.add_argument("--only", action="append", default=[], metavar="STEP",
-                   help="run only these steps (repeatable); the others' results come from the latest earlier "
-                        "execution in the work dir")
-    p.add_argument("--keep-going", action="store_true",
-                   help="after a failure, still run the steps that do not depend on the failed one")
+    p.add_argument(
+        "--python",
+        default=sys.executable,
+        metavar="PATH",
+        help="the interpreter that is `python`/`python3` in every job (default: this one)",
+    )
+    p.add_argument(
+        "--from",
+        dest="from_step",
+        metavar="STEP",
+        help="run STEP and every step downstream of it; the others' results come from the latest "
+        "earlier execution in the work dir",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="STEP",
+        help="run only these steps (repeatable); the others' results come from the latest earlier "
+        "execution in the work dir",
+    )
+    p.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="after a failure, still run the steps that do not depend on the failed one",
+    )
     p.add_argument("--no-cache", action="store_true", help="ignore the step cache (results are still stored in it)")
-    p.add_argument("--pip-index", action="store_true",
-                   help="let pip reach the package index configured in the environment (default: offline, "
-                        "--no-index; requirements already installed in --python need none)")
-    p.add_argument("--keep-job-dirs", action="store_true",
-                   help="keep each job's /opt/ml folder under executions/<id>/jobs/ (for debugging)")
+    p.add_argument(
+        "--pip-index",
+        action="store_true",
+        help="let pip reach the package index configured in the environment (default: offline, "
+        "--no-index; requirements already installed in --python need none)",
+    )
+    p.add_argument(
+        "--keep-job-dirs",
+        action="store_true",
+        help="keep each job's /opt/ml folder under executions/<id>/jobs/ (for debugging)",
+    )
 
 
 def _positive_int(text: str) -> int:
@@ -122,15 +173,18 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
             definition = json.loads(path.read_text())
             manifest = json.loads(manifest_path.read_text()) if manifest_path.is_file() else {}
         except OSError as exc:
-            raise LocalRunError(f"--definition {path}: {exc.strerror}", "write it with: python -m constructs_lib "
-                                                                       "definition --out FILE") from None
+            raise LocalRunError(
+                f"--definition {path}: {exc.strerror}", "write it with: python -m constructs_lib definition --out FILE"
+            ) from None
         except ValueError as exc:
             raise LocalRunError(f"--definition {path} (or its .assets.json) is not JSON: {exc}") from None
         if not isinstance(definition, dict) or "Steps" not in definition:
             raise LocalRunError(f"--definition {path} is not a pipeline definition (no Steps)")
         if not manifest and "/smp-assets/" in json.dumps(definition):
-            raise LocalRunError(f"{manifest_path} not found: the definition names local assets, which its manifest "
-                                "locates", "`definition --out FILE` writes both files; keep them together")
+            raise LocalRunError(
+                f"{manifest_path} not found: the definition names local assets, which its manifest locates",
+                "`definition --out FILE` writes both files; keep them together",
+            )
         return definition, manifest, Path.cwd()
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph
@@ -200,8 +254,11 @@ def typed_parameters(plan, given: dict[str, str]) -> dict[str, Any]:
     for param in plan.parameters:
         if param.name in values:
             text = values[param.name]
-            value: Any = {"Integer": int, "Float": float}.get(param.type, str)(text) if param.type != "Boolean" \
+            value: Any = (
+                {"Integer": int, "Float": float}.get(param.type, str)(text)
+                if param.type != "Boolean"
                 else text == "true"
+            )
         elif param.default is not None:
             value = param.default
         else:
@@ -215,8 +272,9 @@ def select(plan, args) -> list[str]:
     names = list(plan.steps)
     for name in ([args.from_step] if args.from_step else []) + list(args.only):
         if name not in plan.steps:
-            raise LocalRunError(f"unknown step '{name}'", did_you_mean(name, names, what="steps") or
-                                f"steps: {', '.join(names)}")
+            raise LocalRunError(
+                f"unknown step '{name}'", did_you_mean(name, names, what="steps") or f"steps: {', '.join(names)}"
+            )
     if args.from_step and args.only:
         raise LocalRunError("--from and --only exclude each other", "give one of them")
     if args.from_step:
@@ -243,8 +301,12 @@ def input_uris(step, args: dict) -> list[tuple[str, Any]]:
 
             args = training_request(args)
         for channel in args.get("InputDataConfig", []):
-            out.append((f"channel '{channel.get('ChannelName')}'",
-                        channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")))
+            out.append(
+                (
+                    f"channel '{channel.get('ChannelName')}'",
+                    channel.get("DataSource", {}).get("S3DataSource", {}).get("S3Uri"),
+                )
+            )
         out.append(("sagemaker_submit_directory", args.get("HyperParameters", {}).get("sagemaker_submit_directory")))
     elif step.type == "Transform":
         out.append(("input", args.get("TransformInput", {}).get("DataSource", {}).get("S3DataSource", {}).get("S3Uri")))
@@ -336,17 +398,25 @@ def _run(args: argparse.Namespace) -> int:
     execution_id = time.strftime("%Y%m%d%H%M%S", time.gmtime()) + secrets.token_hex(3)
     arn = f"arn:aws:sagemaker:local:000000000000:pipeline/{plan.name}/execution/{execution_id}"
     started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    execution = {"PipelineExecutionId": execution_id, "PipelineExecutionArn": arn, "StartDateTime": started,
-                 "CurrentDateTime": started, "PipelineName": plan.name,
-                 "PipelineArn": f"arn:aws:sagemaker:local:000000000000:pipeline/{plan.name}"}
+    execution = {
+        "PipelineExecutionId": execution_id,
+        "PipelineExecutionArn": arn,
+        "StartDateTime": started,
+        "CurrentDateTime": started,
+        "PipelineName": plan.name,
+        "PipelineArn": f"arn:aws:sagemaker:local:000000000000:pipeline/{plan.name}",
+    }
     scope = Scope(parameters, execution, read_json=store.read_json)
     needed = {d for n in selected for d in plan.steps[n].depends_on if d not in selected}
     if needed:
         reference = reference_properties(workdir / "executions", plan.name, needed)
         lacking = sorted(needed - set(reference))
         if lacking:
-            raise LocalRunError(f"the selected steps need results of {', '.join(lacking)}, which no earlier execution "
-                                f"in {workdir} produced", "run the whole pipeline once first, or select those steps too")
+            raise LocalRunError(
+                f"the selected steps need results of {', '.join(lacking)}, which no earlier execution "
+                f"in {workdir} produced",
+                "run the whole pipeline once first, or select those steps too",
+            )
         scope.properties.update(reference)
     preflight_inputs(plan, selected, scope, store)
 
@@ -355,10 +425,20 @@ def _run(args: argparse.Namespace) -> int:
     shim = make_shim(Path(job_python).parent)
     exec_dir = workdir / "executions" / execution_id
     processes = ProcessTable()
-    ctx = RunContext(store=store, registry=LocalRegistry(workdir / "registry"), isolation=isolation,
-                     processes=processes, interpreter=str(interpreter), base_env=base_environment(shim, args.pip_index),
-                     execution_id=execution_id, pipeline=plan.name, exec_dir=exec_dir, models_dir=workdir / "models",
-                     keep_job_dirs=args.keep_job_dirs, readonly=tuple(user_site))
+    ctx = RunContext(
+        store=store,
+        registry=LocalRegistry(workdir / "registry"),
+        isolation=isolation,
+        processes=processes,
+        interpreter=str(interpreter),
+        base_env=base_environment(shim, args.pip_index),
+        execution_id=execution_id,
+        pipeline=plan.name,
+        exec_dir=exec_dir,
+        models_dir=workdir / "models",
+        keep_job_dirs=args.keep_job_dirs,
+        readonly=tuple(user_site),
+    )
     symbolic = Scope(parameters, {k: f"${{Execution.{k}}}" for k in execution}, scope.properties, store.read_json)
     cache = None if args.no_cache else StepCache(workdir / "cache", ctx, symbolic)
     live = sys.stdout.isatty() and os.environ.get("TERM", "") != "dumb"
@@ -366,11 +446,24 @@ def _run(args: argparse.Namespace) -> int:
     engine = Engine(plan, ctx, scope, cache, selected, args.jobs, args.keep_going, renderer.update, arn)
 
     def record(status: str) -> dict:
-        document = {"pipeline": plan.name, "executionId": execution_id, "status": status, "parameters": parameters,
-                    "steps": {r.name: {"type": r.type, "status": r.status, "seconds": r.seconds, "cached": r.cached,
-                                       "reason": r.reason, "processSeconds": round(ctx.process_seconds.get(r.name, 0.0), 3),
-                                       "properties": r.properties}
-                              for r in engine.records.values()}}
+        document = {
+            "pipeline": plan.name,
+            "executionId": execution_id,
+            "status": status,
+            "parameters": parameters,
+            "steps": {
+                r.name: {
+                    "type": r.type,
+                    "status": r.status,
+                    "seconds": r.seconds,
+                    "cached": r.cached,
+                    "reason": r.reason,
+                    "processSeconds": round(ctx.process_seconds.get(r.name, 0.0), 3),
+                    "properties": r.properties,
+                }
+                for r in engine.records.values()
+            },
+        }
         save_execution(exec_dir, document)
         return document
 
@@ -396,8 +489,10 @@ def _run(args: argparse.Namespace) -> int:
         cached = sum(1 for r in ran if r.cached)
         print(f"execution Succeeded after {took}: {len(ran)} step(s), {cached} from the cache; work dir {workdir}")
         for package in outcome.registered:
-            print(f"  registered {package['group']} version {package['version']} ({package['approvalStatus']})"
-                  + (" (unchanged, already registered)" if package["reused"] else ""))
+            print(
+                f"  registered {package['group']} version {package['version']} ({package['approvalStatus']})"
+                + (" (unchanged, already registered)" if package["reused"] else "")
+            )
         return EXIT_OK
     for line in failure_lines(engine.snapshot()):
         print(line, file=sys.stderr)
@@ -416,8 +511,10 @@ class LocalLiveRenderer(LiveRenderer):
     """``start --wait``'s live view; here Ctrl-C stops the run itself, and the view says so."""
 
     def lines(self, snapshot):
-        return [line.replace("Ctrl-C stops following, not the execution", "Ctrl-C stops the run")
-                for line in super().lines(snapshot)]
+        return [
+            line.replace("Ctrl-C stops following, not the execution", "Ctrl-C stops the run")
+            for line in super().lines(snapshot)
+        ]
 
 
 def _lock_workdir(workdir: Path):
@@ -430,8 +527,9 @@ def _lock_workdir(workdir: Path):
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         handle.close()
-        raise LocalRunError(f"the work dir {workdir} is in use by another run",
-                            "wait for it to end, or give another --workdir") from None
+        raise LocalRunError(
+            f"the work dir {workdir} is in use by another run", "wait for it to end, or give another --workdir"
+        ) from None
     return handle
 
 
@@ -458,11 +556,23 @@ def _slug(text: str) -> str:
 def _write_report(path: str | None, pipeline: str, status: str, records, registered: list[dict]) -> None:
     if not path:
         return
-    report = {"pipeline": pipeline, "status": status,
-              "steps": [{"name": r.name, "type": r.type, "status": r.status, "seconds": r.seconds, "cached": r.cached}
-                        for r in records.values()],
-              "modelPackages": [{"group": p["group"], "version": p["version"], "approvalStatus": p["approvalStatus"],
-                                 "metrics": p["metrics"]} for p in registered]}
+    report = {
+        "pipeline": pipeline,
+        "status": status,
+        "steps": [
+            {"name": r.name, "type": r.type, "status": r.status, "seconds": r.seconds, "cached": r.cached}
+            for r in records.values()
+        ],
+        "modelPackages": [
+            {
+                "group": p["group"],
+                "version": p["version"],
+                "approvalStatus": p["approvalStatus"],
+                "metrics": p["metrics"],
+            }
+            for p in registered
+        ],
+    }
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")

@@ -74,9 +74,18 @@ class StepCache:
     def key(self, step: Step) -> str:
         args = self.symbolic.evaluate(step.arguments)
         fingerprints = {uri: self.ctx.store.fingerprint(uri) for uri in sorted(set(s3_uris(args)))}
-        blob = json.dumps({"version": CACHE_VERSION, "type": step.type, "arguments": args,
-                           "propertyFiles": step.body.get("PropertyFiles", []), "inputs": fingerprints,
-                           "interpreter": self.ctx.interpreter}, sort_keys=True, default=str)
+        blob = json.dumps(
+            {
+                "version": CACHE_VERSION,
+                "type": step.type,
+                "arguments": args,
+                "propertyFiles": step.body.get("PropertyFiles", []),
+                "inputs": fingerprints,
+                "interpreter": self.ctx.interpreter,
+            },
+            sort_keys=True,
+            default=str,
+        )
         return hashlib.sha256(blob.encode()).hexdigest()
 
     def get(self, step: Step, key: str) -> dict | None:
@@ -113,8 +122,18 @@ class Outcome:
 
 
 class Engine:
-    def __init__(self, plan: Plan, ctx: RunContext, scope: Scope, cache: StepCache | None, selected: list[str],
-                 jobs: int, keep_going: bool, on_change: Callable[[Snapshot], None], arn: str):
+    def __init__(
+        self,
+        plan: Plan,
+        ctx: RunContext,
+        scope: Scope,
+        cache: StepCache | None,
+        selected: list[str],
+        jobs: int,
+        keep_going: bool,
+        on_change: Callable[[Snapshot], None],
+        arn: str,
+    ):
         self.plan = plan
         self.ctx = ctx
         self.scope = scope
@@ -133,10 +152,14 @@ class Engine:
 
     def snapshot(self) -> Snapshot:
         terminal = self.status != "Executing"
-        execution = ExecutionState(self.arn, self.status, self.failure, self.created,
-                                   _now() if not terminal else self._ended)
-        steps = tuple(StepState(r.name, r.status, r.start, r.end, r.reason, r.cached, 1 if r.start else 0)
-                      for r in self.records.values() if r.status != "Pending")
+        execution = ExecutionState(
+            self.arn, self.status, self.failure, self.created, _now() if not terminal else self._ended
+        )
+        steps = tuple(
+            StepState(r.name, r.status, r.start, r.end, r.reason, r.cached, 1 if r.start else 0)
+            for r in self.records.values()
+            if r.status != "Pending"
+        )
         return Snapshot(execution, steps, "", tuple(self.records))
 
     def _changed(self) -> None:
@@ -167,7 +190,7 @@ class Engine:
             return props, cached, ""
         except StepFailed as exc:
             return None, False, exc.reason
-        except Exception as exc:  # noqa: BLE001 - a bug of the runner fails the step; the log keeps the traceback
+        except Exception as exc:
             with open(self.ctx.log(step), "a") as handle:
                 handle.write(traceback.format_exc())
             return None, False, f"local runner error: {type(exc).__name__}: {exc}"
@@ -250,8 +273,9 @@ class Engine:
         self.status = "Failed" if failed else "Succeeded"
         self._ended = _now()
         self._changed()
-        registered = [r.properties["_registered"] for r in self.records.values()
-                      if r.properties and "_registered" in r.properties]
+        registered = [
+            r.properties["_registered"] for r in self.records.values() if r.properties and "_registered" in r.properties
+        ]
         return Outcome(self.status, self.records, self.failure, registered)
 
 
@@ -267,8 +291,11 @@ def reference_properties(executions: Path, pipeline: str, needed: set[str]) -> d
     found: dict[str, dict] = {}
     if not executions.is_dir():
         return found
-    candidates = sorted((p for p in executions.iterdir() if (p / "execution.json").is_file()),
-                        key=lambda p: (p / "execution.json").stat().st_mtime, reverse=True)
+    candidates = sorted(
+        (p for p in executions.iterdir() if (p / "execution.json").is_file()),
+        key=lambda p: (p / "execution.json").stat().st_mtime,
+        reverse=True,
+    )
     for folder in candidates:
         try:
             document = json.loads((folder / "execution.json").read_text())

@@ -15,8 +15,14 @@ from typing import Any
 
 from constructs_lib.runtime.model import RuntimeUserError
 
-EXECUTION_VARIABLES = ("PipelineExecutionId", "PipelineExecutionArn", "StartDateTime", "CurrentDateTime",
-                       "PipelineName", "PipelineArn")
+EXECUTION_VARIABLES = (
+    "PipelineExecutionId",
+    "PipelineExecutionArn",
+    "StartDateTime",
+    "CurrentDateTime",
+    "PipelineName",
+    "PipelineArn",
+)
 FUNCTIONS = ("Get", "Std:Join", "Std:JsonGet")
 CONDITIONS = ("Equals", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo", "In", "Not", "Or")
 _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_\-]*)|\['([^']*)'\]|\[\"([^\"]*)\"\]|\[(\d+)\]")
@@ -58,14 +64,18 @@ def parse_path(path: str) -> list[str | int]:
         if not match or match.end() == pos:
             raise ValueError(f"cannot parse {path!r} at {path[pos:]!r}")
         name, quoted, dquoted, index = match.groups()
-        tokens.append(int(index) if index is not None else (name if name is not None else (quoted if quoted is not None else dquoted)))
+        tokens.append(
+            int(index)
+            if index is not None
+            else (name if name is not None else (quoted if quoted is not None else dquoted))
+        )
         pos = match.end()
     return tokens
 
 
 def split_step_get(get: str) -> tuple[str, str]:
     """``Steps.<name>.<path>`` -> (name, path). Step names hold letters, digits, '-' and '_'."""
-    rest = get[len("Steps."):]
+    rest = get[len("Steps.") :]
     name, _, path = rest.partition(".")
     return name, path
 
@@ -87,17 +97,23 @@ def unsupported(value: Any, where: str) -> list[str]:
             continue
         for key in node:
             if (key.startswith("Std:") and key not in FUNCTIONS) or key in ("Fn::Sub", "Ref"):
-                problems.append(f"{where}: the expression {key!r} is not supported by the local runner "
-                                f"(supported: {', '.join(FUNCTIONS)})")
+                problems.append(
+                    f"{where}: the expression {key!r} is not supported by the local runner "
+                    f"(supported: {', '.join(FUNCTIONS)})"
+                )
         get = node.get("Get") if len(node) == 1 else None
         if isinstance(get, str):
             root = get.split(".", 1)[0]
             if root == "Execution" and get.split(".", 1)[-1] not in EXECUTION_VARIABLES:
-                problems.append(f"{where}: unknown execution variable {get!r} (known: "
-                                f"{', '.join('Execution.' + v for v in EXECUTION_VARIABLES)})")
+                problems.append(
+                    f"{where}: unknown execution variable {get!r} (known: "
+                    f"{', '.join('Execution.' + v for v in EXECUTION_VARIABLES)})"
+                )
             elif root not in ("Steps", "Parameters", "Execution"):
-                problems.append(f"{where}: 'Get' of {get!r} is not supported by the local runner "
-                                "(supported: Steps.*, Parameters.*, Execution.*)")
+                problems.append(
+                    f"{where}: 'Get' of {get!r} is not supported by the local runner "
+                    "(supported: Steps.*, Parameters.*, Execution.*)"
+                )
     return problems
 
 
@@ -112,8 +128,11 @@ def lookup(data: Any, tokens: list[str | int], what: str) -> Any:
                     raise KeyError(f"{what}: index {token} out of range")
                 current = current[token]
                 continue
-            matches = [item for item in current if isinstance(item, dict)
-                       and any(k.endswith("Name") and v == token for k, v in item.items())]
+            matches = [
+                item
+                for item in current
+                if isinstance(item, dict) and any(k.endswith("Name") and v == token for k, v in item.items())
+            ]
             if not matches:
                 raise KeyError(f"{what}: no element named {token!r}")
             current = matches[0]
@@ -152,7 +171,7 @@ class Scope:
         if not isinstance(value, dict):
             return value
         if is_expression(value):
-            (function, argument), = value.items()
+            ((function, argument),) = value.items()
             if function == "Get":
                 return self.get(argument)
             if function == "Std:Join":
@@ -195,8 +214,9 @@ class Scope:
             source = argument["PropertyFile"]
             get = source.get("Get") if isinstance(source, dict) else None
             if not isinstance(get, str):
-                raise StepFailed(f"Std:JsonGet: PropertyFile must be a Get of Steps.<step>.PropertyFiles.<name>, "
-                                 f"got {source!r}")
+                raise StepFailed(
+                    f"Std:JsonGet: PropertyFile must be a Get of Steps.<step>.PropertyFiles.<name>, got {source!r}"
+                )
             document = self.property_file(get)
             where = get
         else:
@@ -225,8 +245,9 @@ class Scope:
         if kind == "Equals":
             return _equal(left, right)
         a, b = _comparable(left, right, kind)
-        return {"GreaterThan": a > b, "GreaterThanOrEqualTo": a >= b, "LessThan": a < b,
-                "LessThanOrEqualTo": a <= b}[kind]
+        return {"GreaterThan": a > b, "GreaterThanOrEqualTo": a >= b, "LessThan": a < b, "LessThanOrEqualTo": a <= b}[
+            kind
+        ]
 
 
 def _equal(left: Any, right: Any) -> bool:
@@ -245,6 +266,7 @@ def _comparable(left: Any, right: Any, kind: str) -> tuple[Any, Any]:
             return float(value)
         except (TypeError, ValueError):
             return value
+
     a, b = number(left), number(right)
     if isinstance(a, (int, float)) != isinstance(b, (int, float)):
         raise StepFailed(f"condition {kind}: cannot compare {left!r} with {right!r}")
@@ -254,8 +276,13 @@ def _comparable(left: Any, right: Any, kind: str) -> tuple[Any, Any]:
 def condition_problems(conditions: Any, where: str) -> list[str]:
     out = []
     for node in walk(conditions):
-        if (isinstance(node, dict) and "Type" in node and node["Type"] not in CONDITIONS
-                and any(k in node for k in ("LeftValue", "Expression", "Conditions", "QueryValue"))):
-            out.append(f"{where}: condition type {node['Type']!r} is not supported (supported: "
-                       f"{', '.join(CONDITIONS)})")
+        if (
+            isinstance(node, dict)
+            and "Type" in node
+            and node["Type"] not in CONDITIONS
+            and any(k in node for k in ("LeftValue", "Expression", "Conditions", "QueryValue"))
+        ):
+            out.append(
+                f"{where}: condition type {node['Type']!r} is not supported (supported: {', '.join(CONDITIONS)})"
+            )
     return out

@@ -31,10 +31,14 @@ from constructs_lib.localrun.store import LocalStore
 OPT_ML = PurePosixPath("/opt/ml")
 WORKER = Path(__file__).with_name("serving_worker.py")
 ARN_PREFIX = "arn:aws:sagemaker:local:000000000000"
-RESOURCE_CONFIG = {"current_host": "algo-1", "current_instance_type": "local", "current_group_name": "homogeneousCluster",
-                   "hosts": ["algo-1"], "instance_groups": [{"instance_group_name": "homogeneousCluster",
-                                                              "instance_type": "local", "hosts": ["algo-1"]}],
-                   "network_interface_name": "eth0"}
+RESOURCE_CONFIG = {
+    "current_host": "algo-1",
+    "current_instance_type": "local",
+    "current_group_name": "homogeneousCluster",
+    "hosts": ["algo-1"],
+    "instance_groups": [{"instance_group_name": "homogeneousCluster", "instance_type": "local", "hosts": ["algo-1"]}],
+    "network_interface_name": "eth0",
+}
 
 
 @dataclass
@@ -85,8 +89,16 @@ class RunContext:
             except OSError:
                 pass
 
-    def run(self, step: Step, root: Path, base: Path, argv: list[str], env: Mapping[str, str], cwd: str,
-            timeout: float | None) -> int:
+    def run(
+        self,
+        step: Step,
+        root: Path,
+        base: Path,
+        argv: list[str],
+        env: Mapping[str, str],
+        cwd: str,
+        timeout: float | None,
+    ) -> int:
         log = self.log(step)
         with open(log, "a") as handle:
             handle.write(f"$ {' '.join(argv)}   (cwd {cwd})\n")
@@ -108,8 +120,10 @@ def inside(root: Path, container_path: str, what: str) -> Path:
     try:
         rel = path.relative_to(OPT_ML)
     except ValueError:
-        raise StepFailed(f"{what}: {container_path} is outside /opt/ml, which the local runner cannot provide "
-                         "(use a path under /opt/ml, as SageMaker's framework containers do)") from None
+        raise StepFailed(
+            f"{what}: {container_path} is outside /opt/ml, which the local runner cannot provide "
+            "(use a path under /opt/ml, as SageMaker's framework containers do)"
+        ) from None
     return root / rel
 
 
@@ -189,7 +203,9 @@ def run_processing(step: Step, args: dict, ctx: RunContext) -> dict:
         ctx.store.copy_to(s3["S3Uri"], dest, what, manifest=s3.get("S3DataType") == "ManifestFile")
     outputs = args.get("ProcessingOutputConfig", {}).get("Outputs", [])
     for item in outputs:
-        inside(root, item["S3Output"]["LocalPath"], f"output '{item.get('OutputName')}'").mkdir(parents=True, exist_ok=True)
+        inside(root, item["S3Output"]["LocalPath"], f"output '{item.get('OutputName')}'").mkdir(
+            parents=True, exist_ok=True
+        )
     config = root / "config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "processingjobconfig.json").write_text(json.dumps({**args, "ProcessingJobName": job}, indent=2))
@@ -197,13 +213,16 @@ def run_processing(step: Step, args: dict, ctx: RunContext) -> dict:
     (root / "output").mkdir(exist_ok=True)
     app = args["AppSpecification"]
     argv = [str(a) for a in app["ContainerEntrypoint"]] + [str(a) for a in app.get("ContainerArguments", [])]
-    code = ctx.run(step, root, base, argv, {k: str(v) for k, v in args.get("Environment", {}).items()}, "/opt/ml",
-                   _timeout(args))
+    code = ctx.run(
+        step, root, base, argv, {k: str(v) for k, v in args.get("Environment", {}).items()}, "/opt/ml", _timeout(args)
+    )
     if code != 0:
         reason = failure_text(root) or f"AlgorithmError: {' '.join(argv)} exited with code {code}{last_line(ctx, step)}"
         if "No matching distribution" in reason:
-            reason += (f" (pip runs offline: install the requirements into {ctx.interpreter}'s environment first, "
-                       "or run with --pip-index)")
+            reason += (
+                f" (pip runs offline: install the requirements into {ctx.interpreter}'s environment first, "
+                "or run with --pip-index)"
+            )
         ctx.finish_job(base)
         raise StepFailed(reason)
     for item in outputs:
@@ -216,8 +235,14 @@ def run_processing(step: Step, args: dict, ctx: RunContext) -> dict:
         if output is None:
             raise StepFailed(f"property file {prop['PropertyFileName']}: no output named {prop['OutputName']!r}")
         files[prop["PropertyFileName"]] = f"{output['S3Output']['S3Uri'].rstrip('/')}/{prop['FilePath']}"
-    return {**args, "ProcessingJobName": job, "ProcessingJobArn": f"{ARN_PREFIX}:processing-job/{job}",
-            "ProcessingJobStatus": "Completed", "ExitMessage": "", "PropertyFiles": files}
+    return {
+        **args,
+        "ProcessingJobName": job,
+        "ProcessingJobArn": f"{ARN_PREFIX}:processing-job/{job}",
+        "ProcessingJobStatus": "Completed",
+        "ExitMessage": "",
+        "PropertyFiles": files,
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -256,8 +281,7 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
     program, submit = str(framework["sagemaker_program"]), str(framework["sagemaker_submit_directory"])
     code = root / "code"
     if submit.startswith("s3://"):
-        extract_tar_gz(ctx.store.read_bytes(submit, f"sagemaker_submit_directory of step '{step.name}':"), code,
-                       submit)
+        extract_tar_gz(ctx.store.read_bytes(submit, f"sagemaker_submit_directory of step '{step.name}':"), code, submit)
     else:
         raise StepFailed(f"sagemaker_submit_directory {submit!r} is not an S3 URI")
     mode = args.get("AlgorithmSpecification", {}).get("TrainingInputMode", "File")
@@ -265,12 +289,18 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
     for channel in args.get("InputDataConfig", []):
         name = channel["ChannelName"]
         source = channel["DataSource"]["S3DataSource"]
-        ctx.store.copy_to(source["S3Uri"], root / "input" / "data" / name,
-                          f"channel '{name}' of step '{step.name}':", manifest=source.get("S3DataType") == "ManifestFile")
+        ctx.store.copy_to(
+            source["S3Uri"],
+            root / "input" / "data" / name,
+            f"channel '{name}' of step '{step.name}':",
+            manifest=source.get("S3DataType") == "ManifestFile",
+        )
         channels.append(name)
-        input_config[name] = {"TrainingInputMode": channel.get("InputMode", mode),
-                              "S3DistributionType": source.get("S3DataDistributionType", "FullyReplicated"),
-                              "RecordWrapperType": channel.get("RecordWrapperType", "None")}
+        input_config[name] = {
+            "TrainingInputMode": channel.get("InputMode", mode),
+            "S3DistributionType": source.get("S3DataDistributionType", "FullyReplicated"),
+            "RecordWrapperType": channel.get("RecordWrapperType", "None"),
+        }
         if "ContentType" in channel:
             input_config[name]["ContentType"] = channel["ContentType"]
     config = root / "input" / "config"
@@ -294,17 +324,23 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
         status = ctx.run(step, root, base, install, env, "/opt/ml/code", timeout)
         if status != 0:
             ctx.finish_job(base)
-            raise StepFailed(f"AlgorithmError: InstallModuleError: {' '.join(install)} exited with code {status} "
-                             f"(offline: requirements must already be installed in {ctx.interpreter}, or run with "
-                             "--pip-index)")
-    argv = (["python", program] if program.endswith(".py") else ["/bin/sh", "-c", f"./{program} \"$@\"", program]) + user_args
+            raise StepFailed(
+                f"AlgorithmError: InstallModuleError: {' '.join(install)} exited with code {status} "
+                f"(offline: requirements must already be installed in {ctx.interpreter}, or run with "
+                "--pip-index)"
+            )
+    argv = (
+        ["python", program] if program.endswith(".py") else ["/bin/sh", "-c", f'./{program} "$@"', program]
+    ) + user_args
     if not (code / program).is_file():
         ctx.finish_job(base)
         raise StepFailed(f"AlgorithmError: sagemaker_program {program!r} is not in the source archive {submit}")
     status = ctx.run(step, root, base, argv, env, "/opt/ml/code", timeout)
     if status != 0:
-        reason = failure_text(root) or (f"AlgorithmError: ExecuteUserScriptError: Command \"{' '.join(argv)}\" "
-                                        f"exited with code {status}{last_line(ctx, step)}")
+        reason = failure_text(root) or (
+            f'AlgorithmError: ExecuteUserScriptError: Command "{" ".join(argv)}" '
+            f"exited with code {status}{last_line(ctx, step)}"
+        )
         ctx.finish_job(base)
         raise StepFailed(reason)
     output_path = args["OutputDataConfig"]["S3OutputPath"].rstrip("/")
@@ -313,37 +349,81 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
     if any((root / "output" / "data").iterdir()):
         ctx.store.put_bytes(f"{output_path}/{job}/output/output.tar.gz", pack_tar_gz(root / "output" / "data"))
     ctx.finish_job(base)
-    return {**args, "TrainingJobName": job, "TrainingJobArn": f"{ARN_PREFIX}:training-job/{job}",
-            "TrainingJobStatus": "Completed", "SecondaryStatus": "Completed",
-            "ModelArtifacts": {"S3ModelArtifacts": model_uri}, "FinalMetricDataList": []}
+    return {
+        **args,
+        "TrainingJobName": job,
+        "TrainingJobArn": f"{ARN_PREFIX}:training-job/{job}",
+        "TrainingJobStatus": "Completed",
+        "SecondaryStatus": "Completed",
+        "ModelArtifacts": {"S3ModelArtifacts": model_uri},
+        "FinalMetricDataList": [],
+    }
 
 
-def training_environment(args: dict, job: str, program: str, submit: str, channels: list[str], user: dict,
-                         input_config: dict, user_args: list[str]) -> dict[str, str]:
+def training_environment(
+    args: dict,
+    job: str,
+    program: str,
+    submit: str,
+    channels: list[str],
+    user: dict,
+    input_config: dict,
+    user_args: list[str],
+) -> dict[str, str]:
     """The SM_* variables of the training toolkit (environment.py)."""
     cpus = os.cpu_count() or 1
     module = program.removesuffix(".py")
     env = {
-        "SM_MODEL_DIR": "/opt/ml/model", "SM_INPUT_DIR": "/opt/ml/input", "SM_INPUT_CONFIG_DIR": "/opt/ml/input/config",
-        "SM_OUTPUT_DIR": "/opt/ml/output", "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",
-        "SM_OUTPUT_INTERMEDIATE_DIR": "/opt/ml/output/intermediate", "SM_CHANNELS": json.dumps(sorted(channels)),
-        "SM_HPS": env_value(user), "SM_CURRENT_HOST": "algo-1", "SM_CURRENT_INSTANCE_TYPE": "local",
-        "SM_HOSTS": json.dumps(["algo-1"]), "SM_NETWORK_INTERFACE_NAME": "eth0", "SM_NUM_CPUS": str(cpus),
-        "SM_NUM_GPUS": "0", "SM_NUM_NEURONS": "0", "SM_LOG_LEVEL": "20", "SM_USER_ENTRY_POINT": program,
-        "SM_MODULE_NAME": module, "SM_MODULE_DIR": submit, "SM_FRAMEWORK_MODULE": "", "SM_FRAMEWORK_PARAMS": "{}",
-        "SM_RESOURCE_CONFIG": env_value(RESOURCE_CONFIG), "SM_INPUT_DATA_CONFIG": env_value(input_config),
-        "SM_USER_ARGS": json.dumps(user_args), "SM_IS_HETERO": "false", "PYTHONPATH": "/opt/ml/code",
+        "SM_MODEL_DIR": "/opt/ml/model",
+        "SM_INPUT_DIR": "/opt/ml/input",
+        "SM_INPUT_CONFIG_DIR": "/opt/ml/input/config",
+        "SM_OUTPUT_DIR": "/opt/ml/output",
+        "SM_OUTPUT_DATA_DIR": "/opt/ml/output/data",
+        "SM_OUTPUT_INTERMEDIATE_DIR": "/opt/ml/output/intermediate",
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_HPS": env_value(user),
+        "SM_CURRENT_HOST": "algo-1",
+        "SM_CURRENT_INSTANCE_TYPE": "local",
+        "SM_HOSTS": json.dumps(["algo-1"]),
+        "SM_NETWORK_INTERFACE_NAME": "eth0",
+        "SM_NUM_CPUS": str(cpus),
+        "SM_NUM_GPUS": "0",
+        "SM_NUM_NEURONS": "0",
+        "SM_LOG_LEVEL": "20",
+        "SM_USER_ENTRY_POINT": program,
+        "SM_MODULE_NAME": module,
+        "SM_MODULE_DIR": submit,
+        "SM_FRAMEWORK_MODULE": "",
+        "SM_FRAMEWORK_PARAMS": "{}",
+        "SM_RESOURCE_CONFIG": env_value(RESOURCE_CONFIG),
+        "SM_INPUT_DATA_CONFIG": env_value(input_config),
+        "SM_USER_ARGS": json.dumps(user_args),
+        "SM_IS_HETERO": "false",
+        "PYTHONPATH": "/opt/ml/code",
     }
     for name in channels:
         env[f"SM_CHANNEL_{name.upper()}"] = f"/opt/ml/input/data/{name}"
     for key, value in user.items():
         env[f"SM_HP_{key.upper()}"] = env_value(value)
-    env["SM_TRAINING_ENV"] = json.dumps({
-        "job_name": job, "hyperparameters": user, "channel_input_dirs": {c: f"/opt/ml/input/data/{c}" for c in channels},
-        "current_host": "algo-1", "hosts": ["algo-1"], "model_dir": "/opt/ml/model", "module_dir": submit,
-        "module_name": module, "user_entry_point": program, "num_cpus": cpus, "num_gpus": 0,
-        "input_data_config": input_config, "resource_config": RESOURCE_CONFIG, "output_data_dir": "/opt/ml/output/data",
-    }, sort_keys=True)
+    env["SM_TRAINING_ENV"] = json.dumps(
+        {
+            "job_name": job,
+            "hyperparameters": user,
+            "channel_input_dirs": {c: f"/opt/ml/input/data/{c}" for c in channels},
+            "current_host": "algo-1",
+            "hosts": ["algo-1"],
+            "model_dir": "/opt/ml/model",
+            "module_dir": submit,
+            "module_name": module,
+            "user_entry_point": program,
+            "num_cpus": cpus,
+            "num_gpus": 0,
+            "input_data_config": input_config,
+            "resource_config": RESOURCE_CONFIG,
+            "output_data_dir": "/opt/ml/output/data",
+        },
+        sort_keys=True,
+    )
     return env
 
 
@@ -419,22 +499,36 @@ def run_tuning(step: Step, args: dict, ctx: RunContext) -> dict:
         trial = Step(f"{step.name}-{index:03d}", "Training", {"Arguments": {}}, branch=step.branch)
         props = run_training(trial, training_request(args, hyperparameters), ctx)
         value = _objective(ctx.log(trial), regex)
-        summaries.append({"TrainingJobName": props["TrainingJobName"], "TrainingJobArn": props["TrainingJobArn"],
-                          "TrainingJobStatus": "Completed", "TunedHyperParameters": hyperparameters,
-                          **({"FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": metric, "Value": value}}
-                             if value is not None else {"ObjectiveStatus": "Failed"})})
+        summaries.append(
+            {
+                "TrainingJobName": props["TrainingJobName"],
+                "TrainingJobArn": props["TrainingJobArn"],
+                "TrainingJobStatus": "Completed",
+                "TunedHyperParameters": hyperparameters,
+                **(
+                    {"FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": metric, "Value": value}}
+                    if value is not None
+                    else {"ObjectiveStatus": "Failed"}
+                ),
+            }
+        )
         with open(ctx.log(step), "a") as handle:
             handle.write(f"{props['TrainingJobName']} {hyperparameters}: {metric} = {value}\n")
     scored = [s for s in summaries if "FinalHyperParameterTuningJobObjectiveMetric" in s]
     if not scored:
         raise StepFailed(f"no training job logged the objective metric {metric!r} (regex {regex!r})")
-    scored.sort(key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"],
-                reverse=direction == "Maximize")
+    scored.sort(
+        key=lambda s: s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"], reverse=direction == "Maximize"
+    )
     job = ctx.job_name(step)
-    return {**args, "HyperParameterTuningJobName": job,
-            "HyperParameterTuningJobArn": f"{ARN_PREFIX}:hyper-parameter-tuning-job/{job}",
-            "HyperParameterTuningJobStatus": "Completed", "BestTrainingJob": scored[0],
-            "TrainingJobSummaries": scored + [s for s in summaries if s not in scored]}
+    return {
+        **args,
+        "HyperParameterTuningJobName": job,
+        "HyperParameterTuningJobArn": f"{ARN_PREFIX}:hyper-parameter-tuning-job/{job}",
+        "HyperParameterTuningJobStatus": "Completed",
+        "BestTrainingJob": scored[0],
+        "TrainingJobSummaries": scored + [s for s in summaries if s not in scored],
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -475,15 +569,18 @@ def run_transform(step: Step, args: dict, ctx: RunContext) -> dict:
     job = ctx.job_name(step)
     env = {k: str(v) for k, v in container.get("Environment", {}).items()}
     if container.get("ModelDataUrl"):
-        extract_tar_gz(ctx.store.read_bytes(container["ModelDataUrl"], "model data"), root / "model",
-                       container["ModelDataUrl"])
+        extract_tar_gz(
+            ctx.store.read_bytes(container["ModelDataUrl"], "model data"), root / "model", container["ModelDataUrl"]
+        )
     else:
         (root / "model").mkdir()
     program = env.get("SAGEMAKER_PROGRAM")
     if not program:
         ctx.finish_job(base)
-        raise StepFailed(f"the model {args['ModelName']} has no SAGEMAKER_PROGRAM: the local runner serves models "
-                         "through the inference toolkit's handlers (model_fn, input_fn, ...) only")
+        raise StepFailed(
+            f"the model {args['ModelName']} has no SAGEMAKER_PROGRAM: the local runner serves models "
+            "through the inference toolkit's handlers (model_fn, input_fn, ...) only"
+        )
     submit = env.get("SAGEMAKER_SUBMIT_DIRECTORY", "/opt/ml/model/code")
     if submit.startswith("s3://"):
         extract_tar_gz(ctx.store.read_bytes(submit, "SAGEMAKER_SUBMIT_DIRECTORY"), root / "code", submit)
@@ -496,17 +593,21 @@ def run_transform(step: Step, args: dict, ctx: RunContext) -> dict:
         raise StepFailed(f"ClientError: SAGEMAKER_PROGRAM {program} is not in {submit}")
     timeout = _timeout(args)
     if (code_host / "requirements.txt").is_file():
-        status = ctx.run(step, root, base, ["python", "-m", "pip", "install", "-r", "requirements.txt"], env,
-                         code_dir, timeout)
+        status = ctx.run(
+            step, root, base, ["python", "-m", "pip", "install", "-r", "requirements.txt"], env, code_dir, timeout
+        )
         if status != 0:
             ctx.finish_job(base)
-            raise StepFailed(f"ClientError: installing {code_dir}/requirements.txt failed (offline: install them into "
-                             f"{ctx.interpreter} first, or run with --pip-index)")
+            raise StepFailed(
+                f"ClientError: installing {code_dir}/requirements.txt failed (offline: install them into "
+                f"{ctx.interpreter} first, or run with --pip-index)"
+            )
     transform_input = args["TransformInput"]
     source = transform_input["DataSource"]["S3DataSource"]
     staged = base / "input"
-    ctx.store.copy_to(source["S3Uri"], staged, f"input of step '{step.name}':",
-                      manifest=source.get("S3DataType") == "ManifestFile")
+    ctx.store.copy_to(
+        source["S3Uri"], staged, f"input of step '{step.name}':", manifest=source.get("S3DataType") == "ManifestFile"
+    )
     inputs = sorted((p.relative_to(staged).as_posix(), str(p)) for p in staged.rglob("*") if p.is_file())
     out_dir = base / "output"
     out_dir.mkdir()
@@ -514,17 +615,32 @@ def run_transform(step: Step, args: dict, ctx: RunContext) -> dict:
     split = transform_input.get("SplitType", "None")
     strategy = args.get("BatchStrategy") or ("MultiRecord" if split == "Line" else "SingleRecord")
     max_mb = int(args.get("MaxPayloadInMB", 6) or 6)
-    spec = {"code_dir": code_dir, "program": program, "model_dir": "/opt/ml/model", "inputs": inputs,
-            "out_dir": str(out_dir), "split": split, "strategy": strategy, "max_bytes": max_mb * 1024 * 1024,
-            "assemble": args["TransformOutput"].get("AssembleWith", "None"),
-            "content_type": transform_input.get("ContentType", ""),
-            "accept": args["TransformOutput"].get("Accept") or env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT",
-                                                                       "application/json"),
-            "join_source": processing.get("JoinSource", "None"), "failure_file": str(base / "failure")}
+    spec = {
+        "code_dir": code_dir,
+        "program": program,
+        "model_dir": "/opt/ml/model",
+        "inputs": inputs,
+        "out_dir": str(out_dir),
+        "split": split,
+        "strategy": strategy,
+        "max_bytes": max_mb * 1024 * 1024,
+        "assemble": args["TransformOutput"].get("AssembleWith", "None"),
+        "content_type": transform_input.get("ContentType", ""),
+        "accept": args["TransformOutput"].get("Accept")
+        or env.get("SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT", "application/json"),
+        "join_source": processing.get("JoinSource", "None"),
+        "failure_file": str(base / "failure"),
+    }
     (base / "spec.json").write_text(json.dumps(spec))
-    env.update({"SAGEMAKER_BATCH": "True", "SAGEMAKER_MAX_PAYLOAD_IN_MB": str(max_mb),
-                "SAGEMAKER_BATCH_STRATEGY": "MULTI_RECORD" if strategy == "MultiRecord" else "SINGLE_RECORD",
-                "SAGEMAKER_PROGRAM": program, "SAGEMAKER_SUBMIT_DIRECTORY": submit})
+    env.update(
+        {
+            "SAGEMAKER_BATCH": "True",
+            "SAGEMAKER_MAX_PAYLOAD_IN_MB": str(max_mb),
+            "SAGEMAKER_BATCH_STRATEGY": "MULTI_RECORD" if strategy == "MultiRecord" else "SINGLE_RECORD",
+            "SAGEMAKER_PROGRAM": program,
+            "SAGEMAKER_SUBMIT_DIRECTORY": submit,
+        }
+    )
     env.update({k: str(v) for k, v in args.get("Environment", {}).items()})
     status = ctx.run(step, root, base, ["python", str(WORKER), str(base / "spec.json")], env, "/opt/ml/model", timeout)
     if status != 0:
@@ -536,8 +652,12 @@ def run_transform(step: Step, args: dict, ctx: RunContext) -> dict:
     for rel, _ in inputs:
         ctx.store.put_file(f"{output_path}/{rel}.out", out_dir / f"{rel}.out", move=True)
     ctx.finish_job(base)
-    return {**args, "TransformJobName": job, "TransformJobArn": f"{ARN_PREFIX}:transform-job/{job}",
-            "TransformJobStatus": "Completed"}
+    return {
+        **args,
+        "TransformJobName": job,
+        "TransformJobArn": f"{ARN_PREFIX}:transform-job/{job}",
+        "TransformJobStatus": "Completed",
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -548,12 +668,14 @@ def run_transform(step: Step, args: dict, ctx: RunContext) -> dict:
 def run_register(step: Step, args: dict, ctx: RunContext) -> dict:
     group = args.get("ModelPackageGroupName")
     if not group:
-        raise StepFailed("ValidationException: ModelPackageGroupName is required (the local registry has no "
-                         "unversioned packages)")
+        raise StepFailed(
+            "ValidationException: ModelPackageGroupName is required (the local registry has no unversioned packages)"
+        )
     status = args.get("ModelApprovalStatus", "PendingManualApproval")
     if status not in APPROVAL_STATUSES:
-        raise StepFailed(f"ValidationException: ModelApprovalStatus {status!r} is not one of "
-                         f"{', '.join(APPROVAL_STATUSES)}")
+        raise StepFailed(
+            f"ValidationException: ModelApprovalStatus {status!r} is not one of {', '.join(APPROVAL_STATUSES)}"
+        )
     spec = args.get("InferenceSpecification", {})
     containers = []
     for container in spec.get("Containers", []):
@@ -574,17 +696,34 @@ def run_register(step: Step, args: dict, ctx: RunContext) -> dict:
                         raise StepFailed(f"{what} {source['S3Uri']} is not valid JSON: {exc}") from None
                 else:
                     metrics[f"{kind}.{name}"] = data.decode("utf-8", "replace")
-    content = {"group": group, "approvalStatus": status, "description": args.get("ModelPackageDescription", ""),
-               "containers": containers, "supportedContentTypes": spec.get("SupportedContentTypes", []),
-               "supportedResponseMIMETypes": spec.get("SupportedResponseMIMETypes", []), "metrics": metrics,
-               "customerMetadata": args.get("CustomerMetadataProperties", {})}
-    version, reused = ctx.registry.register(content, {"pipeline": ctx.pipeline, "execution": ctx.execution_id,
-                                                      "step": step.name})
+    content = {
+        "group": group,
+        "approvalStatus": status,
+        "description": args.get("ModelPackageDescription", ""),
+        "containers": containers,
+        "supportedContentTypes": spec.get("SupportedContentTypes", []),
+        "supportedResponseMIMETypes": spec.get("SupportedResponseMIMETypes", []),
+        "metrics": metrics,
+        "customerMetadata": args.get("CustomerMetadataProperties", {}),
+    }
+    version, reused = ctx.registry.register(
+        content, {"pipeline": ctx.pipeline, "execution": ctx.execution_id, "step": step.name}
+    )
     arn = f"{ARN_PREFIX}:model-package/{group.lower()}/{version}"
-    return {**args, "ModelPackageArn": arn, "ModelPackageVersion": version, "ModelPackageStatus": "Completed", "_reused": reused,
-            "_registered": {"group": group, "version": version, "approvalStatus": status,
-                            "metrics": metrics.get("ModelQuality.Statistics", next(iter(metrics.values()), None)),
-                            "reused": reused}}
+    return {
+        **args,
+        "ModelPackageArn": arn,
+        "ModelPackageVersion": version,
+        "ModelPackageStatus": "Completed",
+        "_reused": reused,
+        "_registered": {
+            "group": group,
+            "version": version,
+            "approvalStatus": status,
+            "metrics": metrics.get("ModelQuality.Statistics", next(iter(metrics.values()), None)),
+            "reused": reused,
+        },
+    }
 
 
 def run_condition(step: Step, args: dict, ctx: RunContext, scope: Scope) -> dict:
@@ -598,6 +737,11 @@ def run_fail(step: Step, args: dict, ctx: RunContext) -> dict:
 
 
 EXECUTORS: dict[str, Callable[..., dict]] = {
-    "Processing": run_processing, "Training": run_training, "Tuning": run_tuning, "Model": run_model,
-    "Transform": run_transform, "RegisterModel": run_register, "Fail": run_fail,
+    "Processing": run_processing,
+    "Training": run_training,
+    "Tuning": run_tuning,
+    "Model": run_model,
+    "Transform": run_transform,
+    "RegisterModel": run_register,
+    "Fail": run_fail,
 }

@@ -29,11 +29,24 @@ def training_request(tuning_args: dict, hyperparameters: dict | None = None) -> 
     its ``TrainingJobDefinition`` with the static hyperparameters plus ``hyperparameters`` (the trial's)."""
     definition = tuning_args.get("TrainingJobDefinition", {})
     spec = definition.get("AlgorithmSpecification", {})
-    request = {key: definition[key] for key in ("RoleArn", "InputDataConfig", "OutputDataConfig", "ResourceConfig",
-                                                  "StoppingCondition", "Environment", "VpcConfig") if key in definition}
+    request = {
+        key: definition[key]
+        for key in (
+            "RoleArn",
+            "InputDataConfig",
+            "OutputDataConfig",
+            "ResourceConfig",
+            "StoppingCondition",
+            "Environment",
+            "VpcConfig",
+        )
+        if key in definition
+    }
     request["AlgorithmSpecification"] = {k: v for k, v in spec.items() if k in ("TrainingImage", "TrainingInputMode")}
     request["HyperParameters"] = {**definition.get("StaticHyperParameters", {}), **(hyperparameters or {})}
     return request
+
+
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$")
 
 
@@ -79,6 +92,7 @@ class Plan:
             for dep in sorted(self.steps[name].depends_on, key=list(self.steps).index):
                 visit(dep)
             done.append(name)
+
         for name in self.steps:
             visit(name)
         return done
@@ -119,8 +133,10 @@ def load_plan(definition: Mapping[str, Any], manifest: Mapping[str, Any], name: 
         step = Step(step_name, str(kind), dict(body), branch=branch)
         steps[step_name] = step
         if kind not in SUPPORTED_TYPES:
-            problems.append(f"step '{step_name}': type {kind!r} is not supported by the local runner "
-                            f"(supported: {', '.join(SUPPORTED_TYPES)})")
+            problems.append(
+                f"step '{step_name}': type {kind!r} is not supported by the local runner "
+                f"(supported: {', '.join(SUPPORTED_TYPES)})"
+            )
             return
         if kind == "Condition":
             for item in body.get("Arguments", {}).get("IfSteps", []):
@@ -139,8 +155,12 @@ def load_plan(definition: Mapping[str, Any], manifest: Mapping[str, Any], name: 
             problems += condition_problems(arguments.get("Conditions", []), where)
         problems += unsupported(arguments, where)
         for node in walk(arguments):
-            if (isinstance(node, dict) and isinstance(node.get("Get"), str) and node["Get"].startswith("Parameters.")
-                    and node["Get"][len("Parameters."):] not in declared):
+            if (
+                isinstance(node, dict)
+                and isinstance(node.get("Get"), str)
+                and node["Get"].startswith("Parameters.")
+                and node["Get"][len("Parameters.") :] not in declared
+            ):
                 problems.append(f"{where} reads {node['Get']}, which the definition does not declare")
         step.depends_on = references(arguments) | set(step.body.get("DependsOn", []))
         if step.branch:
@@ -159,10 +179,13 @@ def load_plan(definition: Mapping[str, Any], manifest: Mapping[str, Any], name: 
     if not problems:
         problems += _cycles(steps)
     if problems:
-        raise LocalRunError(f"the definition cannot run locally: {'; '.join(problems)}",
-                            "nothing was run")
-    parameters = tuple(DeployedParameter(p["Name"], p.get("Type", "String"), p.get("DefaultValue"),
-                                         tuple(p.get("EnumValues", ()) or ())) for p in declared.values())
+        raise LocalRunError(f"the definition cannot run locally: {'; '.join(problems)}", "nothing was run")
+    parameters = tuple(
+        DeployedParameter(
+            p["Name"], p.get("Type", "String"), p.get("DefaultValue"), tuple(p.get("EnumValues", ()) or ())
+        )
+        for p in declared.values()
+    )
     return Plan(name or manifest.get("pipeline", "pipeline"), dict(definition), parameters, steps, manifest)
 
 
@@ -175,7 +198,7 @@ def _cycles(steps: Mapping[str, Step]) -> list[str]:
         stack.append(name)
         for dep in sorted(steps[name].depends_on):
             if state.get(dep) == 1:
-                return stack[stack.index(dep):] + [dep]
+                return stack[stack.index(dep) :] + [dep]
             if dep not in state:
                 found = visit(dep)
                 if found:
@@ -183,6 +206,7 @@ def _cycles(steps: Mapping[str, Step]) -> list[str]:
         stack.pop()
         state[name] = 2
         return None
+
     for name in steps:
         if name not in state:
             found = visit(name)
@@ -199,23 +223,33 @@ def _step_problems(step: Step) -> list[str]:
     if step.type == "Processing":
         app = args.get("AppSpecification", {})
         if not app.get("ContainerEntrypoint"):
-            out.append(f"{where}: no AppSpecification.ContainerEntrypoint: the image's own entrypoint cannot "
-                       "run without its image (not supported locally)")
+            out.append(
+                f"{where}: no AppSpecification.ContainerEntrypoint: the image's own entrypoint cannot "
+                "run without its image (not supported locally)"
+            )
         for item in args.get("ProcessingInputs", []):
             s3 = item.get("S3Input")
             if s3 is None:
-                out.append(f"{where}: input {item.get('InputName')!r}: only S3Input is supported locally "
-                           "(not DatasetDefinition)")
+                out.append(
+                    f"{where}: input {item.get('InputName')!r}: only S3Input is supported locally "
+                    "(not DatasetDefinition)"
+                )
                 continue
             if s3.get("S3InputMode", "File") != "File":
-                out.append(f"{where}: input {item.get('InputName')!r}: S3InputMode {s3.get('S3InputMode')} is not "
-                           "supported locally (File only)")
+                out.append(
+                    f"{where}: input {item.get('InputName')!r}: S3InputMode {s3.get('S3InputMode')} is not "
+                    "supported locally (File only)"
+                )
             if s3.get("S3CompressionType", "None") != "None":
-                out.append(f"{where}: input {item.get('InputName')!r}: S3CompressionType "
-                           f"{s3.get('S3CompressionType')} is not supported locally")
+                out.append(
+                    f"{where}: input {item.get('InputName')!r}: S3CompressionType "
+                    f"{s3.get('S3CompressionType')} is not supported locally"
+                )
             if s3.get("S3DataType", "S3Prefix") not in ("S3Prefix", "ManifestFile"):
-                out.append(f"{where}: input {item.get('InputName')!r}: S3DataType {s3.get('S3DataType')} is not "
-                           "supported locally (S3Prefix, ManifestFile)")
+                out.append(
+                    f"{where}: input {item.get('InputName')!r}: S3DataType {s3.get('S3DataType')} is not "
+                    "supported locally (S3Prefix, ManifestFile)"
+                )
         for item in args.get("ProcessingOutputConfig", {}).get("Outputs", []):
             if "S3Output" not in item:
                 out.append(f"{where}: output {item.get('OutputName')!r}: only S3Output is supported locally")
@@ -224,8 +258,10 @@ def _step_problems(step: Step) -> list[str]:
             args = training_request(args)
         hps = args.get("HyperParameters", {})
         if "sagemaker_program" not in hps or "sagemaker_submit_directory" not in hps:
-            out.append(f"{where}: not a script-mode training job (no sagemaker_program/sagemaker_submit_directory "
-                       "hyperparameters): built-in algorithms need their image (not supported locally)")
+            out.append(
+                f"{where}: not a script-mode training job (no sagemaker_program/sagemaker_submit_directory "
+                "hyperparameters): built-in algorithms need their image (not supported locally)"
+            )
         for channel in args.get("InputDataConfig", []):
             source = channel.get("DataSource", {}).get("S3DataSource")
             name = channel.get("ChannelName")
@@ -234,11 +270,15 @@ def _step_problems(step: Step) -> list[str]:
                 continue
             if source.get("S3DataType", "S3Prefix") not in ("S3Prefix", "ManifestFile"):
                 out.append(f"{where}: channel {name!r}: S3DataType {source.get('S3DataType')} is not supported locally")
-            if channel.get("InputMode", args.get("AlgorithmSpecification", {}).get("TrainingInputMode", "File")) == "Pipe":
+            if (
+                channel.get("InputMode", args.get("AlgorithmSpecification", {}).get("TrainingInputMode", "File"))
+                == "Pipe"
+            ):
                 out.append(f"{where}: channel {name!r}: Pipe input mode is not supported locally (File, FastFile)")
             if channel.get("CompressionType", "None") != "None":
-                out.append(f"{where}: channel {name!r}: CompressionType {channel['CompressionType']} is not "
-                           "supported locally")
+                out.append(
+                    f"{where}: channel {name!r}: CompressionType {channel['CompressionType']} is not supported locally"
+                )
     elif step.type == "Transform":
         source = args.get("TransformInput", {}).get("DataSource", {})
         if "S3DataSource" not in source:
@@ -249,13 +289,13 @@ def _step_problems(step: Step) -> list[str]:
         if split not in ("None", "Line"):
             out.append(f"{where}: SplitType {split} is not supported locally (None, Line)")
         if args.get("TransformInput", {}).get("CompressionType", "None") != "None":
-            out.append(f"{where}: input CompressionType {args['TransformInput']['CompressionType']} is not "
-                       "supported locally")
+            out.append(
+                f"{where}: input CompressionType {args['TransformInput']['CompressionType']} is not supported locally"
+            )
         processing = args.get("DataProcessing", {})
         for key in ("InputFilter", "OutputFilter"):
             if processing.get(key, "$") != "$":
-                out.append(f"{where}: DataProcessing.{key} {processing[key]!r} is not supported locally "
-                           "(only '$')")
+                out.append(f"{where}: DataProcessing.{key} {processing[key]!r} is not supported locally (only '$')")
         if processing.get("JoinSource", "None") not in ("None", "Input"):
             out.append(f"{where}: DataProcessing.JoinSource {processing['JoinSource']!r} is not supported")
     elif step.type == "Model" and "Containers" in args and len(args["Containers"]) != 1:

@@ -46,8 +46,13 @@ class LocalRegistry:
             folder.mkdir(parents=True, exist_ok=True)
             tmp = Path(tempfile.mkdtemp(dir=folder, prefix=".new-"))
             try:
-                document = {"group": group, "version": version, "approvalStatus": content["approvalStatus"],
-                            "content": content, **provenance}
+                document = {
+                    "group": group,
+                    "version": version,
+                    "approvalStatus": content["approvalStatus"],
+                    "content": content,
+                    **provenance,
+                }
                 (tmp / "package.json").write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
                 os.rename(tmp, folder / str(version))
             except BaseException:

@@ -70,8 +70,10 @@ except OSError as exc:
     sys.exit(127)
 """
 
-HOW_TO_ENABLE = ("run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
-                 "Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0), or install bubblewrap (bwrap)")
+HOW_TO_ENABLE = (
+    "run as root, or allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1; on "
+    "Ubuntu 23.10+ also kernel.apparmor_restrict_unprivileged_userns=0), or install bubblewrap (bwrap)"
+)
 
 
 @dataclass(frozen=True)
@@ -95,14 +97,34 @@ class Isolation:
         if self.kind == "userns":
             prefix = ["unshare", "--user", "--map-root-user", "--mount", "--propagation", "private"]
         stage.mkdir(parents=True, exist_ok=True)
-        return prefix + ["--", sys.executable, "-I", "-S", "-c", _SETUP, str(root), str(stage), cwd,
-                         os.pathsep.join(readonly), *argv]
+        return prefix + [
+            "--",
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            _SETUP,
+            str(root),
+            str(stage),
+            cwd,
+            os.pathsep.join(readonly),
+            *argv,
+        ]
 
 
 def _works(argv: Sequence[str]) -> bool:
     try:
-        return subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              timeout=10, check=False).returncode == 0
+        return (
+            subprocess.run(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                timeout=10,
+                check=False,
+            ).returncode
+            == 0
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
 
@@ -110,8 +132,10 @@ def _works(argv: Sequence[str]) -> bool:
 def detect_isolation() -> Isolation:
     """The first way of making a private /opt/ml that works here, or a clear error."""
     if not Path("/proc/self/ns/mnt").exists():
-        raise LocalRunError("the local runner needs Linux mount namespaces (a private /opt/ml per job), which this "
-                            "system lacks", "run it on Linux (a Linux VM or WSL2 on other systems)")
+        raise LocalRunError(
+            "the local runner needs Linux mount namespaces (a private /opt/ml per job), which this system lacks",
+            "run it on Linux (a Linux VM or WSL2 on other systems)",
+        )
     if shutil.which("unshare"):
         if os.geteuid() == 0 and _works(["unshare", "--mount", "--propagation", "private", "true"]):
             return Isolation("unshare")
@@ -119,8 +143,9 @@ def detect_isolation() -> Isolation:
             return Isolation("userns")
     if shutil.which("bwrap") and _works(["bwrap", "--dev-bind", "/", "/", "true"]):
         return Isolation("bwrap")
-    raise LocalRunError("cannot give each job a private /opt/ml: no mount namespace is available to this user",
-                        HOW_TO_ENABLE)
+    raise LocalRunError(
+        "cannot give each job a private /opt/ml: no mount namespace is available to this user", HOW_TO_ENABLE
+    )
 
 
 _OVERLAY_PTH = "import site; list(map(site.addsitedir, {paths!r}))\n"
@@ -137,18 +162,29 @@ def make_overlay_env(directory: Path, interpreter: str) -> tuple[str, list[str]]
         return str(python), json.loads(marker.read_text())["parent"]
     if directory.exists():
         shutil.rmtree(directory)
-    code = ("import json, sys; print(json.dumps([sys.version_info[:2], "
-            "[p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]]))")
+    code = (
+        "import json, sys; print(json.dumps([sys.version_info[:2], "
+        "[p for p in sys.path if p.endswith(('site-packages', 'dist-packages'))]]))"
+    )
     probe = subprocess.run([interpreter, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     if probe.returncode != 0:
-        raise LocalRunError(f"--python {interpreter} does not run: {probe.stderr.strip()[-200:]}",
-                            "give the path of a Python 3 interpreter")
+        raise LocalRunError(
+            f"--python {interpreter} does not run: {probe.stderr.strip()[-200:]}",
+            "give the path of a Python 3 interpreter",
+        )
     (major, minor), paths = json.loads(probe.stdout)
-    made = subprocess.run([interpreter, "-m", "venv", "--without-pip", str(directory)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    made = subprocess.run(
+        [interpreter, "-m", "venv", "--without-pip", str(directory)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     if made.returncode != 0:
-        raise LocalRunError(f"cannot create the job environment over {interpreter}: {made.stderr.strip()[-200:]}",
-                            "the interpreter needs its venv module (Debian/Ubuntu: apt-get install python3-venv)")
+        raise LocalRunError(
+            f"cannot create the job environment over {interpreter}: {made.stderr.strip()[-200:]}",
+            "the interpreter needs its venv module (Debian/Ubuntu: apt-get install python3-venv)",
+        )
     site_packages = directory / "lib" / f"python{major}.{minor}" / "site-packages"
     site_packages.mkdir(parents=True, exist_ok=True)
     (site_packages / "zz-smp-parent.pth").write_text(_OVERLAY_PTH.format(paths=paths))
@@ -173,8 +209,19 @@ def make_shim(bin_dir: Path) -> Path:
 
 
 _PASSED_THROUGH = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TERM", "TZ", "USER", "LOGNAME")
-_INDEX_VARIABLES = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "PIP_FIND_LINKS", "PIP_TRUSTED_HOST", "PIP_CERT",
-                    "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy", "no_proxy")
+_INDEX_VARIABLES = (
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_TRUSTED_HOST",
+    "PIP_CERT",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "NO_PROXY",
+    "http_proxy",
+    "https_proxy",
+    "no_proxy",
+)
 
 
 def base_environment(shim: Path, pip_index: bool) -> dict[str, str]:
@@ -208,8 +255,14 @@ class ProcessTable:
             raise StepFailed("Stopped: the run is stopping")
         with open(log, "ab") as out:
             try:
-                proc = subprocess.Popen(list(argv), env=dict(env), stdin=subprocess.DEVNULL, stdout=out,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+                proc = subprocess.Popen(
+                    list(argv),
+                    env=dict(env),
+                    stdin=subprocess.DEVNULL,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
             except OSError as exc:
                 raise StepFailed(f"cannot start {argv[0]}: {exc.strerror}") from None
             with self._lock:
@@ -222,8 +275,10 @@ class ProcessTable:
                     return proc.wait(timeout=timeout)
                 except subprocess.TimeoutExpired:
                     self._kill(proc)
-                    raise StepFailed(f"MaxRuntimeExceeded: the job ran longer than {timeout:g} s "
-                                     "(StoppingCondition.MaxRuntimeInSeconds)") from None
+                    raise StepFailed(
+                        f"MaxRuntimeExceeded: the job ran longer than {timeout:g} s "
+                        "(StoppingCondition.MaxRuntimeInSeconds)"
+                    ) from None
             finally:
                 with self._lock:
                     self._live.discard(proc)

@@ -49,8 +49,10 @@ def default_input_fn(body, content_type, context=None):
     if media in (NPY, NPZ):
         loaded = np.load(io.BytesIO(body), allow_pickle=False)
         return loaded[loaded.files[0]] if media == NPZ else loaded
-    raise ClientError(f"content type {content_type} is not supported by the default input_fn (text/csv, application/json, "
-                      "application/x-npy)")
+    raise ClientError(
+        f"content type {content_type} is not supported by the default input_fn (text/csv, application/json, "
+        "application/x-npy)"
+    )
 
 
 def default_output_fn(prediction, accept, context=None):
@@ -80,7 +82,9 @@ def _call(fn, *args):
     """Call a handler with the toolkit's optional trailing ``context`` (None here)."""
     try:
         params = inspect.signature(fn).parameters
-        takes_context = len([p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]) > len(args)
+        takes_context = len(
+            [p for p in params.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        ) > len(args)
     except (TypeError, ValueError):
         takes_context = False
     return fn(*args, None) if takes_context else fn(*args)
@@ -91,14 +95,20 @@ def load_handlers(code_dir, program):
     module_name = module_name.replace("/", ".")
     sys.path.insert(0, code_dir)
     module = importlib.import_module(module_name)
-    has = {name: getattr(module, name, None) for name in
-           ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")}
+    has = {
+        name: getattr(module, name, None)
+        for name in ("model_fn", "input_fn", "predict_fn", "output_fn", "transform_fn")
+    }
     if has["transform_fn"] and any(has[n] for n in ("input_fn", "predict_fn", "output_fn")):
-        raise ValueError(f"{program} defines transform_fn and input_fn/predict_fn/output_fn: use one form, not both "
-                         "(the inference toolkit refuses the mix)")
+        raise ValueError(
+            f"{program} defines transform_fn and input_fn/predict_fn/output_fn: use one form, not both "
+            "(the inference toolkit refuses the mix)"
+        )
     if not has["model_fn"] and any(getattr(module, n, None) for n in ("handler", "input_handler", "output_handler")):
-        raise ValueError(f"{program} defines TensorFlow Serving handlers (input_handler/output_handler or handler), which "
-                         "run around a TF Serving model server: not supported by the local runner")
+        raise ValueError(
+            f"{program} defines TensorFlow Serving handlers (input_handler/output_handler or handler), which "
+            "run around a TF Serving model server: not supported by the local runner"
+        )
     if not has["model_fn"]:
         raise ValueError(f"{program} defines no model_fn(model_dir): the model server cannot load the model")
     return has
@@ -130,8 +140,10 @@ def join_output(batch, response, content_type):
     """JoinSource Input: each input record with its output (one output line per record)."""
     out_lines = [line for line in response.split(b"\n") if line.strip()]
     if len(out_lines) != len(batch):
-        raise ValueError(f"JoinSource Input needs one output line per input record: {len(batch)} records, "
-                         f"{len(out_lines)} output lines")
+        raise ValueError(
+            f"JoinSource Input needs one output line per input record: {len(batch)} records, "
+            f"{len(out_lines)} output lines"
+        )
     joined = []
     for record, output in zip(batch, out_lines):
         if _media(content_type) == JSON:
@@ -176,7 +188,7 @@ def main(spec_path):
                 handle.write(b"".join(parts))
             os.replace(target + ".part", target)
             print(f"transformed {rel} ({len(data)} bytes) -> {rel}.out", flush=True)
-    except Exception as exc:  # noqa: BLE001 - any handler error fails the job, as the model server reports it
+    except Exception as exc:
         traceback.print_exc()
         with open(spec["failure_file"], "w") as handle:
             handle.write(f"ClientError: {type(exc).__name__}: {exc}")

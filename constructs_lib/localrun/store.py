@@ -53,8 +53,9 @@ def parse_data_mappings(items: Sequence[str], resolve_framework: Mapping[str, st
     for item in items:
         prefix, sep, folder = item.partition("=")
         if not sep or not prefix.startswith("s3://") or not folder:
-            raise LocalRunError(f"bad --data {item!r}: expected S3_PREFIX=LOCAL_DIR",
-                                "e.g. --data s3://my-bucket/raw=./data/raw")
+            raise LocalRunError(
+                f"bad --data {item!r}: expected S3_PREFIX=LOCAL_DIR", "e.g. --data s3://my-bucket/raw=./data/raw"
+            )
         for name, value in resolve_framework.items():
             prefix = prefix.replace(f"${{{name}}}", value)
             prefix = "/".join(value if segment == name else segment for segment in prefix.split("/"))
@@ -97,7 +98,7 @@ class LocalStore:
             if full == mapping.prefix:
                 sources.append(mapping.folder)
             elif full.startswith(mapping.prefix + "/"):
-                sources.append(mapping.folder / full[len(mapping.prefix) + 1:])
+                sources.append(mapping.folder / full[len(mapping.prefix) + 1 :])
         return sources
 
     def objects(self, uri: str) -> list[tuple[str, Path]]:
@@ -122,9 +123,11 @@ class LocalStore:
     def missing(self, uri: str, what: str) -> StepFailed:
         bucket, key = split_uri(uri)
         parent = f"s3://{bucket}/{key.rsplit('/', 1)[0]}" if "/" in key else f"s3://{bucket}"
-        return StepFailed(f"{what} {uri} is not available locally: nothing in the local store "
-                          f"({self.root}), in the asset manifest or in a --data folder (give it with "
-                          f"--data {parent}=LOCAL_DIR)")
+        return StepFailed(
+            f"{what} {uri} is not available locally: nothing in the local store "
+            f"({self.root}), in the asset manifest or in a --data folder (give it with "
+            f"--data {parent}=LOCAL_DIR)"
+        )
 
     # -- reading ----------------------------------------------------------------------------------------
 
@@ -158,8 +161,13 @@ class LocalStore:
 
     def _manifest_objects(self, uri: str) -> list[tuple[str, Path]]:
         entries = self.read_json(uri)
-        if not isinstance(entries, list) or not entries or not isinstance(entries[0], dict) or "prefix" not in entries[0]:
-            raise StepFailed(f"manifest {uri}: expected [{{\"prefix\": \"s3://...\"}}, \"relative/key\", ...]")
+        if (
+            not isinstance(entries, list)
+            or not entries
+            or not isinstance(entries[0], dict)
+            or "prefix" not in entries[0]
+        ):
+            raise StepFailed(f'manifest {uri}: expected [{{"prefix": "s3://..."}}, "relative/key", ...]')
         prefix = entries[0]["prefix"]
         out = []
         for rel in entries[1:]:
@@ -260,5 +268,7 @@ def install_assets(store: LocalStore, manifest: Mapping[str, Any], project_root:
         else:
             problems.append(f"asset {asset['localPath']}: unknown kind {kind!r}")
     if problems:
-        raise LocalRunError("; ".join(problems), "compile the definition again (python -m constructs_lib definition "
-                                                 "--out FILE), or run with --config")
+        raise LocalRunError(
+            "; ".join(problems),
+            "compile the definition again (python -m constructs_lib definition --out FILE), or run with --config",
+        )

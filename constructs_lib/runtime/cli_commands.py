@@ -16,12 +16,31 @@ import urllib.parse
 from collections.abc import Sequence
 
 from constructs_lib.errors import ConfigError, did_you_mean
-from constructs_lib.runtime.model import (ExecutionNotFound, PipelineNotFound, PipelinesClient, RuntimeUserError,
-                                          Unsupported, pipeline_of_execution, region_of_arn)
+from constructs_lib.runtime.model import (
+    ExecutionNotFound,
+    PipelineNotFound,
+    PipelinesClient,
+    RuntimeUserError,
+    Unsupported,
+    pipeline_of_execution,
+    region_of_arn,
+)
 from constructs_lib.runtime.params import ConfigParameters, parse_assignments, resolve_parameters
-from constructs_lib.runtime.progress import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_TIMEOUT, EXIT_USER_ERROR,
-                                             LiveRenderer, PlainRenderer, Poller, duration, failure_lines, follow,
-                                             status_report, utc_now)
+from constructs_lib.runtime.progress import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_TIMEOUT,
+    EXIT_USER_ERROR,
+    LiveRenderer,
+    PlainRenderer,
+    Poller,
+    duration,
+    failure_lines,
+    follow,
+    status_report,
+    utc_now,
+)
 
 PROG = "python -m constructs_lib"
 DEFAULT_POLL_SECONDS = 10.0
@@ -59,7 +78,8 @@ def _endpoint(text: str) -> str:
     # emulator); anything else must be https.
     if text.lower().startswith("http://") and not _loopback(urllib.parse.urlsplit(text).hostname or ""):
         raise argparse.ArgumentTypeError(
-            f"plain http only to a loopback address (localhost, 127.0.0.1, [::1]); use https:// (got {text!r})")
+            f"plain http only to a loopback address (localhost, 127.0.0.1, [::1]); use https:// (got {text!r})"
+        )
     return text
 
 
@@ -73,49 +93,84 @@ def _loopback(host: str) -> bool:
 
 
 def _add_target(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--pipeline", metavar="NAME",
-                        help="deployed pipeline name. Default: sagemakerPipeline.pipelineName of the config")
-    parser.add_argument("--config", action="append", metavar="GLOB",
-                        help="model config files (repeatable), for the default pipeline name and parameter types. "
-                             "Default: $SMP_MODEL_CONFIGPATH, else cdk.json context modelConfigPath, "
-                             "else model_repos/*/conf/conf.yaml")
-    parser.add_argument("--region", metavar="REGION",
-                        help="AWS region. Default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region")
-    parser.add_argument("--endpoint-url", metavar="URL", type=_endpoint,
-                        help="SageMaker API endpoint override (e.g. a local moto server)")
+    parser.add_argument(
+        "--pipeline",
+        metavar="NAME",
+        help="deployed pipeline name. Default: sagemakerPipeline.pipelineName of the config",
+    )
+    parser.add_argument(
+        "--config",
+        action="append",
+        metavar="GLOB",
+        help="model config files (repeatable), for the default pipeline name and parameter types. "
+        "Default: $SMP_MODEL_CONFIGPATH, else cdk.json context modelConfigPath, "
+        "else model_repos/*/conf/conf.yaml",
+    )
+    parser.add_argument(
+        "--region", metavar="REGION", help="AWS region. Default: AWS_REGION / AWS_DEFAULT_REGION / the profile's region"
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        type=_endpoint,
+        help="SageMaker API endpoint override (e.g. a local moto server)",
+    )
 
 
 def _add_wait(parser: argparse.ArgumentParser, what: str) -> None:
-    parser.add_argument("--wait", action="store_true",
-                        help=f"follow {what} until it ends: a live view of step states on a terminal, one line "
-                             "per change otherwise; exit 0 on Succeeded, 1 on Failed/Stopped")
-    parser.add_argument("--poll-seconds", type=_positive, default=DEFAULT_POLL_SECONDS, metavar="S",
-                        help=f"with --wait: seconds between polls (default {DEFAULT_POLL_SECONDS:g})")
-    parser.add_argument("--timeout", type=_positive, default=DEFAULT_TIMEOUT_SECONDS, metavar="S",
-                        help=f"with --wait: stop following after S seconds (default {DEFAULT_TIMEOUT_SECONDS:g}, "
-                             f"24 h); exit {EXIT_TIMEOUT}")
+    parser.add_argument(
+        "--wait",
+        action="store_true",
+        help=f"follow {what} until it ends: a live view of step states on a terminal, one line "
+        "per change otherwise; exit 0 on Succeeded, 1 on Failed/Stopped",
+    )
+    parser.add_argument(
+        "--poll-seconds",
+        type=_positive,
+        default=DEFAULT_POLL_SECONDS,
+        metavar="S",
+        help=f"with --wait: seconds between polls (default {DEFAULT_POLL_SECONDS:g})",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive,
+        default=DEFAULT_TIMEOUT_SECONDS,
+        metavar="S",
+        help=f"with --wait: stop following after S seconds (default {DEFAULT_TIMEOUT_SECONDS:g}, "
+        f"24 h); exit {EXIT_TIMEOUT}",
+    )
 
 
 def add_parsers(subparsers) -> None:
     """Add ``start`` and ``status`` to an argparse subparsers object."""
     p = subparsers.add_parser(
-        "start", help="start an execution of the deployed pipeline",
+        "start",
+        help="start an execution of the deployed pipeline",
         description="Start an execution of the deployed SageMaker pipeline and print its ARN (on stdout).\n"
-                    "Parameters are checked against the deployed pipeline's definition and the config\n"
-                    "before anything starts.",
-        epilog=EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter)
+        "Parameters are checked against the deployed pipeline's definition and the config\n"
+        "before anything starts.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_target(p)
-    p.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                   help="override a pipeline parameter (repeatable); names and types as declared in "
-                        "sagemakerPipeline.parameters")
+    p.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override a pipeline parameter (repeatable); names and types as declared in sagemakerPipeline.parameters",
+    )
     _add_wait(p, "the execution")
 
     p = subparsers.add_parser(
-        "status", help="show the latest (or given) execution of the deployed pipeline and its steps",
+        "status",
+        help="show the latest (or given) execution of the deployed pipeline and its steps",
         description="Show an execution of the deployed SageMaker pipeline: the latest one, or --execution ARN.",
         epilog=EXIT_CODES.replace("started (without --wait)", "shown (without --wait)").replace(
-            "the execution Failed", "with --wait: the execution Failed"),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+            "the execution Failed", "with --wait: the execution Failed"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     _add_target(p)
     p.add_argument("--execution", metavar="ARN", help="execution ARN (as printed by start). Default: the latest")
     _add_wait(p, "the execution")
@@ -145,8 +200,11 @@ def _start(args: argparse.Namespace) -> int:
     client = make_client(args.region, args.endpoint_url)
     deployed = _describe(client, name, source)
     if deployed.parameters is None:
-        _say("start", "note: the deployed pipeline's definition could not be read; parameters are checked "
-                      "against the config only")
+        _say(
+            "start",
+            "note: the deployed pipeline's definition could not be read; parameters are checked "
+            "against the config only",
+        )
     values, warnings = resolve_parameters(given, name, deployed.parameters, config_params)
     for warning in warnings:
         _say("start", f"warning: {warning}")
@@ -167,16 +225,21 @@ def _status(args: argparse.Namespace) -> int:
         arn = args.execution.strip()
         owner = pipeline_of_execution(arn)
         if owner is None:
-            raise RuntimeUserError(f"--execution {arn!r} is not a pipeline execution ARN",
-                                   "expected arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID, as printed "
-                                   "by start")
+            raise RuntimeUserError(
+                f"--execution {arn!r} is not a pipeline execution ARN",
+                "expected arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME/execution/ID, as printed by start",
+            )
         if args.pipeline and args.pipeline != owner:
-            raise RuntimeUserError(f"--execution belongs to pipeline '{owner}', not '{args.pipeline}'",
-                                   "drop --pipeline or pass the matching execution")
+            raise RuntimeUserError(
+                f"--execution belongs to pipeline '{owner}', not '{args.pipeline}'",
+                "drop --pipeline or pass the matching execution",
+            )
         arn_region = region_of_arn(arn)
         if args.region and arn_region and args.region != arn_region:
-            raise RuntimeUserError(f"--execution is in {arn_region}, but --region is {args.region}",
-                                   "drop --region: the ARN says where the execution is")
+            raise RuntimeUserError(
+                f"--execution is in {arn_region}, but --region is {args.region}",
+                "drop --region: the ARN says where the execution is",
+            )
         client = make_client(args.region or arn_region, args.endpoint_url)
         try:
             return _show(client, arn, args)
@@ -187,8 +250,10 @@ def _status(args: argparse.Namespace) -> int:
     _describe(client, name, source)
     arn = client.latest_execution(name)
     if arn is None:
-        print(f"pipeline '{name}' in {client.region} has no executions yet "
-              f"(start one with: {PROG} start --pipeline {name})")
+        print(
+            f"pipeline '{name}' in {client.region} has no executions yet "
+            f"(start one with: {PROG} start --pipeline {name})"
+        )
         return EXIT_OK
     return _show(client, arn, args)
 
@@ -222,8 +287,11 @@ def _follow(command: str, client: PipelinesClient, arn: str, args: argparse.Name
         raise RuntimeUserError(exc.message, "; ".join(h for h in (exc.hint, f"resume with: {resume}") if h)) from None
     execution = outcome.snapshot.execution
     if outcome.timed_out:
-        _say(command, f"still {execution.status} after --timeout {duration(args.timeout)}; the execution keeps "
-                      f"running. Resume with: {resume}")
+        _say(
+            command,
+            f"still {execution.status} after --timeout {duration(args.timeout)}; the execution keeps "
+            f"running. Resume with: {resume}",
+        )
         return EXIT_TIMEOUT
     if execution.status == "Succeeded":
         took = ""
@@ -252,8 +320,11 @@ def _guarded(command: str, fn, args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem.format(), file=sys.stderr)
         count = len(exc.problems)
-        _say(command, f"{count} problem{'s' if count != 1 else ''} in the config, which names the pipeline; "
-                      f"nothing was done (fix the config, or pass --pipeline NAME)")
+        _say(
+            command,
+            f"{count} problem{'s' if count != 1 else ''} in the config, which names the pipeline; "
+            f"nothing was done (fix the config, or pass --pipeline NAME)",
+        )
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print(file=sys.stderr)
@@ -276,15 +347,19 @@ def _term_ok() -> bool:
     return os.environ.get("TERM", "") != "dumb"
 
 
-def _target(args: argparse.Namespace, command: str, *, with_parameters: bool = True) -> tuple[str, ConfigParameters | None, str]:
+def _target(
+    args: argparse.Namespace, command: str, *, with_parameters: bool = True
+) -> tuple[str, ConfigParameters | None, str]:
     """The pipeline name, the config's parameter types for it (when the config describes that pipeline), and
     where the name came from (for hints)."""
     from constructs_lib.config.loader import load_project
 
     if args.pipeline:
         if not _PIPELINE_NAME.match(args.pipeline):
-            raise RuntimeUserError(f"--pipeline {args.pipeline!r} is not a valid pipeline name",
-                                   "letters, digits and single hyphens, at most 256 characters")
+            raise RuntimeUserError(
+                f"--pipeline {args.pipeline!r} is not a valid pipeline name",
+                "letters, digits and single hyphens, at most 256 characters",
+            )
         if not with_parameters:
             return args.pipeline, None, ""
         try:
@@ -293,8 +368,11 @@ def _target(args: argparse.Namespace, command: str, *, with_parameters: bool = T
             if args.config:
                 raise
             if any(p.message != _NO_CONFIG_FILE for p in exc.problems):
-                _say(command, f"note: the config has {len(exc.problems)} problem(s) and is not used to check parameters "
-                     f"(see: {PROG} validate)")
+                _say(
+                    command,
+                    f"note: the config has {len(exc.problems)} problem(s) and is not used to check parameters "
+                    f"(see: {PROG} validate)",
+                )
             return args.pipeline, None, ""
         if project.pipeline.pipelineName != args.pipeline:
             return args.pipeline, None, ""

@@ -12,24 +12,49 @@ import ast
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from constructs_lib.errors import did_you_mean
-from constructs_lib.runtime.model import (DeployedParameter, DeployedPipeline, ExecutionNotFound, ExecutionState,
-                                          PipelineNotFound, RuntimeUserError, StepState, Unsupported)
+from constructs_lib.runtime.model import (
+    DeployedParameter,
+    DeployedPipeline,
+    ExecutionNotFound,
+    ExecutionState,
+    PipelineNotFound,
+    RuntimeUserError,
+    StepState,
+    Unsupported,
+)
 
-CREDENTIALS_HINT = ("set AWS_PROFILE (after 'aws sso login' or 'aws configure'), or AWS_ACCESS_KEY_ID and "
-                    "AWS_SECRET_ACCESS_KEY")
+CREDENTIALS_HINT = (
+    "set AWS_PROFILE (after 'aws sso login' or 'aws configure'), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+)
 REGION_HINT = "pass --region, or set AWS_REGION / AWS_DEFAULT_REGION, or a region in your AWS profile"
 
-_BAD_CREDENTIAL_CODES = {"UnrecognizedClientException", "InvalidClientTokenId", "InvalidSignatureException",
-                         "SignatureDoesNotMatch", "ExpiredToken", "ExpiredTokenException", "RequestExpired",
-                         "IncompleteSignature", "MissingAuthenticationToken"}
+_BAD_CREDENTIAL_CODES = {
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "RequestExpired",
+    "IncompleteSignature",
+    "MissingAuthenticationToken",
+}
 _DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "NotAuthorized"}
 # What an endpoint answers for an operation it does not have: moto's server answers an HTML 500 with code "500".
-_NOT_IMPLEMENTED_CODES = {"500", "InternalFailure", "InternalError", "InternalServerError", "NotImplemented",
-                          "UnknownOperationException", "InvalidAction", "UnknownOperation"}
+_NOT_IMPLEMENTED_CODES = {
+    "500",
+    "InternalFailure",
+    "InternalError",
+    "InternalServerError",
+    "NotImplemented",
+    "UnknownOperationException",
+    "InvalidAction",
+    "UnknownOperation",
+}
 _NOT_FOUND_WORDS = ("could not find", "not found", "does not exist", "cannot find", "no pipeline")
 
 
@@ -64,8 +89,9 @@ def make_client(region: str | None, endpoint_url: str | None) -> SageMakerPipeli
     except NoRegionError:
         raise RuntimeUserError("no AWS region set", REGION_HINT) from None
     except ValueError as exc:  # "Invalid endpoint: ...", invalid region name
-        raise RuntimeUserError(f"cannot create a SageMaker client: {exc}",
-                               "check --endpoint-url (http[s]://host[:port]) and --region") from None
+        raise RuntimeUserError(
+            f"cannot create a SageMaker client: {exc}", "check --endpoint-url (http[s]://host[:port]) and --region"
+        ) from None
     except BotoCoreError as exc:
         raise RuntimeUserError(f"cannot create a SageMaker client: {exc}", REGION_HINT) from None
     return SageMakerPipelines(client, resolved, endpoint_url, known_regions=known)
@@ -74,8 +100,9 @@ def make_client(region: str | None, endpoint_url: str | None) -> SageMakerPipeli
 class SageMakerPipelines:
     """SageMaker Pipelines calls with errors translated; see :class:`constructs_lib.runtime.model.PipelinesClient`."""
 
-    def __init__(self, client: Any, region: str, endpoint_url: str | None = None,
-                 known_regions: list[str] | None = None):
+    def __init__(
+        self, client: Any, region: str, endpoint_url: str | None = None, known_regions: list[str] | None = None
+    ):
         self._client = client
         self.region = region
         self.endpoint_url = endpoint_url
@@ -90,9 +117,12 @@ class SageMakerPipelines:
         except _RawNotFound:
             raise PipelineNotFound(f"pipeline '{name}' not found in {self.region}", "") from None
         definition = parse_definition(response.get("PipelineDefinition"))
-        return DeployedPipeline(name=response.get("PipelineName", name), arn=response.get("PipelineArn", ""),
-                                parameters=definition_parameters(definition),
-                                step_names=definition_step_names(definition))
+        return DeployedPipeline(
+            name=response.get("PipelineName", name),
+            arn=response.get("PipelineArn", ""),
+            parameters=definition_parameters(definition),
+            step_names=definition_step_names(definition),
+        )
 
     def pipeline_names(self) -> list[str]:
         names: list[str] = []
@@ -109,8 +139,10 @@ class SageMakerPipelines:
     # -- executions ----------------------------------------------------------------------------------------
 
     def start_execution(self, name: str, parameters: dict[str, str]) -> str:
-        kwargs: dict[str, Any] = {"PipelineName": name,
-                                  "PipelineExecutionDescription": "started with python -m constructs_lib start"}
+        kwargs: dict[str, Any] = {
+            "PipelineName": name,
+            "PipelineExecutionDescription": "started with python -m constructs_lib start",
+        }
         if parameters:
             kwargs["PipelineParameters"] = [{"Name": k, "Value": v} for k, v in parameters.items()]
         try:
@@ -124,8 +156,9 @@ class SageMakerPipelines:
         MaxResults and returns all executions oldest first, so the newest of the page is picked here."""
         try:
             with self._translate("ListPipelineExecutions"):
-                page = self._client.list_pipeline_executions(PipelineName=name, SortBy="CreationTime",
-                                                              SortOrder="Descending", MaxResults=10)
+                page = self._client.list_pipeline_executions(
+                    PipelineName=name, SortBy="CreationTime", SortOrder="Descending", MaxResults=10
+                )
         except _RawNotFound:
             raise PipelineNotFound(f"pipeline '{name}' not found in {self.region}", "") from None
         summaries = [s for s in page.get("PipelineExecutionSummaries", []) if s.get("PipelineExecutionArn")]
@@ -142,9 +175,14 @@ class SageMakerPipelines:
                 r = self._client.describe_pipeline_execution(PipelineExecutionArn=arn)
         except _RawNotFound:
             raise ExecutionNotFound(f"execution '{arn}' not found in {self.region}", "") from None
-        return ExecutionState(arn=r.get("PipelineExecutionArn", arn), status=r.get("PipelineExecutionStatus", "Unknown"),
-                              failure_reason=_text(r.get("FailureReason")), created=r.get("CreationTime"),
-                              modified=r.get("LastModifiedTime"), display_name=_text(r.get("PipelineExecutionDisplayName")))
+        return ExecutionState(
+            arn=r.get("PipelineExecutionArn", arn),
+            status=r.get("PipelineExecutionStatus", "Unknown"),
+            failure_reason=_text(r.get("FailureReason")),
+            created=r.get("CreationTime"),
+            modified=r.get("LastModifiedTime"),
+            display_name=_text(r.get("PipelineExecutionDisplayName")),
+        )
 
     def execution_steps(self, arn: str) -> list[StepState]:
         """Latest attempt of each step that has started. Raises :class:`Unsupported` where not implemented."""
@@ -160,10 +198,15 @@ class SageMakerPipelines:
         latest: dict[str, StepState] = {}
         for s in raw:
             name = printable(str(s.get("StepName") or s.get("StepDisplayName") or "?"))
-            step = StepState(name=name, status=s.get("StepStatus", "Unknown"), start=s.get("StartTime"),
-                             end=s.get("EndTime"), failure_reason=_text(s.get("FailureReason")),
-                             cache_hit=bool((s.get("CacheHitResult") or {}).get("SourcePipelineExecutionArn")),
-                             attempts=int(s.get("AttemptCount") or 0))
+            step = StepState(
+                name=name,
+                status=s.get("StepStatus", "Unknown"),
+                start=s.get("StartTime"),
+                end=s.get("EndTime"),
+                failure_reason=_text(s.get("FailureReason")),
+                cache_hit=bool((s.get("CacheHitResult") or {}).get("SourcePipelineExecutionArn")),
+                attempts=int(s.get("AttemptCount") or 0),
+            )
             previous = latest.get(name)
             if previous is None or (step.start or _EPOCH) >= (previous.start or _EPOCH):
                 latest[name] = step
@@ -175,8 +218,10 @@ class SageMakerPipelines:
         with self._optional("ListPipelineParametersForExecution"):
             for _ in range(20):
                 page = self._client.list_pipeline_parameters_for_execution(**kwargs)
-                out += [(printable(str(p.get("Name", "?"))), _text(p.get("Value")))
-                        for p in page.get("PipelineParameters", [])]
+                out += [
+                    (printable(str(p.get("Name", "?"))), _text(p.get("Value")))
+                    for p in page.get("PipelineParameters", [])
+                ]
                 if not page.get("NextToken"):
                     break
                 kwargs["NextToken"] = page["NextToken"]
@@ -210,8 +255,16 @@ class SageMakerPipelines:
 
     @contextmanager
     def _translate(self, operation: str) -> Iterator[None]:
-        from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
-                                         NoCredentialsError, NoRegionError, PartialCredentialsError, ReadTimeoutError)
+        from botocore.exceptions import (
+            BotoCoreError,
+            ClientError,
+            ConnectTimeoutError,
+            EndpointConnectionError,
+            NoCredentialsError,
+            NoRegionError,
+            PartialCredentialsError,
+            ReadTimeoutError,
+        )
 
         try:
             yield
@@ -225,19 +278,25 @@ class SageMakerPipelines:
             where = getattr(exc, "kwargs", {}).get("endpoint_url") or self.endpoint_url or f"SageMaker in {self.region}"
             raise RuntimeUserError(f"cannot reach {where}", self._reach_hint()) from None
         except ReadTimeoutError:
-            raise RuntimeUserError(f"{operation}: no answer from {self.endpoint_url or 'SageMaker'} in time",
-                                   "retry later; check the network or --endpoint-url") from None
+            raise RuntimeUserError(
+                f"{operation}: no answer from {self.endpoint_url or 'SageMaker'} in time",
+                "retry later; check the network or --endpoint-url",
+            ) from None
         except ClientError as exc:
             code, message = _code(exc), _message(exc)
-            if code == "ResourceNotFound" or (code == "ValidationException"
-                                              and any(w in message.lower() for w in _NOT_FOUND_WORDS)):
+            if code == "ResourceNotFound" or (
+                code == "ValidationException" and any(w in message.lower() for w in _NOT_FOUND_WORDS)
+            ):
                 raise _RawNotFound(message) from None
             if code in _BAD_CREDENTIAL_CODES:
-                raise RuntimeUserError(f"AWS rejected the credentials ({code}: {message})",
-                                       "they are invalid or expired: " + CREDENTIALS_HINT) from None
+                raise RuntimeUserError(
+                    f"AWS rejected the credentials ({code}: {message})",
+                    "they are invalid or expired: " + CREDENTIALS_HINT,
+                ) from None
             if code in _DENIED_CODES:
-                raise RuntimeUserError(f"{operation} not allowed: {message}",
-                                       f"the identity needs sagemaker:{operation} on this pipeline") from None
+                raise RuntimeUserError(
+                    f"{operation} not allowed: {message}", f"the identity needs sagemaker:{operation} on this pipeline"
+                ) from None
             if code in ("ThrottlingException", "Throttling", "ResourceLimitExceeded"):
                 raise RuntimeUserError(f"{operation}: {code}: {message}", "retry in a moment") from None
             raise RuntimeUserError(f"{operation} failed: {code}: {_first_line(message)}", "") from None
@@ -257,7 +316,7 @@ class _RawNotFound(Exception):
     """Internal: the service said the named resource does not exist; the caller words the message."""
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def _code(exc: Any) -> str:
@@ -290,8 +349,9 @@ def printable(text: str) -> str:
     """
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}")
-                   for ch in text)
+    return "".join(
+        ch if ch.isprintable() else (f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}") for ch in text
+    )
 
 
 def parse_definition(raw: Any) -> dict | None:
@@ -323,9 +383,14 @@ def definition_parameters(definition: dict | None) -> tuple[DeployedParameter, .
     for p in params:
         if isinstance(p, dict) and isinstance(p.get("Name"), str):
             enum = p.get("EnumValues") or ()
-            out.append(DeployedParameter(name=p["Name"], type=str(p.get("Type") or "String"),
-                                         default=p.get("DefaultValue"),
-                                         enum_values=tuple(str(v) for v in enum) if isinstance(enum, list) else ()))
+            out.append(
+                DeployedParameter(
+                    name=p["Name"],
+                    type=str(p.get("Type") or "String"),
+                    default=p.get("DefaultValue"),
+                    enum_values=tuple(str(v) for v in enum) if isinstance(enum, list) else (),
+                )
+            )
     return tuple(out)
 
 
@@ -349,4 +414,3 @@ def definition_step_names(definition: dict | None) -> tuple[str, ...]:
 
     visit(definition.get("Steps"))
     return tuple(names)
-

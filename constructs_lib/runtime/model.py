@@ -128,7 +128,13 @@ def pipeline_of_execution(arn: str) -> str | None:
     if len(parts) != 6 or parts[0] != "arn" or parts[2] != "sagemaker":
         return None
     resource = parts[5].split("/")
-    if len(resource) != 4 or resource[0] != "pipeline" or resource[2] != "execution" or not resource[1] or not resource[3]:
+    if (
+        len(resource) != 4
+        or resource[0] != "pipeline"
+        or resource[2] != "execution"
+        or not resource[1]
+        or not resource[3]
+    ):
         return None
     return resource[1]
 

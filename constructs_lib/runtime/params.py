@@ -37,11 +37,15 @@ def parse_assignments(items: Sequence[str] | None) -> dict[str, str]:
         name, sep, value = item.partition("=")
         name = name.strip()
         if not sep or not name:
-            raise RuntimeUserError(f"bad --param {item!r}: expected NAME=VALUE",
-                                   "e.g. --param ProcessingInstanceCount=2; quote values with spaces")
+            raise RuntimeUserError(
+                f"bad --param {item!r}: expected NAME=VALUE",
+                "e.g. --param ProcessingInstanceCount=2; quote values with spaces",
+            )
         if not _NAME.match(name):
-            raise RuntimeUserError(f"bad --param {item!r}: {name!r} is not a parameter name",
-                                   "names start with a letter and hold letters, digits, '-' and '_'")
+            raise RuntimeUserError(
+                f"bad --param {item!r}: {name!r} is not a parameter name",
+                "names start with a letter and hold letters, digits, '-' and '_'",
+            )
         if name in out:
             raise RuntimeUserError(f"--param {name} is given twice ({out[name]!r} and {value!r})", "give it once")
         out[name] = value
@@ -53,8 +57,9 @@ def check_value(name: str, type_: str, value: str, enum_values: Sequence[str] = 
     text = value.strip()
     if type_ == "Integer":
         if not _INTEGER.match(text):
-            raise RuntimeUserError(f"--param {name}={value!r}: {name} is an Integer parameter",
-                                   "give a whole number such as 2")
+            raise RuntimeUserError(
+                f"--param {name}={value!r}: {name} is an Integer parameter", "give a whole number such as 2"
+            )
         normalized = str(int(text))
     elif type_ == "Float":
         try:
@@ -62,8 +67,9 @@ def check_value(name: str, type_: str, value: str, enum_values: Sequence[str] = 
         except ValueError:
             number = math.nan
         if not math.isfinite(number):
-            raise RuntimeUserError(f"--param {name}={value!r}: {name} is a Float parameter",
-                                   "give a finite number such as 0.25")
+            raise RuntimeUserError(
+                f"--param {name}={value!r}: {name} is a Float parameter", "give a finite number such as 0.25"
+            )
         normalized = text
     elif type_ == "Boolean":
         if text.lower() not in _BOOLEANS:
@@ -72,13 +78,19 @@ def check_value(name: str, type_: str, value: str, enum_values: Sequence[str] = 
     else:
         normalized = value
     if enum_values and normalized not in enum_values:
-        raise RuntimeUserError(f"--param {name}={value!r}: not one of the allowed values",
-                               did_you_mean(normalized, enum_values, what="values"))
+        raise RuntimeUserError(
+            f"--param {name}={value!r}: not one of the allowed values",
+            did_you_mean(normalized, enum_values, what="values"),
+        )
     return normalized
 
 
-def resolve_parameters(given: Mapping[str, str], pipeline: str, deployed: Sequence[DeployedParameter] | None,
-                       config: ConfigParameters | None) -> tuple[dict[str, str], list[str]]:
+def resolve_parameters(
+    given: Mapping[str, str],
+    pipeline: str,
+    deployed: Sequence[DeployedParameter] | None,
+    config: ConfigParameters | None,
+) -> tuple[dict[str, str], list[str]]:
     """Checked values to send, and warnings. Raises :class:`RuntimeUserError` on the first bad one."""
     warnings: list[str] = []
     out: dict[str, str] = {}
@@ -92,23 +104,32 @@ def resolve_parameters(given: Mapping[str, str], pipeline: str, deployed: Sequen
                     raise RuntimeUserError(
                         f"unknown parameter '{name}': {config.source} declares it, but the deployed pipeline "
                         f"'{pipeline}' does not",
-                        "deploy the current config first (cdk deploy), or drop this --param")
+                        "deploy the current config first (cdk deploy), or drop this --param",
+                    )
                 hint = did_you_mean(name, deployed_by_name, what=f"parameters of '{pipeline}'")
-                raise RuntimeUserError(f"unknown parameter '{name}' for pipeline '{pipeline}'",
-                                       hint or f"pipeline '{pipeline}' declares no parameters")
+                raise RuntimeUserError(
+                    f"unknown parameter '{name}' for pipeline '{pipeline}'",
+                    hint or f"pipeline '{pipeline}' declares no parameters",
+                )
             out[name] = check_value(name, param.type, value, param.enum_values)
             if config_types is not None:
                 if name not in config_types:
-                    warnings.append(f"parameter '{name}' is in the deployed pipeline but not in {config.source} "
-                                    "(the deployment is older than the config?)")
+                    warnings.append(
+                        f"parameter '{name}' is in the deployed pipeline but not in {config.source} "
+                        "(the deployment is older than the config?)"
+                    )
                 elif config_types[name] != param.type:
-                    warnings.append(f"parameter '{name}' is a {param.type} in the deployed pipeline but a "
-                                    f"{config_types[name]} in {config.source}; the deployed type was checked")
+                    warnings.append(
+                        f"parameter '{name}' is a {param.type} in the deployed pipeline but a "
+                        f"{config_types[name]} in {config.source}; the deployed type was checked"
+                    )
         elif config_types is not None:
             if name not in config_types:
                 hint = did_you_mean(name, config_types, what=f"parameters in {config.source}")
-                raise RuntimeUserError(f"unknown parameter '{name}' for pipeline '{pipeline}'",
-                                       hint or f"{config.source} declares no parameters")
+                raise RuntimeUserError(
+                    f"unknown parameter '{name}' for pipeline '{pipeline}'",
+                    hint or f"{config.source} declares no parameters",
+                )
             out[name] = check_value(name, config_types[name], value)
         else:
             out[name] = value

@@ -7,7 +7,7 @@ import shutil
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TextIO
 
 from constructs_lib.runtime.model import PipelinesClient, Snapshot, StepState, Unsupported
@@ -22,7 +22,7 @@ Clock = Callable[[], datetime]
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Poller:
@@ -59,9 +59,15 @@ class FollowOutcome:
     timed_out: bool = False
 
 
-def follow(poller: Poller, renderer: Renderer, *, poll_seconds: float, timeout: float,
-           sleep: Callable[[float], None] = time.sleep,
-           monotonic: Callable[[], float] = time.monotonic) -> FollowOutcome:
+def follow(
+    poller: Poller,
+    renderer: Renderer,
+    *,
+    poll_seconds: float,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> FollowOutcome:
     """Poll until the execution ends or ``timeout`` seconds have passed. KeyboardInterrupt propagates."""
     deadline = monotonic() + timeout
     while True:
@@ -95,7 +101,7 @@ def stamp(moment: datetime | None) -> str:
     if moment is None:
         return "-"
     if moment.tzinfo is not None:
-        moment = moment.astimezone(timezone.utc)
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
@@ -179,8 +185,10 @@ class LiveRenderer(Renderer):
         if execution.created is not None:
             end = execution.modified if execution.terminal and execution.modified else now
             elapsed = f"  {duration((end - execution.created).total_seconds())}"
-        lines = [f"{execution.pipeline or 'pipeline'} {execution_id(execution.arn)}: {execution.status}{elapsed}"
-                 f"   (updated {now.strftime('%H:%M:%S')} UTC{'' if execution.terminal else '; Ctrl-C stops following, not the execution'})"]
+        lines = [
+            f"{execution.pipeline or 'pipeline'} {execution_id(execution.arn)}: {execution.status}{elapsed}"
+            f"   (updated {now.strftime('%H:%M:%S')} UTC{'' if execution.terminal else '; Ctrl-C stops following, not the execution'})"
+        ]
         if snapshot.steps is None:
             if snapshot.steps_unavailable:
                 lines.append("  " + unavailable_note(snapshot))
@@ -195,7 +203,7 @@ class LiveRenderer(Renderer):
 
     def update(self, snapshot: Snapshot) -> None:
         columns = max(20, self._width())
-        lines = [line if len(line) < columns else line[:columns - 2] + "~" for line in self.lines(snapshot)]
+        lines = [line if len(line) < columns else line[: columns - 2] + "~" for line in self.lines(snapshot)]
         if self._drawn:
             self._out.write(f"\x1b[{self._drawn}A\r\x1b[J")
         self._out.write("\n".join(lines) + "\n")
@@ -217,8 +225,13 @@ def status_report(snapshot: Snapshot, parameters: Sequence[tuple[str, str]] | No
     rows.append(("started", stamp(execution.created)))
     if execution.created is not None:
         if execution.terminal and execution.modified is not None:
-            rows.append(("ended", f"{stamp(execution.modified)} (after "
-                                  f"{duration((execution.modified - execution.created).total_seconds())})"))
+            rows.append(
+                (
+                    "ended",
+                    f"{stamp(execution.modified)} (after "
+                    f"{duration((execution.modified - execution.created).total_seconds())})",
+                )
+            )
         elif not execution.terminal:
             rows.append(("running for", duration((now - execution.created).total_seconds())))
     if parameters is not None:
@@ -228,15 +241,22 @@ def status_report(snapshot: Snapshot, parameters: Sequence[tuple[str, str]] | No
     width = max(len(k) for k, _ in rows)
     lines = [f"{k.ljust(width)}  {v}" for k, v in rows]
     if snapshot.steps is None:
-        lines.append(f"{'steps'.ljust(width)}  " +
-                     (f"unavailable ({snapshot.steps_unavailable})" if snapshot.steps_unavailable else "-"))
+        lines.append(
+            f"{'steps'.ljust(width)}  "
+            + (f"unavailable ({snapshot.steps_unavailable})" if snapshot.steps_unavailable else "-")
+        )
         return lines
     seen = {s.name for s in snapshot.steps}
     step_rows = [(s.name, s.status, stamp(s.start), _step_detail(s, now)) for s in snapshot.steps]
-    step_rows += [(name, "Pending" if not execution.terminal else "NotRun", "-", "") for name in snapshot.defined_steps
-                  if name not in seen]
-    lines.append(f"{'steps'.ljust(width)}  {len(snapshot.steps)} started" +
-                 (f" of {len(set(snapshot.defined_steps) | seen)}" if snapshot.defined_steps else ""))
+    step_rows += [
+        (name, "Pending" if not execution.terminal else "NotRun", "-", "")
+        for name in snapshot.defined_steps
+        if name not in seen
+    ]
+    lines.append(
+        f"{'steps'.ljust(width)}  {len(snapshot.steps)} started"
+        + (f" of {len(set(snapshot.defined_steps) | seen)}" if snapshot.defined_steps else "")
+    )
     name_width = max((len(r[0]) for r in step_rows), default=0)
     for name, status, started, detail in step_rows:
         lines.append(f"  {name.ljust(name_width)}  {status.ljust(9)}  {started}  {detail}".rstrip())

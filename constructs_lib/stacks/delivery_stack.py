@@ -81,7 +81,7 @@ def physical_name(*parts: str, limit: int = 64) -> str:
     if len(name) <= limit:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[:limit - 9].rstrip('-')}-{digest}"
+    return f"{name[: limit - 9].rstrip('-')}-{digest}"
 
 
 def stack_name(name: str) -> str:
@@ -103,23 +103,43 @@ class DeployCheckRole(Construct):
     exactly this ARN at synth time.
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, pipeline_arn: str, role_name: str,
-                 tooling_account: str, principal_role_name: str) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        pipeline_arn: str,
+        role_name: str,
+        tooling_account: str,
+        principal_role_name: str,
+    ) -> None:
         super().__init__(scope, construct_id)
         stack = cdk.Stack.of(self)
         self.role_name = role_name
-        self.principal_arn = stack.format_arn(service="iam", region="", account=tooling_account, resource="role",
-                                              resource_name=principal_role_name)
+        self.principal_arn = stack.format_arn(
+            service="iam", region="", account=tooling_account, resource="role", resource_name=principal_role_name
+        )
         self.role = iam.Role(
-            self, "Role", role_name=role_name,
+            self,
+            "Role",
+            role_name=role_name,
             description="Lets the delivery pipeline's post-deploy check describe this SageMaker pipeline",
             assumed_by=iam.AccountPrincipal(tooling_account).with_conditions(
-                {"ArnEquals": {"aws:PrincipalArn": self.principal_arn}}),
-            max_session_duration=cdk.Duration.hours(1))
-        self.role.add_to_principal_policy(iam.PolicyStatement(
-            sid="DescribeThisPipeline", actions=["sagemaker:DescribePipeline"], resources=[pipeline_arn]))
-        self.output = cdk.CfnOutput(stack, "DeployCheckRoleArn", value=self.role.role_arn,
-                                    description="Role the delivery pipeline assumes to check this SageMaker pipeline")
+                {"ArnEquals": {"aws:PrincipalArn": self.principal_arn}}
+            ),
+            max_session_duration=cdk.Duration.hours(1),
+        )
+        self.role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="DescribeThisPipeline", actions=["sagemaker:DescribePipeline"], resources=[pipeline_arn]
+            )
+        )
+        self.output = cdk.CfnOutput(
+            stack,
+            "DeployCheckRoleArn",
+            value=self.role.role_arn,
+            description="Role the delivery pipeline assumes to check this SageMaker pipeline",
+        )
 
 
 class MlPipelineStage(cdk.Stage):
@@ -134,11 +154,21 @@ class MlPipelineStage(cdk.Stage):
     :param extra_endpoints: interface endpoints for job code that calls SageMaker or STS (``jobEndpoints``).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 environment: TargetEnvironment, tooling_account: str, check_principal_role_name: str,
-                 extra_endpoints: list[str] | None = None) -> None:
-        super().__init__(scope, construct_id,
-                         env=cdk.Environment(account=environment.account, region=environment.region))
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: ProjectConfig,
+        graph: PipelineGraph,
+        environment: TargetEnvironment,
+        tooling_account: str,
+        check_principal_role_name: str,
+        extra_endpoints: list[str] | None = None,
+    ) -> None:
+        super().__init__(
+            scope, construct_id, env=cdk.Environment(account=environment.account, region=environment.region)
+        )
         self.environment = environment
         self._declared_defaults = {p.name: p.default for p in project.pipeline.parameters}
         name = project.pipeline.pipelineName
@@ -146,33 +176,49 @@ class MlPipelineStage(cdk.Stage):
         # whatever a parameter says; a default that asks for more is refused here rather than at run time.
         statuses = ["PendingManualApproval"] if environment.approval else None
         self.ml_stack = MlPipelineStack(
-            self, ML_STACK_ID, stack_name=stack_name(f"{name}-{environment.name}"), model_approval_statuses=statuses,
+            self,
+            ML_STACK_ID,
+            stack_name=stack_name(f"{name}-{environment.name}"),
+            model_approval_statuses=statuses,
             extra_endpoints=extra_endpoints,
             description=f"SageMaker pipeline {name}, environment {environment.name} (constructs_lib delivery)",
-            project=project, graph=graph,
+            project=project,
+            graph=graph,
             existing_bucket_name=environment.existing_bucket_name,
             existing_kms_key_arn=environment.existing_kms_key_arn,
             existing_role_arn=environment.existing_role_arn,
             existing_subnet_ids=list(environment.existing_subnet_ids) if environment.existing_subnet_ids else None,
-            existing_security_group_ids=(list(environment.existing_security_group_ids)
-                                         if environment.existing_security_group_ids else None),
+            existing_security_group_ids=(
+                list(environment.existing_security_group_ids) if environment.existing_security_group_ids else None
+            ),
             parameter_defaults=dict(environment.parameters) or None,
             schedule=environment.schedule,
         )
         if environment.approval:
-            asked = approval_statuses_from_definition(self.ml_stack.pipeline.compiled.definition,
-                                                      dict(environment.parameters))
+            asked = approval_statuses_from_definition(
+                self.ml_stack.pipeline.compiled.definition, dict(environment.parameters)
+            )
             if asked - {"PendingManualApproval"}:
-                raise ConfigError([Problem(
-                    file="cdk.json", key_path=f"context.environments ({environment.name}).parameters",
-                    message=f"registers models as {', '.join(sorted(asked - {'PendingManualApproval'}))} in an "
+                raise ConfigError(
+                    [
+                        Problem(
+                            file="cdk.json",
+                            key_path=f"context.environments ({environment.name}).parameters",
+                            message=f"registers models as {', '.join(sorted(asked - {'PendingManualApproval'}))} in an "
                             "environment behind a manual approval",
-                    hint="production registers PendingManualApproval only; approve the model package afterwards")])
+                            hint="production registers PendingManualApproval only; approve the model package afterwards",
+                        )
+                    ]
+                )
         # Role names are per account, pipeline names per region: the region keeps two stages apart.
         self.check_role = DeployCheckRole(
-            self.ml_stack, "DeployCheck", pipeline_arn=self.ml_stack.pipeline.pipeline_arn,
+            self.ml_stack,
+            "DeployCheck",
+            pipeline_arn=self.ml_stack.pipeline.pipeline_arn,
             role_name=physical_name(name, environment.region, "deploy-check"),
-            tooling_account=tooling_account, principal_role_name=check_principal_role_name)
+            tooling_account=tooling_account,
+            principal_role_name=check_principal_role_name,
+        )
 
     @property
     def pipeline_name_output(self) -> cdk.CfnOutput:
@@ -181,8 +227,10 @@ class MlPipelineStage(cdk.Stage):
     def expected(self) -> dict[str, Any]:
         """What the check compares the deployed definition with: top-level step names, parameter defaults."""
         compiled = json.loads(self.ml_stack.pipeline.compiled.definition)
-        return {"steps": sorted(step["Name"] for step in compiled.get("Steps", [])),
-                "parameters": {**self._declared_defaults, **self.environment.parameters}}
+        return {
+            "steps": sorted(step["Name"] for step in compiled.get("Steps", [])),
+            "parameters": {**self._declared_defaults, **self.environment.parameters},
+        }
 
 
 class DeliveryStack(cdk.Stack):
@@ -198,44 +246,85 @@ class DeliveryStack(cdk.Stack):
         log groups are not created in stages (their names are account-wide, see ``ExecutionRole``).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 config: DeliveryConfig, extra_endpoints: list[str] | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: ProjectConfig,
+        graph: PipelineGraph,
+        config: DeliveryConfig,
+        extra_endpoints: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         source_config = config.source
         kwargs.setdefault("env", cdk.Environment(account=source_config.account, region=source_config.region))
-        kwargs.setdefault("description", f"Delivery pipeline of the SageMaker pipeline "
-                                         f"{project.pipeline.pipelineName} (constructs_lib)")
+        kwargs.setdefault(
+            "description",
+            f"Delivery pipeline of the SageMaker pipeline {project.pipeline.pipelineName} (constructs_lib)",
+        )
         super().__init__(scope, construct_id, **kwargs)
         self.config = config
         source = pipelines.CodePipelineSource.connection(
-            source_config.repository, source_config.branch, connection_arn=source_config.connection_arn,
-            trigger_on_push=True)
+            source_config.repository,
+            source_config.branch,
+            connection_arn=source_config.connection_arn,
+            trigger_on_push=True,
+        )
         self.synth_step = pipelines.ShellStep(
-            "Synth", input=source, commands=list(SYNTH_COMMANDS), primary_output_directory="cdk.out")
+            "Synth", input=source, commands=list(SYNTH_COMMANDS), primary_output_directory="cdk.out"
+        )
         self.pipeline = pipelines.CodePipeline(
-            self, "Pipeline", pipeline_name=source_config.pipeline_name, synth=self.synth_step,
-            cross_account_keys=True, enable_key_rotation=True, self_mutation=True, docker_enabled_for_synth=False,
-            publish_assets_in_parallel=False, cli_version=CDK_CLI_VERSION, cdk_assets_cli_version=CDK_ASSETS_CLI_VERSION,
+            self,
+            "Pipeline",
+            pipeline_name=source_config.pipeline_name,
+            synth=self.synth_step,
+            cross_account_keys=True,
+            enable_key_rotation=True,
+            self_mutation=True,
+            docker_enabled_for_synth=False,
+            publish_assets_in_parallel=False,
+            cli_version=CDK_CLI_VERSION,
+            cdk_assets_cli_version=CDK_ASSETS_CLI_VERSION,
             code_build_defaults=pipelines.CodeBuildOptions(
                 build_environment=codebuild.BuildEnvironment(
-                    build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL, privileged=False),
-                timeout=cdk.Duration.minutes(30)),
+                    build_image=BUILD_IMAGE, compute_type=codebuild.ComputeType.SMALL, privileged=False
+                ),
+                timeout=cdk.Duration.minutes(30),
+            ),
             synth_code_build_defaults=pipelines.CodeBuildOptions(
                 # The test suite installs the SageMaker SDK (~1 GB), runs cfn-lint/checkov and synthesizes.
                 build_environment=codebuild.BuildEnvironment(compute_type=codebuild.ComputeType.MEDIUM),
                 partial_build_spec=codebuild.BuildSpec.from_object(
-                    {"phases": {"install": {"runtime-versions": dict(RUNTIME_VERSIONS)}}}),
-                timeout=cdk.Duration.minutes(60)),
+                    {"phases": {"install": {"runtime-versions": dict(RUNTIME_VERSIONS)}}}
+                ),
+                timeout=cdk.Duration.minutes(60),
+            ),
         )
         self.stages: list[MlPipelineStage] = []
         for environment in config.environments:
             principal_role_name = physical_name(source_config.pipeline_name, "check", environment.name)
-            stage = MlPipelineStage(self, environment.name, project=project, graph=graph, environment=environment,
-                                    tooling_account=source_config.account,
-                                    check_principal_role_name=principal_role_name, extra_endpoints=extra_endpoints)
-            pre = [pipelines.ManualApprovalStep(
-                APPROVAL_STEP_ID,
-                comment=f"Deploy the SageMaker pipeline {project.pipeline.pipelineName} to {environment.name} "
-                        f"(account {environment.account}, {environment.region})?")] if environment.approval else []
+            stage = MlPipelineStage(
+                self,
+                environment.name,
+                project=project,
+                graph=graph,
+                environment=environment,
+                tooling_account=source_config.account,
+                check_principal_role_name=principal_role_name,
+                extra_endpoints=extra_endpoints,
+            )
+            pre = (
+                [
+                    pipelines.ManualApprovalStep(
+                        APPROVAL_STEP_ID,
+                        comment=f"Deploy the SageMaker pipeline {project.pipeline.pipelineName} to {environment.name} "
+                        f"(account {environment.account}, {environment.region})?",
+                    )
+                ]
+                if environment.approval
+                else []
+            )
             self.pipeline.add_stage(stage, pre=pre, post=[self._check_step(stage, principal_role_name)])
             self.stages.append(stage)
         self.pipeline.build_pipeline()
@@ -246,38 +335,68 @@ class DeliveryStack(cdk.Stack):
         _acknowledge_expected_wildcards(self)
 
     @classmethod
-    def from_context(cls, app: cdk.App, *, project: ProjectConfig, graph: PipelineGraph,
-                     construct_id: str | None = None, extra_endpoints: list[str] | None = None) -> DeliveryStack:
+    def from_context(
+        cls,
+        app: cdk.App,
+        *,
+        project: ProjectConfig,
+        graph: PipelineGraph,
+        construct_id: str | None = None,
+        extra_endpoints: list[str] | None = None,
+    ) -> DeliveryStack:
         """The delivery stack described by ``app``'s context (``environments`` and ``delivery``).
 
         Raises ``ConfigError`` (every problem, with its ``context.…`` key path in cdk.json) on bad context.
         """
-        config = parse_delivery_context(app.node.try_get_context("environments"),
-                                        app.node.try_get_context("delivery"),
-                                        parameters=project.pipeline.parameters,
-                                        pipeline_name=project.pipeline.pipelineName)
-        return cls(app, construct_id or stack_name(config.source.pipeline_name), project=project, graph=graph,
-                   config=config, extra_endpoints=extra_endpoints)
+        config = parse_delivery_context(
+            app.node.try_get_context("environments"),
+            app.node.try_get_context("delivery"),
+            parameters=project.pipeline.parameters,
+            pipeline_name=project.pipeline.pipelineName,
+        )
+        return cls(
+            app,
+            construct_id or stack_name(config.source.pipeline_name),
+            project=project,
+            graph=graph,
+            config=config,
+            extra_endpoints=extra_endpoints,
+        )
 
     # -- steps --------------------------------------------------------------------------------------------
 
     def _check_step(self, stage: MlPipelineStage, role_name: str) -> pipelines.CodeBuildStep:
         environment = stage.environment
         # A named role, so that the check role in the target account can trust exactly this principal.
-        role = iam.Role(self, f"CheckRole-{environment.name}", role_name=role_name,
-                        assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
-                        description=f"Post-deploy check of the {environment.name} stage of the delivery pipeline")
-        target_role_arn = self.format_arn(service="iam", region="", account=environment.account, resource="role",
-                                          resource_name=stage.check_role.role_name)
+        role = iam.Role(
+            self,
+            f"CheckRole-{environment.name}",
+            role_name=role_name,
+            assumed_by=iam.ServicePrincipal("codebuild.amazonaws.com"),
+            description=f"Post-deploy check of the {environment.name} stage of the delivery pipeline",
+        )
+        target_role_arn = self.format_arn(
+            service="iam",
+            region="",
+            account=environment.account,
+            resource="role",
+            resource_name=stage.check_role.role_name,
+        )
         return pipelines.CodeBuildStep(
             CHECK_STEP_ID,
             role=role,
-            env={"EXPECTED": json.dumps(stage.expected(), sort_keys=True), "TARGET_REGION": environment.region,
-                 "CHECK_SCRIPT": CHECK_SCRIPT},
-            env_from_cfn_outputs={"PIPELINE_NAME": stage.pipeline_name_output,
-                                  "CHECK_ROLE_ARN": stage.check_role.output},
-            role_policy_statements=[iam.PolicyStatement(
-                sid="AssumeTheCheckRole", actions=["sts:AssumeRole"], resources=[target_role_arn])],
+            env={
+                "EXPECTED": json.dumps(stage.expected(), sort_keys=True),
+                "TARGET_REGION": environment.region,
+                "CHECK_SCRIPT": CHECK_SCRIPT,
+            },
+            env_from_cfn_outputs={
+                "PIPELINE_NAME": stage.pipeline_name_output,
+                "CHECK_ROLE_ARN": stage.check_role.output,
+            },
+            role_policy_statements=[
+                iam.PolicyStatement(sid="AssumeTheCheckRole", actions=["sts:AssumeRole"], resources=[target_role_arn])
+            ],
             commands=[
                 # The CodeBuild role (container credentials) assumes the check role of the target account.
                 'aws configure set profile.target.role_arn "$CHECK_ROLE_ARN"',
@@ -296,35 +415,63 @@ class DeliveryStack(cdk.Stack):
         cfn_bucket = bucket.node.default_child
         assert isinstance(cfn_bucket, s3.CfnBucket), "CDK Pipelines creates its artifact bucket"
         logs = s3.Bucket(
-            self, "ArtifactsAccessLogs",
+            self,
+            "ArtifactsAccessLogs",
             # Server access log delivery does not support SSE-KMS destinations.
-            encryption=s3.BucketEncryption.S3_MANAGED, enforce_ssl=True, minimum_tls_version=1.2, versioned=True,
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            minimum_tls_version=1.2,
+            versioned=True,
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED, removal_policy=cdk.RemovalPolicy.RETAIN,
-            lifecycle_rules=[s3.LifecycleRule(id="ExpireAccessLogs", expiration=cdk.Duration.days(365),
-                                              noncurrent_version_expiration=cdk.Duration.days(1),
-                                              abort_incomplete_multipart_upload_after=cdk.Duration.days(7))])
-        _nag.skip_checkov(logs.node.default_child, "CKV_AWS_18",
-                          "This bucket is the server access log destination of the pipeline artifact bucket; "
-                          "logging it again would need another bucket or a self-referencing loop.")
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+            removal_policy=cdk.RemovalPolicy.RETAIN,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="ExpireAccessLogs",
+                    expiration=cdk.Duration.days(365),
+                    noncurrent_version_expiration=cdk.Duration.days(1),
+                    abort_incomplete_multipart_upload_after=cdk.Duration.days(7),
+                )
+            ],
+        )
+        _nag.skip_checkov(
+            logs.node.default_child,
+            "CKV_AWS_18",
+            "This bucket is the server access log destination of the pipeline artifact bucket; "
+            "logging it again would need another bucket or a self-referencing loop.",
+        )
         prefix = "pipeline-artifacts/"
-        logs.add_to_resource_policy(iam.PolicyStatement(
-            sid="S3ServerAccessLogsPolicy", principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
-            actions=["s3:PutObject"], resources=[logs.arn_for_objects(f"{prefix}*")],
-            conditions={"ArnLike": {"aws:SourceArn": bucket.bucket_arn},
-                        "StringEquals": {"aws:SourceAccount": self.account}}))
+        logs.add_to_resource_policy(
+            iam.PolicyStatement(
+                sid="S3ServerAccessLogsPolicy",
+                principals=[iam.ServicePrincipal("logging.s3.amazonaws.com")],
+                actions=["s3:PutObject"],
+                resources=[logs.arn_for_objects(f"{prefix}*")],
+                conditions={
+                    "ArnLike": {"aws:SourceArn": bucket.bucket_arn},
+                    "StringEquals": {"aws:SourceAccount": self.account},
+                },
+            )
+        )
         cfn_bucket.logging_configuration = s3.CfnBucket.LoggingConfigurationProperty(
-            destination_bucket_name=logs.bucket_name, log_file_prefix=prefix)
+            destination_bucket_name=logs.bucket_name, log_file_prefix=prefix
+        )
         cfn_bucket.versioning_configuration = s3.CfnBucket.VersioningConfigurationProperty(status="Enabled")
         # The bucket is retained (aws-cdk-lib's default); its key must be too, or the kept artifacts are unreadable.
         if bucket.encryption_key is not None:
             bucket.encryption_key.node.default_child.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
-        cfn_bucket.lifecycle_configuration = s3.CfnBucket.LifecycleConfigurationProperty(rules=[
-            s3.CfnBucket.RuleProperty(
-                id="ExpireNoncurrentArtifacts", status="Enabled",
-                noncurrent_version_expiration=s3.CfnBucket.NoncurrentVersionExpirationProperty(noncurrent_days=90),
-                abort_incomplete_multipart_upload=s3.CfnBucket.AbortIncompleteMultipartUploadProperty(
-                    days_after_initiation=7))])
+        cfn_bucket.lifecycle_configuration = s3.CfnBucket.LifecycleConfigurationProperty(
+            rules=[
+                s3.CfnBucket.RuleProperty(
+                    id="ExpireNoncurrentArtifacts",
+                    status="Enabled",
+                    noncurrent_version_expiration=s3.CfnBucket.NoncurrentVersionExpirationProperty(noncurrent_days=90),
+                    abort_incomplete_multipart_upload=s3.CfnBucket.AbortIncompleteMultipartUploadProperty(
+                        days_after_initiation=7
+                    ),
+                )
+            ]
+        )
         self.artifacts_access_logs = logs
 
     def _scope_asset_builds(self) -> None:
@@ -358,8 +505,9 @@ class DeliveryStack(cdk.Stack):
                 for key, value in (action.get("configuration") or {}).items():
                     text = _join_as_sub(value)
                     if text is not None:
-                        cfn_pipeline.add_property_override(f"Stages.{i}.Actions.{j}.Configuration.{key}",
-                                                           {"Fn::Sub": text})
+                        cfn_pipeline.add_property_override(
+                            f"Stages.{i}.Actions.{j}.Configuration.{key}", {"Fn::Sub": text}
+                        )
 
     def _skip_generated_findings(self) -> None:
         """cfn-lint skips on resources that aws-cdk-lib generates (see each comment)."""
@@ -416,35 +564,39 @@ def _join_as_sub(value: Any) -> str | None:
 #: Reasons by kind of finding. Each pattern is matched against one finding id of one policy; an
 #: ``AwsSolutions-IAM5`` finding that matches none stays unacknowledged and fails the synth.
 _ARTIFACT_ACTIONS = {
-    "s3:GetObject*": "read", "s3:GetBucket*": "read", "s3:List*": "read",
-    "s3:DeleteObject*": "write", "s3:Abort*": "write",
-    "kms:GenerateDataKey*": "key", "kms:ReEncrypt*": "key",
+    "s3:GetObject*": "read",
+    "s3:GetBucket*": "read",
+    "s3:List*": "read",
+    "s3:DeleteObject*": "write",
+    "s3:Abort*": "write",
+    "kms:GenerateDataKey*": "key",
+    "kms:ReEncrypt*": "key",
 }
 _REASONS = {
     "read": "CDK Pipelines grants read access to its artifact bucket (bucket.grantRead): the wildcard is S3's "
-            "read action family, and the statement's resources are that one bucket and its objects.",
+    "read action family, and the statement's resources are that one bucket and its objects.",
     "write": "CDK Pipelines grants read-write access to its artifact bucket (bucket.grantReadWrite) to the roles "
-             "that produce artifacts; the statement's resources are that one bucket and its objects.",
+    "that produce artifacts; the statement's resources are that one bucket and its objects.",
     "key": "CDK Pipelines grants encrypt/decrypt on the artifact bucket's KMS key (key.grantEncryptDecrypt); "
-           "the statement's resource is that one key.",
+    "the statement's resource is that one key.",
     "objects": "Pipeline artifacts have generated keys (one per execution and action) in the pipeline's own "
-               "artifact bucket: object-level actions need an ARN pattern, limited to that bucket.",
+    "artifact bucket: object-level actions need an ARN pattern, limited to that bucket.",
     "project-logs": "CodeBuild writes each build's log stream (named per build) into this project's own log "
-                    "group /aws/codebuild/<project>: the pattern covers only that group's streams.",
+    "group /aws/codebuild/<project>: the pattern covers only that group's streams.",
     "project-reports": "aws-cdk-lib's default CodeBuild grant for test reports of this project only (report "
-                       "groups named <project>-<name>); no report groups are used, the grant is inert.",
+    "groups named <project>-<name>); no report groups are used, the grant is inert.",
     "assets-logs": "CDK Pipelines' shared asset-publishing role (AssetSingletonRole) may write the logs of any "
-                   "CodeBuild project of the tooling account and region (/aws/codebuild/*): one role serves every "
-                   "asset project, so its policy does not grow with each asset.",
+    "CodeBuild project of the tooling account and region (/aws/codebuild/*): one role serves every "
+    "asset project, so its policy does not grow with each asset.",
     "assets-reports": "CDK Pipelines' shared asset-publishing role (AssetSingletonRole) holds aws-cdk-lib's "
-                      "CodeBuild report grant for every project of the tooling account and region; asset "
-                      "projects write no reports.",
+    "CodeBuild report grant for every project of the tooling account and region; asset "
+    "projects write no reports.",
     "self-mutation-read": "The self-mutation step runs `cdk deploy` of the pipeline stack: CDK Pipelines grants "
-                          "cloudformation:DescribeStacks and s3:ListBucket on * (read-only) so the CLI can read "
-                          "the bootstrap and pipeline stacks and the asset bucket.",
+    "cloudformation:DescribeStacks and s3:ListBucket on * (read-only) so the CLI can read "
+    "the bootstrap and pipeline stacks and the asset bucket.",
     "self-mutation-roles": "sts:AssumeRole on the tooling account's roles, restricted by the condition "
-                           "iam:ResourceTag/aws-cdk:bootstrap-role to the CDK bootstrap deploy and "
-                           "publishing roles.",
+    "iam:ResourceTag/aws-cdk:bootstrap-role to the CDK bootstrap deploy and "
+    "publishing roles.",
 }
 
 
@@ -462,8 +614,9 @@ def _acknowledge_expected_wildcards(stack: DeliveryStack) -> None:
             _nag.acknowledge(policy, rule_id, reason)
 
 
-def policy_acknowledgments(stack: DeliveryStack, document: dict[str, Any], objects_id: str,
-                           role_kind: str) -> dict[str, str]:
+def policy_acknowledgments(
+    stack: DeliveryStack, document: dict[str, Any], objects_id: str, role_kind: str
+) -> dict[str, str]:
     """Finding id -> reason for the IAM5 findings of one resolved policy document that are all expected."""
     reasons: dict[str, list[str | None]] = {}
     for statement in document.get("Statement", []):
@@ -471,8 +624,7 @@ def policy_acknowledgments(stack: DeliveryStack, document: dict[str, Any], objec
             continue
         for rule_id, reason in _statement_findings(stack, statement, objects_id, role_kind):
             reasons.setdefault(rule_id, []).append(reason)
-    return {rule_id: " ".join(dict.fromkeys(r for r in found if r))
-            for rule_id, found in reasons.items() if all(found)}
+    return {rule_id: " ".join(dict.fromkeys(r for r in found if r)) for rule_id, found in reasons.items() if all(found)}
 
 
 def _policies(stack: cdk.Stack) -> Iterable[iam.CfnPolicy]:
@@ -491,8 +643,9 @@ def _role_kind(stack: DeliveryStack, policy: iam.CfnPolicy) -> str:
     return "other"
 
 
-def _statement_findings(stack: DeliveryStack, statement: dict[str, Any], objects_id: str,
-                        role_kind: str) -> Iterable[tuple[str, str | None]]:
+def _statement_findings(
+    stack: DeliveryStack, statement: dict[str, Any], objects_id: str, role_kind: str
+) -> Iterable[tuple[str, str | None]]:
     """The IAM5 finding ids one statement produces, each with its reason, or None when it is not expected."""
     actions = _as_list(statement.get("Action"))
     resources = [_nag.flatten_reference(r) for r in _as_list(statement.get("Resource"))]
@@ -508,8 +661,13 @@ def _statement_findings(stack: DeliveryStack, statement: dict[str, Any], objects
     if role_kind == "assets" and action_set and "NotResource" not in statement:
         if action_set <= {"logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"}:
             matchers.append((lambda r: r == f"{logs}*", "assets-logs"))
-        if action_set <= {"codebuild:BatchPutCodeCoverages", "codebuild:BatchPutTestCases", "codebuild:CreateReport",
-                          "codebuild:CreateReportGroup", "codebuild:UpdateReport"}:
+        if action_set <= {
+            "codebuild:BatchPutCodeCoverages",
+            "codebuild:BatchPutTestCases",
+            "codebuild:CreateReport",
+            "codebuild:CreateReportGroup",
+            "codebuild:UpdateReport",
+        }:
             matchers.append((lambda r: r == f"{reports}*", "assets-reports"))
     if role_kind == "self-mutation" and action_set:
         if action_set <= {"cloudformation:DescribeStacks", "s3:ListBucket"}:
@@ -521,8 +679,10 @@ def _statement_findings(stack: DeliveryStack, statement: dict[str, Any], objects
     for action in actions:
         if "*" in action:
             expected = action in _ARTIFACT_ACTIONS and _only_artifact_resources(stack, resources, objects_id)
-            yield (f"{_nag.AWS_SOLUTIONS}-IAM5[Action::{action}]",
-                   _REASONS[_ARTIFACT_ACTIONS[action]] if expected else None)
+            yield (
+                f"{_nag.AWS_SOLUTIONS}-IAM5[Action::{action}]",
+                _REASONS[_ARTIFACT_ACTIONS[action]] if expected else None,
+            )
     for resource in resources:
         if "*" in resource:
             kind = next((kind for matches, kind in matchers if matches(resource)), None)
@@ -557,5 +717,12 @@ def _output(stack: cdk.Stack, construct_id: str) -> cdk.CfnOutput:
     return child
 
 
-__all__ = ["DeliveryStack", "DeployCheckRole", "MlPipelineStage", "parse_delivery_context", "physical_name",
-           "policy_acknowledgments", "stack_name"]
+__all__ = [
+    "DeliveryStack",
+    "DeployCheckRole",
+    "MlPipelineStage",
+    "parse_delivery_context",
+    "physical_name",
+    "policy_acknowledgments",
+    "stack_name",
+]

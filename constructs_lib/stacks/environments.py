@@ -32,18 +32,30 @@ _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _CONNECTION_ARN = re.compile(
-    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$")
+    r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[A-Za-z0-9-]+$"
+)
 _PIPELINE_NAME = re.compile(r"^[A-Za-z0-9.@_-]{1,100}$")
 _SCHEDULE_EXPRESSION = re.compile(
-    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
+    r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$"
+)
 
 #: The stages CDK Pipelines puts before the environments (CodePipeline stage names must be unique).
 _RESERVED_STAGE_NAMES = {n.lower(): n for n in ("Source", "Build", "UpdatePipeline", "Assets")}
 _INVALID: Any = object()  # a value that was JSON text and did not parse (already reported)
 
-ENVIRONMENT_KEYS = ("name", "account", "region", "parameters", "schedule", "existingBucketName",
-                    "existingKmsKeyArn", "existingRoleArn", "existingSubnetIds", "existingSecurityGroupIds",
-                    "approval")
+ENVIRONMENT_KEYS = (
+    "name",
+    "account",
+    "region",
+    "parameters",
+    "schedule",
+    "existingBucketName",
+    "existingKmsKeyArn",
+    "existingRoleArn",
+    "existingSubnetIds",
+    "existingSecurityGroupIds",
+    "approval",
+)
 SCHEDULE_KEYS = ("expression", "parameters", "enabled")
 DELIVERY_KEYS = ("repository", "branch", "connectionArn", "account", "region", "pipelineName")
 
@@ -83,8 +95,9 @@ class DeliveryConfig:
     environments: tuple[TargetEnvironment, ...]
 
 
-def parse_delivery_context(environments: Any, delivery: Any, *, parameters: Sequence[Parameter],
-                           pipeline_name: str, file: str = CONTEXT_FILE) -> DeliveryConfig:
+def parse_delivery_context(
+    environments: Any, delivery: Any, *, parameters: Sequence[Parameter], pipeline_name: str, file: str = CONTEXT_FILE
+) -> DeliveryConfig:
     """Check the two context values and return them as plain values; ``ConfigError`` lists every problem.
 
     :param parameters: the pipeline parameters the config declares (``sagemakerPipeline.parameters``).
@@ -117,8 +130,11 @@ class _Checker:
             try:
                 return json.loads(value)
             except json.JSONDecodeError as exc:
-                self.add(path, f"is not valid JSON ({exc.msg} at character {exc.pos})",
-                         "on the command line, quote the whole JSON value: -c key='[...]'")
+                self.add(
+                    path,
+                    f"is not valid JSON ({exc.msg} at character {exc.pos})",
+                    "on the command line, quote the whole JSON value: -c key='[...]'",
+                )
                 return _INVALID
         return value
 
@@ -127,8 +143,17 @@ class _Checker:
             if key not in known:
                 self.add(f"{path}.{key}", "unknown key", did_you_mean(str(key), known, what=f"{what} keys"))
 
-    def string(self, data: Mapping[str, Any], key: str, path: str, *, required: bool,
-               pattern: re.Pattern[str] | None = None, expected: str = "", hint: str = "") -> str | None:
+    def string(
+        self,
+        data: Mapping[str, Any],
+        key: str,
+        path: str,
+        *,
+        required: bool,
+        pattern: re.Pattern[str] | None = None,
+        expected: str = "",
+        hint: str = "",
+    ) -> str | None:
         where = f"{path}.{key}"
         if key not in data or data[key] is None:
             if required:
@@ -147,8 +172,9 @@ class _Checker:
             return None
         return value
 
-    def id_list(self, data: Mapping[str, Any], key: str, path: str, pattern: re.Pattern[str],
-                example: str) -> tuple[str, ...] | None:
+    def id_list(
+        self, data: Mapping[str, Any], key: str, path: str, pattern: re.Pattern[str], example: str
+    ) -> tuple[str, ...] | None:
         where = f"{path}.{key}"
         if data.get(key) is None:
             return None
@@ -172,12 +198,18 @@ class _Checker:
         if value is _INVALID:
             return []
         if value is None:
-            self.add(path, "missing: the delivery pipeline needs at least one environment",
-                     'add "environments": [{"name": "dev", "account": "...", "region": "..."}, ...] to the context')
+            self.add(
+                path,
+                "missing: the delivery pipeline needs at least one environment",
+                'add "environments": [{"name": "dev", "account": "...", "region": "..."}, ...] to the context',
+            )
             return []
         if isinstance(value, dict):
-            self.add(path, "must be a list of environments (the list order is the promotion order), got a mapping",
-                     'write [{"name": "dev", ...}, {"name": "prod", ...}]')
+            self.add(
+                path,
+                "must be a list of environments (the list order is the promotion order), got a mapping",
+                'write [{"name": "dev", ...}, {"name": "prod", ...}]',
+            )
             return []
         if not isinstance(value, list) or not value:
             self.add(path, f"must be a non-empty list of environments, got {_describe(value)}")
@@ -191,21 +223,29 @@ class _Checker:
             if isinstance(name, str) and _ENV_NAME.match(name):
                 key = name.lower()  # stage ids and stack names are case-insensitive in places (S3, CloudFormation)
                 if key in _RESERVED_STAGE_NAMES:
-                    self.add(f"{path}[{index}].name", f"{name!r} is the name of a stage CDK Pipelines adds itself",
-                             "choose another name than " + ", ".join(sorted(_RESERVED_STAGE_NAMES.values())))
+                    self.add(
+                        f"{path}[{index}].name",
+                        f"{name!r} is the name of a stage CDK Pipelines adds itself",
+                        "choose another name than " + ", ".join(sorted(_RESERVED_STAGE_NAMES.values())),
+                    )
                 elif key in seen_names:
-                    self.add(f"{path}[{index}].name", f"duplicate environment name {name!r}",
-                             f"already used by context.environments[{seen_names[key]}]; names must be unique")
+                    self.add(
+                        f"{path}[{index}].name",
+                        f"duplicate environment name {name!r}",
+                        f"already used by context.environments[{seen_names[key]}]; names must be unique",
+                    )
                 else:
                     seen_names[key] = index
             if target is not None:
                 place = (target.account, target.region)
                 if place in seen_places:
-                    self.add(f"{path}[{index}]",
-                             f"same account and region as context.environments[{seen_places[place]}] "
-                             f"({target.account}/{target.region})",
-                             "both stages would deploy the same SageMaker pipeline and model package groups; "
-                             "use one environment per account and region")
+                    self.add(
+                        f"{path}[{index}]",
+                        f"same account and region as context.environments[{seen_places[place]}] "
+                        f"({target.account}/{target.region})",
+                        "both stages would deploy the same SageMaker pipeline and model package groups; "
+                        "use one environment per account and region",
+                    )
                 else:
                     seen_places[place] = index
         return [t for t in targets if t is not None] if all(targets) else []
@@ -216,48 +256,104 @@ class _Checker:
             return None
         before = len(self.problems)
         self.unknown_keys(item, ENVIRONMENT_KEYS, path, "environment")
-        name = self.string(item, "name", path, required=True, pattern=_ENV_NAME,
-                           expected="a letter, then letters, digits or '-', at most 32 characters",
-                           hint="it names the stage, e.g. dev or prod")
-        account = self.string(item, "account", path, required=True, pattern=_ACCOUNT,
-                              expected="12 digits", hint="the AWS account ID of this environment, in quotes")
+        name = self.string(
+            item,
+            "name",
+            path,
+            required=True,
+            pattern=_ENV_NAME,
+            expected="a letter, then letters, digits or '-', at most 32 characters",
+            hint="it names the stage, e.g. dev or prod",
+        )
+        account = self.string(
+            item,
+            "account",
+            path,
+            required=True,
+            pattern=_ACCOUNT,
+            expected="12 digits",
+            hint="the AWS account ID of this environment, in quotes",
+        )
         region = self.region(item, "region", path, required=True)
         parameters = self.parameters(item.get("parameters"), f"{path}.parameters")
         schedule = self.schedule(item.get("schedule"), f"{path}.schedule")
-        bucket = self.string(item, "existingBucketName", path, required=False, pattern=_BUCKET,
-                             expected="an S3 bucket name")
-        key_arn = self.string(item, "existingKmsKeyArn", path, required=False, pattern=_KMS_KEY_ARN,
-                              expected="a KMS key ARN such as arn:aws:kms:eu-west-1:111111111111:key/<id>")
+        bucket = self.string(
+            item, "existingBucketName", path, required=False, pattern=_BUCKET, expected="an S3 bucket name"
+        )
+        key_arn = self.string(
+            item,
+            "existingKmsKeyArn",
+            path,
+            required=False,
+            pattern=_KMS_KEY_ARN,
+            expected="a KMS key ARN such as arn:aws:kms:eu-west-1:111111111111:key/<id>",
+        )
         if key_arn is not None and item.get("existingBucketName") is None:
-            self.add(f"{path}.existingKmsKeyArn", "is only used with existingBucketName",
-                     "it names the key of that existing bucket; without it the stack creates bucket and key")
-        role = self.string(item, "existingRoleArn", path, required=False, pattern=_ROLE_ARN,
-                           expected="a full role ARN such as arn:aws:iam::111111111111:role/MyRole")
+            self.add(
+                f"{path}.existingKmsKeyArn",
+                "is only used with existingBucketName",
+                "it names the key of that existing bucket; without it the stack creates bucket and key",
+            )
+        role = self.string(
+            item,
+            "existingRoleArn",
+            path,
+            required=False,
+            pattern=_ROLE_ARN,
+            expected="a full role ARN such as arn:aws:iam::111111111111:role/MyRole",
+        )
         subnets = self.id_list(item, "existingSubnetIds", path, _SUBNET_ID, "subnet-0123456789abcdef0")
         groups = self.id_list(item, "existingSecurityGroupIds", path, _SECURITY_GROUP_ID, "sg-0123456789abcdef0")
         if (item.get("existingSubnetIds") is None) != (item.get("existingSecurityGroupIds") is None):
-            missing = ("existingSecurityGroupIds" if item.get("existingSecurityGroupIds") is None
-                       else "existingSubnetIds")
-            self.add(f"{path}.{missing}", "missing: existingSubnetIds and existingSecurityGroupIds go together",
-                     "give both to run the jobs in an existing network, or neither to create one")
+            missing = (
+                "existingSecurityGroupIds" if item.get("existingSecurityGroupIds") is None else "existingSubnetIds"
+            )
+            self.add(
+                f"{path}.{missing}",
+                "missing: existingSubnetIds and existingSecurityGroupIds go together",
+                "give both to run the jobs in an existing network, or neither to create one",
+            )
         approval = item.get("approval", last)
         if not isinstance(approval, bool):
-            self.add(f"{path}.approval", f"must be true or false, got {_describe(approval)}",
-                     "true: a manual approval before this stage (default: only before the last stage)")
+            self.add(
+                f"{path}.approval",
+                f"must be true or false, got {_describe(approval)}",
+                "true: a manual approval before this stage (default: only before the last stage)",
+            )
         if len(self.problems) > before or name is None or account is None or region is None:
             return None
         return TargetEnvironment(
-            name=name, account=account, region=region, parameters=parameters, schedule=schedule,
-            existing_bucket_name=bucket, existing_kms_key_arn=key_arn, existing_role_arn=role,
-            existing_subnet_ids=subnets, existing_security_group_ids=groups, approval=bool(approval))
+            name=name,
+            account=account,
+            region=region,
+            parameters=parameters,
+            schedule=schedule,
+            existing_bucket_name=bucket,
+            existing_kms_key_arn=key_arn,
+            existing_role_arn=role,
+            existing_subnet_ids=subnets,
+            existing_security_group_ids=groups,
+            approval=bool(approval),
+        )
 
     def region(self, data: Mapping[str, Any], key: str, path: str, *, required: bool) -> str | None:
-        value = self.string(data, key, path, required=required, pattern=_REGION, expected="a region such as eu-west-1",
-                            hint=did_you_mean(str(data.get(key, "")), known_regions(), what="regions")
-                            if isinstance(data.get(key), str) else "")
+        value = self.string(
+            data,
+            key,
+            path,
+            required=required,
+            pattern=_REGION,
+            expected="a region such as eu-west-1",
+            hint=did_you_mean(str(data.get(key, "")), known_regions(), what="regions")
+            if isinstance(data.get(key), str)
+            else "",
+        )
         if value is not None and known_regions() and value not in known_regions():
-            self.add(f"{path}.{key}", f"unknown region {value!r} (SageMaker is not available there)",
-                     did_you_mean(value, known_regions(), what="regions"))
+            self.add(
+                f"{path}.{key}",
+                f"unknown region {value!r} (SageMaker is not available there)",
+                did_you_mean(value, known_regions(), what="regions"),
+            )
             return None
         return value
 
@@ -271,14 +367,19 @@ class _Checker:
         for name, default in value.items():
             declared = self.declared.get(name)
             if declared is None:
-                self.add(f"{path}.{name}", f"unknown pipeline parameter '{name}'",
-                         did_you_mean(str(name), self.declared, what="parameters")
-                         or "declare it in sagemakerPipeline.parameters of the anchor config file")
+                self.add(
+                    f"{path}.{name}",
+                    f"unknown pipeline parameter '{name}'",
+                    did_you_mean(str(name), self.declared, what="parameters")
+                    or "declare it in sagemakerPipeline.parameters of the anchor config file",
+                )
                 continue
             if not value_fits(declared.type, default):
-                self.add(f"{path}.{name}",
-                         f"parameter '{name}' is {_a(declared.type)}: {_describe(default)} does not fit",
-                         _type_hint(declared.type))
+                self.add(
+                    f"{path}.{name}",
+                    f"parameter '{name}' is {_a(declared.type)}: {_describe(default)} does not fit",
+                    _type_hint(declared.type),
+                )
                 continue
             out[name] = float(default) if declared.type == "Float" else default
         return out
@@ -287,33 +388,47 @@ class _Checker:
         if value is None:
             return None
         if not isinstance(value, dict):
-            self.add(path, f"must be a mapping with expression (and optionally parameters, enabled) or null, "
-                           f"got {_describe(value)}")
+            self.add(
+                path,
+                f"must be a mapping with expression (and optionally parameters, enabled) or null, "
+                f"got {_describe(value)}",
+            )
             return None
         before = len(self.problems)
         self.unknown_keys(value, SCHEDULE_KEYS, path, "schedule")
-        expression = self.string(value, "expression", path, required=True, pattern=_SCHEDULE_EXPRESSION,
-                                 expected="rate(1 day) or cron(0 3 * * ? *), EventBridge syntax, UTC",
-                                 hint="a cron expression has six fields: minutes hours day-of-month month "
-                                      "day-of-week year")
+        expression = self.string(
+            value,
+            "expression",
+            path,
+            required=True,
+            pattern=_SCHEDULE_EXPRESSION,
+            expected="rate(1 day) or cron(0 3 * * ? *), EventBridge syntax, UTC",
+            hint="a cron expression has six fields: minutes hours day-of-month month day-of-week year",
+        )
         enabled = value.get("enabled", True)
         if not isinstance(enabled, bool):
             self.add(f"{path}.enabled", f"must be true or false, got {_describe(enabled)}")
         parameters: dict[str, str] = {}
         given = value.get("parameters")
         if given is not None and not isinstance(given, dict):
-            self.add(f"{path}.parameters", f"must be a mapping of pipeline parameter names to values, "
-                                           f"got {_describe(given)}")
+            self.add(
+                f"{path}.parameters", f"must be a mapping of pipeline parameter names to values, got {_describe(given)}"
+            )
         for name, item in (given or {}).items() if isinstance(given, dict) else ():
             declared = self.declared.get(name)
             if declared is None:
-                self.add(f"{path}.parameters.{name}", f"unknown pipeline parameter '{name}'",
-                         did_you_mean(str(name), self.declared, what="parameters")
-                         or "declare it in sagemakerPipeline.parameters of the anchor config file")
+                self.add(
+                    f"{path}.parameters.{name}",
+                    f"unknown pipeline parameter '{name}'",
+                    did_you_mean(str(name), self.declared, what="parameters")
+                    or "declare it in sagemakerPipeline.parameters of the anchor config file",
+                )
             elif not _fits_text(declared.type, item):
-                self.add(f"{path}.parameters.{name}",
-                         f"parameter '{name}' is {_a(declared.type)}: {_describe(item)} does not fit",
-                         _type_hint(declared.type))
+                self.add(
+                    f"{path}.parameters.{name}",
+                    f"parameter '{name}' is {_a(declared.type)}: {_describe(item)} does not fit",
+                    _type_hint(declared.type),
+                )
             else:
                 parameters[name] = _as_text(item)
         if len(self.problems) > before or expression is None:
@@ -331,18 +446,43 @@ class _Checker:
             return None
         before = len(self.problems)
         self.unknown_keys(value, DELIVERY_KEYS, path, "delivery")
-        repository = self.string(value, "repository", path, required=True, pattern=_REPOSITORY,
-                                 expected="owner/repository", hint="the GitHub/GitLab/Bitbucket repository")
+        repository = self.string(
+            value,
+            "repository",
+            path,
+            required=True,
+            pattern=_REPOSITORY,
+            expected="owner/repository",
+            hint="the GitHub/GitLab/Bitbucket repository",
+        )
         branch = self.string(value, "branch", path, required=True, hint="the branch that is delivered, e.g. main")
         connection = self.string(
-            value, "connectionArn", path, required=True, pattern=_CONNECTION_ARN,
+            value,
+            "connectionArn",
+            path,
+            required=True,
+            pattern=_CONNECTION_ARN,
             expected="arn:aws:codeconnections:<region>:<account>:connection/<id>",
-            hint="create the connection in the tooling account and authorize it in the console (docs/delivery.md)")
-        account = self.string(value, "account", path, required=False, pattern=_ACCOUNT, expected="12 digits",
-                              hint="the AWS account ID of the tooling account, in quotes")
+            hint="create the connection in the tooling account and authorize it in the console (docs/delivery.md)",
+        )
+        account = self.string(
+            value,
+            "account",
+            path,
+            required=False,
+            pattern=_ACCOUNT,
+            expected="12 digits",
+            hint="the AWS account ID of the tooling account, in quotes",
+        )
         region = self.region(value, "region", path, required=False)
-        name = self.string(value, "pipelineName", path, required=False, pattern=_PIPELINE_NAME,
-                           expected="letters, digits and . @ _ -, at most 100 characters")
+        name = self.string(
+            value,
+            "pipelineName",
+            path,
+            required=False,
+            pattern=_PIPELINE_NAME,
+            expected="letters, digits and . @ _ -, at most 100 characters",
+        )
         if len(self.problems) > before or not targets or repository is None or branch is None or connection is None:
             return None
         # The tooling account/region default to the first environment's: a delivery pipeline needs a concrete
@@ -350,16 +490,23 @@ class _Checker:
         region = region or targets[0].region
         for index, target in enumerate(targets):
             if target.region != region:
-                self.add(f"context.environments[{index}].region",
-                         f"region {target.region!r} differs from the delivery pipeline's region {region!r}",
-                         "all stages must be in the delivery pipeline's region: in another region CDK Pipelines "
-                         "adds a replication stack whose KMS grant covers every key (Resource '*'); use one "
-                         "delivery pipeline per region")
+                self.add(
+                    f"context.environments[{index}].region",
+                    f"region {target.region!r} differs from the delivery pipeline's region {region!r}",
+                    "all stages must be in the delivery pipeline's region: in another region CDK Pipelines "
+                    "adds a replication stack whose KMS grant covers every key (Resource '*'); use one "
+                    "delivery pipeline per region",
+                )
         if len(self.problems) > before:
             return None
-        return DeliverySource(repository=repository, branch=branch, connection_arn=connection,
-                              account=account or targets[0].account, region=region,
-                              pipeline_name=name or f"{pipeline_name}-delivery"[:100])
+        return DeliverySource(
+            repository=repository,
+            branch=branch,
+            connection_arn=connection,
+            account=account or targets[0].account,
+            region=region,
+            pipeline_name=name or f"{pipeline_name}-delivery"[:100],
+        )
 
 
 def known_regions() -> frozenset[str]:
@@ -371,9 +518,11 @@ def known_regions() -> frozenset[str]:
 
             session = botocore.session.get_session()
             _KNOWN_REGIONS = frozenset(
-                region for partition in session.get_available_partitions()
-                for region in session.get_available_regions("sagemaker", partition_name=partition))
-        except Exception:  # noqa: BLE001 - without botocore, the pattern check alone applies
+                region
+                for partition in session.get_available_partitions()
+                for region in session.get_available_regions("sagemaker", partition_name=partition)
+            )
+        except Exception:
             _KNOWN_REGIONS = frozenset()
     return _KNOWN_REGIONS
 
@@ -406,8 +555,12 @@ def _a(kind: str) -> str:
 
 
 def _type_hint(kind: str) -> str:
-    return {"String": "write the value in quotes", "Integer": "write a whole number without quotes",
-            "Float": "write a number without quotes", "Boolean": "write true or false without quotes"}[kind]
+    return {
+        "String": "write the value in quotes",
+        "Integer": "write a whole number without quotes",
+        "Float": "write a number without quotes",
+        "Boolean": "write true or false without quotes",
+    }[kind]
 
 
 def _describe(value: Any) -> str:

@@ -30,8 +30,14 @@ from constructs_lib.graph.model import PipelineGraph
 
 _UNSET: Any = object()
 #: What jobs do in the artifact bucket (ArtifactStore.grant_read_write), for the S3 gateway endpoint policy.
-_ARTIFACT_S3_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:GetObject", "s3:ListBucket",
-                        "s3:ListMultipartUploadParts", "s3:PutObject")
+_ARTIFACT_S3_ACTIONS = (
+    "s3:AbortMultipartUpload",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+)
 
 
 class MlPipelineStack(cdk.Stack):
@@ -56,15 +62,28 @@ class MlPipelineStack(cdk.Stack):
         is refused).
     """
 
-    def __init__(self, scope: Construct, construct_id: str, *, project: ProjectConfig, graph: PipelineGraph,
-                 existing_bucket_name: str | None = _UNSET, existing_kms_key_arn: str | None = _UNSET,
-                 existing_role_arn: str | None = _UNSET, existing_subnet_ids: Sequence[str] | None = _UNSET,
-                 existing_security_group_ids: Sequence[str] | None = _UNSET,
-                 parameter_defaults: Mapping[str, Any] | None = None, schedule: Schedule | None = _UNSET,
-                 pipeline_name: str | None = None, s3_prefix_list_id: str | None = None,
-                 extra_endpoints: Sequence[str] | None = None, network_isolation: bool = False,
-                 create_job_log_groups: bool = False, model_approval_statuses: Sequence[str] | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        project: ProjectConfig,
+        graph: PipelineGraph,
+        existing_bucket_name: str | None = _UNSET,
+        existing_kms_key_arn: str | None = _UNSET,
+        existing_role_arn: str | None = _UNSET,
+        existing_subnet_ids: Sequence[str] | None = _UNSET,
+        existing_security_group_ids: Sequence[str] | None = _UNSET,
+        parameter_defaults: Mapping[str, Any] | None = None,
+        schedule: Schedule | None = _UNSET,
+        pipeline_name: str | None = None,
+        s3_prefix_list_id: str | None = None,
+        extra_endpoints: Sequence[str] | None = None,
+        network_isolation: bool = False,
+        create_job_log_groups: bool = False,
+        model_approval_statuses: Sequence[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(scope, construct_id, **kwargs)
         settings = project.settings
 
@@ -78,52 +97,97 @@ class MlPipelineStack(cdk.Stack):
         # The definition compiles in another process (the SageMaker SDK's import alone takes ~2 s) while the
         # constructs below are built; the created network has two subnets and one job security group.
         compile_job = DynamicPipelineConstruct.start_compile(
-            project, graph, subnets=len(subnets) if subnets else 2,
-            security_groups=len(groups_ids) if subnets and groups_ids else 1, kms_key=not bucket or bool(key_arn),
-            region=self._known_region)
-        self.artifact_store = ArtifactStore(self, "ArtifactStore", existing_bucket_name=bucket,
-                                            existing_kms_key_arn=key_arn)
+            project,
+            graph,
+            subnets=len(subnets) if subnets else 2,
+            security_groups=len(groups_ids) if subnets and groups_ids else 1,
+            kms_key=not bucket or bool(key_arn),
+            region=self._known_region,
+        )
+        self.artifact_store = ArtifactStore(
+            self, "ArtifactStore", existing_bucket_name=bucket, existing_kms_key_arn=key_arn
+        )
         self.network = PipelineNetwork(
-            self, "Network", existing_subnet_ids=subnets, existing_security_group_ids=groups_ids,
+            self,
+            "Network",
+            existing_subnet_ids=subnets,
+            existing_security_group_ids=groups_ids,
             s3_prefix_list_id=None if subnets else s3_prefix_list_id,
-            extra_endpoints=None if subnets else extra_endpoints)
+            extra_endpoints=None if subnets else extra_endpoints,
+        )
         groups = model_package_groups(project, graph)
         role_arn = pick(existing_role_arn, settings.role_arn)
         schedule = pick(schedule, project.pipeline.schedule)
-        created_role: dict[str, Any] = {} if role_arn else {
-            "job_limits": _job_limits(compile_job.result().definition, parameter_defaults, schedule),
-            "pipeline_tag": project.pipeline.pipelineName, "network_isolation": network_isolation or None,
-            "create_log_groups": create_job_log_groups or None,
-            "model_approval_statuses": model_approval_statuses or sorted(approval_statuses_from_definition(
-                compile_job.result().definition, parameter_defaults))}
+        created_role: dict[str, Any] = (
+            {}
+            if role_arn
+            else {
+                "job_limits": _job_limits(compile_job.result().definition, parameter_defaults, schedule),
+                "pipeline_tag": project.pipeline.pipelineName,
+                "network_isolation": network_isolation or None,
+                "create_log_groups": create_job_log_groups or None,
+                "model_approval_statuses": model_approval_statuses
+                or sorted(approval_statuses_from_definition(compile_job.result().definition, parameter_defaults)),
+            }
+        )
         self.execution_role = ExecutionRole(
-            self, "ExecutionRole", existing_role_arn=role_arn,
+            self,
+            "ExecutionRole",
+            existing_role_arn=role_arn,
             step_kinds=None if role_arn else step_kinds(project, graph),
             artifact_store=None if role_arn else self.artifact_store,
             network=None if role_arn else self.network,
             ecr_repository_arns=None if role_arn else self._repository_arns(project, graph),
-            model_package_group_arns=None if role_arn else [
-                self.format_arn(service="sagemaker", resource="model-package-group", resource_name=g) for g in groups],
+            model_package_group_arns=None
+            if role_arn
+            else [
+                self.format_arn(service="sagemaker", resource="model-package-group", resource_name=g) for g in groups
+            ],
             **created_role,
         )
         self.pipeline = DynamicPipelineConstruct(
-            self, "Pipeline", project=project, graph=graph, artifact_store=self.artifact_store, network=self.network,
-            execution_role=self.execution_role, pipeline_name=pipeline_name, parameter_defaults=parameter_defaults,
-            compile_job=compile_job)
+            self,
+            "Pipeline",
+            project=project,
+            graph=graph,
+            artifact_store=self.artifact_store,
+            network=self.network,
+            execution_role=self.execution_role,
+            pipeline_name=pipeline_name,
+            parameter_defaults=parameter_defaults,
+            compile_job=compile_job,
+        )
         self._allow_s3_through_the_endpoint()
-        self.schedule = PipelineSchedule(
-            self, "Schedule", pipeline_arn=self.pipeline.pipeline_arn, expression=schedule.expression,
-            parameters=schedule.parameters, enabled=schedule.enabled) if schedule is not None else None
+        self.schedule = (
+            PipelineSchedule(
+                self,
+                "Schedule",
+                pipeline_arn=self.pipeline.pipeline_arn,
+                expression=schedule.expression,
+                parameters=schedule.parameters,
+                enabled=schedule.enabled,
+            )
+            if schedule is not None
+            else None
+        )
         if self.schedule is not None:
             self.schedule.node.add_dependency(self.pipeline)
         for key, value in sorted(project.pipeline.tags.items()):
             cdk.Tags.of(self).add(key, value)
 
-        cdk.CfnOutput(self, "PipelineName", value=self.pipeline.pipeline_name,
-                      description="Name of the SageMaker pipeline (python -m constructs_lib start --pipeline NAME)")
+        cdk.CfnOutput(
+            self,
+            "PipelineName",
+            value=self.pipeline.pipeline_name,
+            description="Name of the SageMaker pipeline (python -m constructs_lib start --pipeline NAME)",
+        )
         cdk.CfnOutput(self, "PipelineArn", value=self.pipeline.pipeline_arn)
-        cdk.CfnOutput(self, "ArtifactBucketName", value=self.artifact_store.bucket_name,
-                      description="Where the pipeline's jobs write, under <pipeline>/<execution id>/")
+        cdk.CfnOutput(
+            self,
+            "ArtifactBucketName",
+            value=self.artifact_store.bucket_name,
+            description="Where the pipeline's jobs write, under <pipeline>/<execution id>/",
+        )
         cdk.CfnOutput(self, "ExecutionRoleArn", value=self.execution_role.role_arn)
 
     @property
@@ -147,17 +211,22 @@ class MlPipelineStack(cdk.Stack):
     def _repository_arns(self, project: ProjectConfig, graph: PipelineGraph) -> list[str]:
         """ECR repositories of every image the jobs and models use (SageMaker pulls them with this role)."""
         arns = []
-        for account, region, repository in ecr_repositories(image_uris(project, graph), image_refs(project, graph),
-                                                            self._known_region or project.settings.region):
+        for account, region, repository in ecr_repositories(
+            image_uris(project, graph), image_refs(project, graph), self._known_region or project.settings.region
+        ):
             account = project.settings.account or self.account if account == "${SMP_ACCOUNTID}" else account
             region = project.settings.region or self.region if region == "${SMP_REGION}" else region
-            arns.append(self.format_arn(service="ecr", account=account, region=region, resource="repository",
-                                        resource_name=repository))
+            arns.append(
+                self.format_arn(
+                    service="ecr", account=account, region=region, resource="repository", resource_name=repository
+                )
+            )
         return arns
 
 
-def _job_limits(definition: str, parameter_defaults: Mapping[str, Any] | None,
-                schedule: Schedule | None) -> dict[str, JobLimits]:
+def _job_limits(
+    definition: str, parameter_defaults: Mapping[str, Any] | None, schedule: Schedule | None
+) -> dict[str, JobLimits]:
     """What the role allows: exactly what the compiled definition asks for, with the parameter defaults this
     environment deploys and the values its schedule starts executions with (instance types, runtimes)."""
     limits = job_limits_from_definition(definition, parameter_defaults)

@@ -30,11 +30,30 @@ def _offline_prefix() -> list[str]:
 
 def _synth(outdir: Path) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "SMP_"))}
-    env.update(JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", CDK_DISABLE_CLI_TELEMETRY="true",
-               AWS_EC2_METADATA_DISABLED="true", HOME=str(outdir.parent / "home"))
+    env.update(
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        CDK_DISABLE_CLI_TELEMETRY="true",
+        AWS_EC2_METADATA_DISABLED="true",
+        HOME=str(outdir.parent / "home"),
+    )
     (outdir.parent / "home").mkdir(exist_ok=True)
-    return subprocess.run([*_offline_prefix(), str(CDK), "synth", "--quiet", "--no-notices", "--no-version-reporting",
-                           "--output", str(outdir)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [
+            *_offline_prefix(),
+            str(CDK),
+            "synth",
+            "--quiet",
+            "--no-notices",
+            "--no-version-reporting",
+            "--output",
+            str(outdir),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -115,8 +134,12 @@ def test_sandbox_stack_holds_the_pipeline(cdk_out) -> None:
 def test_asset_files_are_staged_with_real_names(cdk_out) -> None:
     manifest = json.loads((cdk_out / "customer-churn-ltv-stack.assets.json").read_text())
     keys = [d["objectKey"] for f in manifest["files"].values() for d in f["destinations"].values()]
-    assert {k.rsplit("/", 1)[-1] for k in keys if "/" in k} >= {"runproc.sh", "sourcedir.tar.gz",
-                                                                 "customers.csv", "revenue.csv"}
+    assert {k.rsplit("/", 1)[-1] for k in keys if "/" in k} >= {
+        "runproc.sh",
+        "sourcedir.tar.gz",
+        "customers.csv",
+        "revenue.csv",
+    }
     for entry in manifest["files"].values():
         assert (cdk_out / entry["source"]["path"]).exists()
 
@@ -135,15 +158,24 @@ def test_summary_command(cdk_out, capsys) -> None:
 
     assert main(["summary", "--cdk-out", str(cdk_out)]) == 0
     out = capsys.readouterr().out
-    assert "pipeline customer-churn-ltv: 14 steps" in out and "churn-Register (RegisterModel, in churn-Register-QualityGate)" in out
+    assert (
+        "pipeline customer-churn-ltv: 14 steps" in out
+        and "churn-Register (RegisterModel, in churn-Register-QualityGate)" in out
+    )
 
 
 def test_bad_config_fails_synth_with_messages_and_no_traceback(tmp_path) -> None:
     bad = tmp_path / "conf.yaml"
     bad.write_text("conf:\n  models: {}\n  sagemakerPipeline:\n    pipelineName: x\n    models: {}\n")
     env = dict(os.environ, SMP_MODEL_CONFIGPATH=str(bad), JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "app.py"], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "app.py"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2
     assert "conf.sagemakerPipeline.models: must not be empty" in result.stderr
     assert "Traceback" not in result.stderr
@@ -165,8 +197,14 @@ def test_app_process_never_imports_the_sagemaker_sdk(tmp_path) -> None:
         "print('SDK', sorted({m.split('.')[0] for m in sys.modules if m.startswith('sagemaker')}))\n"
     )
     env = dict(os.environ, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20")
-    result = subprocess.run([str(ROOT / ".venv" / "bin" / "python"), "-c", probe], cwd=ROOT, env=env,
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-c", probe],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().endswith("SDK []")
     assert (tmp_path / "out" / "customer-churn-ltv-stack.template.json").exists()

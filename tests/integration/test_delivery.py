@@ -33,7 +33,7 @@ from constructs_lib.stacks.delivery_stack import (
     MlPipelineStage,
 )
 from tests.conftest import ROOT
-from tests.security import cdk_context, nag_findings, new_app, run_checkov, run_cfn_lint, write_template
+from tests.security import cdk_context, nag_findings, new_app, run_cfn_lint, run_checkov, write_template
 
 CONTEXT = cdk_context()
 ENVIRONMENTS: list[dict[str, Any]] = CONTEXT["environments"]
@@ -50,6 +50,7 @@ def synth(tmp_path_factory):
         def refused(*args, **kwargs):
             attempts.append(f"{name}{args[1:] if name == 'connect' else args}")
             raise OSError(f"network access during synth: {name}")
+
         return refused
 
     with pytest.MonkeyPatch.context() as patch:
@@ -65,9 +66,14 @@ def synth(tmp_path_factory):
         build_app(app)  # registers the cdk-nag gate: a finding makes synth raise
         assembly = app.synth()
     (delivery,) = [c for c in app.node.children if isinstance(c, DeliveryStack)]
-    return SimpleNamespace(app=app, assembly=assembly, attempts=attempts, delivery=delivery,
-                           template=Template.from_stack(delivery),
-                           stages={s.environment.name: s for s in delivery.stages})
+    return SimpleNamespace(
+        app=app,
+        assembly=assembly,
+        attempts=attempts,
+        delivery=delivery,
+        template=Template.from_stack(delivery),
+        stages={s.environment.name: s for s in delivery.stages},
+    )
 
 
 def _pipeline(template: Template) -> dict[str, Any]:
@@ -109,7 +115,9 @@ def test_app_wiring_adds_the_delivery_stack_in_the_tooling_account(synth) -> Non
     assert (delivery.account, delivery.region) == (DELIVERY["account"], DELIVERY["region"])
     # The sandbox stack is still there, next to the delivery stack.
     assert {s.stack_name for s in synth.app.node.children if isinstance(s, cdk.Stack)} == {
-        "customer-churn-ltv-stack", "customer-churn-ltv-delivery"}
+        "customer-churn-ltv-stack",
+        "customer-churn-ltv-delivery",
+    }
 
 
 def test_nag_finds_nothing_unacknowledged(synth) -> None:
@@ -121,19 +129,46 @@ def test_nag_finds_nothing_unacknowledged(synth) -> None:
 
 def test_source_is_the_codeconnections_repository(synth) -> None:
     assert len(_stage(synth, "Source")["Actions"]) == 1
-    synth.template.has_resource_properties("AWS::CodePipeline::Pipeline", {"Stages": Match.array_with([
-        Match.object_like({"Name": "Source", "Actions": [Match.object_like({
-            "ActionTypeId": Match.object_like({"Provider": "CodeStarSourceConnection"}),
-            "Configuration": Match.object_like({"ConnectionArn": DELIVERY["connectionArn"],
+    synth.template.has_resource_properties(
+        "AWS::CodePipeline::Pipeline",
+        {
+            "Stages": Match.array_with(
+                [
+                    Match.object_like(
+                        {
+                            "Name": "Source",
+                            "Actions": [
+                                Match.object_like(
+                                    {
+                                        "ActionTypeId": Match.object_like({"Provider": "CodeStarSourceConnection"}),
+                                        "Configuration": Match.object_like(
+                                            {
+                                                "ConnectionArn": DELIVERY["connectionArn"],
                                                 "FullRepositoryId": DELIVERY["repository"],
-                                                "BranchName": DELIVERY["branch"]})})]})])})
+                                                "BranchName": DELIVERY["branch"],
+                                            }
+                                        ),
+                                    }
+                                )
+                            ],
+                        }
+                    )
+                ]
+            )
+        },
+    )
 
 
 def test_one_stage_per_environment_in_order_after_synth_self_mutation_and_assets(synth) -> None:
-    synth.template.has_resource_properties("AWS::CodePipeline::Pipeline", {
-        "Name": "customer-churn-ltv-delivery",
-        "Stages": [Match.object_like({"Name": name})
-                   for name in ["Source", "Build", "UpdatePipeline", "Assets", *NAMES]]})
+    synth.template.has_resource_properties(
+        "AWS::CodePipeline::Pipeline",
+        {
+            "Name": "customer-churn-ltv-delivery",
+            "Stages": [
+                Match.object_like({"Name": name}) for name in ["Source", "Build", "UpdatePipeline", "Assets", *NAMES]
+            ],
+        },
+    )
     assert [s.environment.name for s in synth.delivery.stages] == NAMES
 
 
@@ -157,8 +192,10 @@ def test_each_stage_deploys_its_ml_stack_then_checks_it(synth) -> None:
         stack_name = f"customer-churn-ltv-{environment['name']}"
         assert {a["Configuration"]["StackName"] for a in deploys} == {stack_name}
         deploy_role = json.dumps(deploys[0]["RoleArn"])
-        assert f":iam::{environment['account']}:role/cdk-hnb659fds-deploy-role-{environment['account']}-" \
-               f"{environment['region']}" in deploy_role
+        assert (
+            f":iam::{environment['account']}:role/cdk-hnb659fds-deploy-role-{environment['account']}-"
+            f"{environment['region']}" in deploy_role
+        )
         (check,) = [a for a in stage["Actions"] if a["Name"] == CHECK_STEP_ID]
         assert check["RunOrder"] > max(a["RunOrder"] for a in deploys)
         variables = {v["name"]: v["value"] for v in json.loads(check["Configuration"]["EnvironmentVariables"])}
@@ -171,21 +208,55 @@ def test_check_step_may_only_assume_the_check_role_of_its_environment(synth) -> 
     for environment in ENVIRONMENTS:
         stage: MlPipelineStage = synth.stages[environment["name"]]
         role_arn = f"arn:aws:iam::{environment['account']}:role/{stage.check_role.role_name}"
-        synth.template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
-            {"Sid": "AssumeTheCheckRole", "Action": "sts:AssumeRole", "Effect": "Allow", "Resource": role_arn}])}})
+        synth.template.has_resource_properties(
+            "AWS::IAM::Policy",
+            {
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            {
+                                "Sid": "AssumeTheCheckRole",
+                                "Action": "sts:AssumeRole",
+                                "Effect": "Allow",
+                                "Resource": role_arn,
+                            }
+                        ]
+                    )
+                }
+            },
+        )
         expected = stage.expected()
-        assert expected["parameters"] == {"TrainingInstanceType": "ml.m5.large",
-                                          "ModelApprovalStatus": "PendingManualApproval",
-                                          **environment.get("parameters", {})}
-        synth.template.has_resource_properties("AWS::CodeBuild::Project", {"Environment": Match.object_like({
-            "EnvironmentVariables": Match.array_with([
-                {"Name": "EXPECTED", "Type": "PLAINTEXT", "Value": json.dumps(expected, sort_keys=True)},
-                {"Name": "TARGET_REGION", "Type": "PLAINTEXT", "Value": environment["region"]}])})})
+        assert expected["parameters"] == {
+            "TrainingInstanceType": "ml.m5.large",
+            "ModelApprovalStatus": "PendingManualApproval",
+            **environment.get("parameters", {}),
+        }
+        synth.template.has_resource_properties(
+            "AWS::CodeBuild::Project",
+            {
+                "Environment": Match.object_like(
+                    {
+                        "EnvironmentVariables": Match.array_with(
+                            [
+                                {
+                                    "Name": "EXPECTED",
+                                    "Type": "PLAINTEXT",
+                                    "Value": json.dumps(expected, sort_keys=True),
+                                },
+                                {"Name": "TARGET_REGION", "Type": "PLAINTEXT", "Value": environment["region"]},
+                            ]
+                        )
+                    }
+                )
+            },
+        )
 
 
 def test_synth_step_tests_then_synthesizes_without_docker(synth) -> None:
-    projects = synth.template.find_resources("AWS::CodeBuild::Project", {"Properties": {"Source": {
-        "BuildSpec": Match.string_like_regexp(r'"\./dev|bash \./dev')}}})
+    projects = synth.template.find_resources(
+        "AWS::CodeBuild::Project",
+        {"Properties": {"Source": {"BuildSpec": Match.string_like_regexp(r'"\./dev|bash \./dev')}}},
+    )
     (project,) = projects.values()
     spec = json.loads(project["Properties"]["Source"]["BuildSpec"])
     assert spec["phases"]["build"]["commands"] == list(SYNTH_COMMANDS)
@@ -204,11 +275,18 @@ def test_artifacts_are_cross_account_ready(synth) -> None:
     template.has_resource_properties("AWS::KMS::Key", {"EnableKeyRotation": True})
     store = _pipeline(template)["ArtifactStore"]
     assert store["Type"] == "S3" and store["EncryptionKey"]["Type"] == "KMS"
-    template.has_resource_properties("AWS::S3::Bucket", {
-        "BucketEncryption": {"ServerSideEncryptionConfiguration": [Match.object_like({
-            "ServerSideEncryptionByDefault": Match.object_like({"SSEAlgorithm": "aws:kms"})})]},
-        "VersioningConfiguration": {"Status": "Enabled"},
-        "LoggingConfiguration": Match.object_like({"LogFilePrefix": "pipeline-artifacts/"})})
+    template.has_resource_properties(
+        "AWS::S3::Bucket",
+        {
+            "BucketEncryption": {
+                "ServerSideEncryptionConfiguration": [
+                    Match.object_like({"ServerSideEncryptionByDefault": Match.object_like({"SSEAlgorithm": "aws:kms"})})
+                ]
+            },
+            "VersioningConfiguration": {"Status": "Enabled"},
+            "LoggingConfiguration": Match.object_like({"LogFilePrefix": "pipeline-artifacts/"}),
+        },
+    )
     # Self-mutation is on: the pipeline updates itself before deploying anything.
     assert _actions(_stage(synth, "UpdatePipeline")) == [(1, "CodeBuild", "SelfMutate")]
 
@@ -218,11 +296,15 @@ def test_artifacts_are_cross_account_ready(synth) -> None:
 
 def test_cdk_cli_and_cdk_assets_versions_are_pinned(synth) -> None:
     package = json.loads((ROOT / "package.json").read_text())
-    assert CDK_CLI_VERSION == package["devDependencies"]["aws-cdk"]  # the CLI ./dev and the synth step use
+    assert package["devDependencies"]["aws-cdk"] == CDK_CLI_VERSION  # the CLI ./dev and the synth step use
     builds = synth.template.find_resources("AWS::CodeBuild::Project")
     # Long buildspecs (the asset projects') are written as files next to the template.
-    specs = json.dumps([(Path(synth.assembly.directory) / spec).read_text() if str(spec).endswith(".yaml") else spec
-                        for spec in (b["Properties"]["Source"].get("BuildSpec") for b in builds.values())])
+    specs = json.dumps(
+        [
+            (Path(synth.assembly.directory) / spec).read_text() if str(spec).endswith(".yaml") else spec
+            for spec in (b["Properties"]["Source"].get("BuildSpec") for b in builds.values())
+        ]
+    )
     assert f"npm install -g aws-cdk@{CDK_CLI_VERSION}" in specs  # self-mutation
     assert f"npm install -g cdk-assets@{CDK_ASSETS_CLI_VERSION}" in specs  # asset publishing
     assert "aws-cdk@latest" not in specs and "cdk-assets@latest" not in specs
@@ -233,21 +315,38 @@ def test_no_codebuild_start_build_on_every_project(synth) -> None:
         for policy in synth.template.find_resources(kind).values():
             for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
                 actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
-                if any(a.startswith("codebuild:") and "Report" not in a and "Coverage" not in a and "TestCases" not in a
-                       for a in actions):
+                if any(
+                    a.startswith("codebuild:") and "Report" not in a and "Coverage" not in a and "TestCases" not in a
+                    for a in actions
+                ):
                     assert statement["Resource"] != "*", statement
     projects = synth.template.find_resources("AWS::CodeBuild::Project")
     asset_projects = [k for k in projects if "Assets" in k]
     assert asset_projects
-    synth.template.has_resource_properties("AWS::IAM::Policy", {"PolicyDocument": {"Statement": Match.array_with([
-        {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"], "Effect": "Allow",
-         "Resource": {"Fn::GetAtt": [asset_projects[0], "Arn"]} if len(asset_projects) == 1
-         else [{"Fn::GetAtt": [p, "Arn"]} for p in asset_projects]}])}})
+    synth.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        {
+                            "Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
+                            "Effect": "Allow",
+                            "Resource": {"Fn::GetAtt": [asset_projects[0], "Arn"]}
+                            if len(asset_projects) == 1
+                            else [{"Fn::GetAtt": [p, "Arn"]} for p in asset_projects],
+                        }
+                    ]
+                )
+            }
+        },
+    )
 
 
 def test_artifact_key_is_retained_with_its_bucket(synth) -> None:
-    synth.template.has_resource("AWS::S3::Bucket", {"DeletionPolicy": "Retain", "Properties": {
-        "BucketEncryption": Match.any_value()}})
+    synth.template.has_resource(
+        "AWS::S3::Bucket", {"DeletionPolicy": "Retain", "Properties": {"BucketEncryption": Match.any_value()}}
+    )
     for key in synth.template.find_resources("AWS::KMS::Key").values():
         assert key["DeletionPolicy"] == "Retain" and key["UpdateReplacePolicy"] == "Retain"
 
@@ -257,8 +356,12 @@ def test_pipeline_actions_are_validated_by_cfn_lint(synth) -> None:
     (pipeline,) = synth.template.find_resources("AWS::CodePipeline::Pipeline").values()
     ignored = pipeline.get("Metadata", {}).get("cfn-lint", {}).get("config", {}).get("ignore_checks", [])
     assert "E3703" not in ignored
-    roles = [a["Configuration"]["RoleArn"] for s in pipeline["Properties"]["Stages"] for a in s["Actions"]
-             if "RoleArn" in a.get("Configuration", {})]
+    roles = [
+        a["Configuration"]["RoleArn"]
+        for s in pipeline["Properties"]["Stages"]
+        for a in s["Actions"]
+        if "RoleArn" in a.get("Configuration", {})
+    ]
     assert roles and all(list(r) == ["Fn::Sub"] and ":role/cdk-hnb659fds-cfn-exec-role-" in r["Fn::Sub"] for r in roles)
 
 
@@ -267,10 +370,13 @@ def test_each_stage_stack_targets_its_environment(synth) -> None:
         stack = synth.stages[environment["name"]].ml_stack
         assert (stack.account, stack.region) == (environment["account"], environment["region"])
         assert stack.stack_name == f"customer-churn-ltv-{environment['name']}"
-        artifact = synth.assembly.get_nested_assembly(synth.stages[environment["name"]].artifact_id) \
-            .get_stack_by_name(stack.stack_name)
-        assert (artifact.environment.account, artifact.environment.region) == (environment["account"],
-                                                                               environment["region"])
+        artifact = synth.assembly.get_nested_assembly(synth.stages[environment["name"]].artifact_id).get_stack_by_name(
+            stack.stack_name
+        )
+        assert (artifact.environment.account, artifact.environment.region) == (
+            environment["account"],
+            environment["region"],
+        )
 
 
 def test_parameter_overrides_reach_the_pipeline_definition(synth) -> None:
@@ -287,9 +393,13 @@ def test_parameter_overrides_reach_the_pipeline_definition(synth) -> None:
 def _role_statement(stage: MlPipelineStage, sid: str) -> dict[str, Any]:
     template = Template.from_stack(stage.ml_stack)
     role_id = stage.ml_stack.get_logical_id(stage.ml_stack.execution_role.role.node.default_child)
-    (statement,) = [s for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-                    for p in template.find_resources(kind, {"Properties": {"Roles": [{"Ref": role_id}]}}).values()
-                    for s in p["Properties"]["PolicyDocument"]["Statement"] if s.get("Sid") == sid]
+    (statement,) = [
+        s
+        for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+        for p in template.find_resources(kind, {"Properties": {"Roles": [{"Ref": role_id}]}}).values()
+        for s in p["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == sid
+    ]
     return statement
 
 
@@ -298,11 +408,17 @@ def test_each_stage_role_allows_what_its_environment_deploys(synth) -> None:
     dev, prod = synth.stages["dev"], synth.stages["prod"]
     # dev's default registers Approved (cdk.json); prod is behind the approval: pending only, whatever is passed.
     assert _role_statement(dev, "SageMakerRegisterModelPackages")["Condition"] == {
-        "StringEquals": {"sagemaker:ModelApprovalStatus": ["Approved", "PendingManualApproval"]}}
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["Approved", "PendingManualApproval"]}
+    }
     assert _role_statement(prod, "SageMakerRegisterModelPackages")["Condition"] == {
-        "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}}
-    training = {name: _role_statement(synth.stages[name], "SageMakerTrainingJobCreate")["Condition"]
-                ["ForAllValues:StringEquals"]["sagemaker:InstanceTypes"] for name in ("dev", "prod")}
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}
+    }
+    training = {
+        name: _role_statement(synth.stages[name], "SageMakerTrainingJobCreate")["Condition"][
+            "ForAllValues:StringEquals"
+        ]["sagemaker:InstanceTypes"]
+        for name in ("dev", "prod")
+    }
     assert training == {"dev": ["ml.m5.large"], "prod": ["ml.m5.large", "ml.m5.xlarge"]}
 
 
@@ -315,8 +431,10 @@ def test_an_approved_default_behind_the_manual_approval_is_refused(tmp_path) -> 
         with pytest.raises(ConfigError) as info:
             build_app(app)
     (problem,) = info.value.problems
-    assert problem.format().startswith("cdk.json: context.environments (prod).parameters: registers models as "
-                                       "Approved in an environment behind a manual approval")
+    assert problem.format().startswith(
+        "cdk.json: context.environments (prod).parameters: registers models as "
+        "Approved in an environment behind a manual approval"
+    )
 
 
 def test_job_endpoints_reach_the_sandbox_and_every_stage(tmp_path) -> None:
@@ -338,11 +456,21 @@ def test_schedule_only_where_configured(synth) -> None:
             template.resource_count_is("AWS::Events::Rule", 0)
         else:
             template.resource_count_is("AWS::Events::Rule", 1)
-            template.has_resource_properties("AWS::Events::Rule", {
-                "ScheduleExpression": schedule["expression"],
-                "State": "ENABLED" if schedule.get("enabled", True) else "DISABLED",
-                "Targets": [Match.object_like({"Arn": f"arn:aws:sagemaker:{environment['region']}:"
-                                                      f"{environment['account']}:pipeline/customer-churn-ltv"})]})
+            template.has_resource_properties(
+                "AWS::Events::Rule",
+                {
+                    "ScheduleExpression": schedule["expression"],
+                    "State": "ENABLED" if schedule.get("enabled", True) else "DISABLED",
+                    "Targets": [
+                        Match.object_like(
+                            {
+                                "Arn": f"arn:aws:sagemaker:{environment['region']}:"
+                                f"{environment['account']}:pipeline/customer-churn-ltv"
+                            }
+                        )
+                    ],
+                },
+            )
     assert any(e.get("schedule") for e in ENVIRONMENTS) and any(not e.get("schedule") for e in ENVIRONMENTS)
 
 
@@ -351,20 +479,44 @@ def test_check_role_in_each_stage_trusts_only_the_check_and_only_describes(synth
     for environment in ENVIRONMENTS:
         stage: MlPipelineStage = synth.stages[environment["name"]]
         template = Template.from_stack(stage.ml_stack)
-        role_id = next(iter(template.find_resources("AWS::IAM::Role", {"Properties": {
-            "RoleName": stage.check_role.role_name}})))
-        template.has_resource_properties("AWS::IAM::Role", {
-            "RoleName": stage.check_role.role_name,
-            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Action": "sts:AssumeRole", "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{tooling}:root"},
-                "Condition": {"ArnEquals": {"aws:PrincipalArn": stage.check_role.principal_arn}}}]}})
-        template.has_resource_properties("AWS::IAM::Policy", {
-            "Roles": [{"Ref": role_id}],
-            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
-                "Sid": "DescribeThisPipeline", "Action": "sagemaker:DescribePipeline", "Effect": "Allow",
-                "Resource": f"arn:aws:sagemaker:{environment['region']}:{environment['account']}"
-                            ":pipeline/customer-churn-ltv"}]}})
+        role_id = next(
+            iter(template.find_resources("AWS::IAM::Role", {"Properties": {"RoleName": stage.check_role.role_name}}))
+        )
+        template.has_resource_properties(
+            "AWS::IAM::Role",
+            {
+                "RoleName": stage.check_role.role_name,
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Action": "sts:AssumeRole",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": f"arn:aws:iam::{tooling}:root"},
+                            "Condition": {"ArnEquals": {"aws:PrincipalArn": stage.check_role.principal_arn}},
+                        }
+                    ],
+                },
+            },
+        )
+        template.has_resource_properties(
+            "AWS::IAM::Policy",
+            {
+                "Roles": [{"Ref": role_id}],
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "DescribeThisPipeline",
+                            "Action": "sagemaker:DescribePipeline",
+                            "Effect": "Allow",
+                            "Resource": f"arn:aws:sagemaker:{environment['region']}:{environment['account']}"
+                            ":pipeline/customer-churn-ltv",
+                        }
+                    ],
+                },
+            },
+        )
         template.has_output("DeployCheckRoleArn", {"Value": {"Fn::GetAtt": [role_id, "Arn"]}})
         template.has_output("PipelineName", {"Value": "customer-churn-ltv"})
 
@@ -380,14 +532,26 @@ def _bad_environments(changes: dict[tuple[int, str], Any]) -> list[dict[str, Any
     return environments
 
 
-@pytest.mark.parametrize("environments, key_path, message", [
-    (_bad_environments({(1, "account"): "22222222222"}), "context.environments[1].account",
-     "invalid value '22222222222' (expected 12 digits)"),
-    (_bad_environments({(0, "parameters"): {"TrainingInstanceTyp": "ml.m5.large"}}),
-     "context.environments[0].parameters.TrainingInstanceTyp", "unknown pipeline parameter 'TrainingInstanceTyp'"),
-    (_bad_environments({(1, "schedule"): {"expression": "daily"}}),
-     "context.environments[1].schedule.expression", "invalid value 'daily'"),
-])
+@pytest.mark.parametrize(
+    "environments, key_path, message",
+    [
+        (
+            _bad_environments({(1, "account"): "22222222222"}),
+            "context.environments[1].account",
+            "invalid value '22222222222' (expected 12 digits)",
+        ),
+        (
+            _bad_environments({(0, "parameters"): {"TrainingInstanceTyp": "ml.m5.large"}}),
+            "context.environments[0].parameters.TrainingInstanceTyp",
+            "unknown pipeline parameter 'TrainingInstanceTyp'",
+        ),
+        (
+            _bad_environments({(1, "schedule"): {"expression": "daily"}}),
+            "context.environments[1].schedule.expression",
+            "invalid value 'daily'",
+        ),
+    ],
+)
 def test_from_context_reports_bad_context_before_building_anything(environments, key_path, message) -> None:
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph
@@ -404,10 +568,13 @@ def test_from_context_reports_bad_context_before_building_anything(environments,
 def test_app_prints_context_problems_and_exits_2(tmp_path) -> None:
     context = {**CONTEXT, "environments": _bad_environments({(1, "account"): "2222", (0, "regoin"): "x"})}
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SMP_", "AWS_"))}
-    env.update(CDK_CONTEXT_JSON=json.dumps(context), CDK_OUTDIR=str(tmp_path / "out"),
-               JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20", AWS_EC2_METADATA_DISABLED="true")
-    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=300)
+    env.update(
+        CDK_CONTEXT_JSON=json.dumps(context),
+        CDK_OUTDIR=str(tmp_path / "out"),
+        JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION="20",
+        AWS_EC2_METADATA_DISABLED="true",
+    )
+    result = subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 2, result.stderr[-2000:]
     assert result.stderr.splitlines() == [
         "cdk.json: context.environments[0].regoin: unknown key (did you mean 'region'?)",

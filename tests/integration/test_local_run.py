@@ -29,15 +29,21 @@ def run_cli(args: list[str], cwd: Path, offline: bool = False, timeout: float = 
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMP_")}
     env["PYTHONPATH"] = str(ROOT)
     prefix = ["unshare", "--net"] if offline else []
-    return subprocess.run(prefix + [sys.executable, "-m", "constructs_lib", "run", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout, check=False)
+    return subprocess.run(
+        prefix + [sys.executable, "-m", "constructs_lib", "run", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def project_copy(tmp_path: Path) -> Path:
     """A copy of the bundled project (model_repos/ only) to change a config or a script in."""
     project = tmp_path / "project"
-    shutil.copytree(ROOT / "model_repos", project / "model_repos",
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "model_repos", project / "model_repos", ignore=shutil.ignore_patterns("__pycache__"))
     return project
 
 
@@ -66,8 +72,13 @@ def bundled(tmp_path_factory) -> dict:
     result = run_cli(["--workdir", str(work), "--report", str(report)], cwd=ROOT, offline=UNSHARE_NET)
     took = time.monotonic() - began
     assert result.returncode == 0, result.stdout + result.stderr
-    return {"workdir": work, "report": json.loads(report.read_text()), "result": result, "seconds": took,
-            "offline": UNSHARE_NET}
+    return {
+        "workdir": work,
+        "report": json.loads(report.read_text()),
+        "result": result,
+        "seconds": took,
+        "offline": UNSHARE_NET,
+    }
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -103,7 +114,7 @@ def test_registry_holds_what_the_run_produced(bundled) -> None:
     # the model data is in the local store: a real tar.gz holding the training script's output
     import tarfile
 
-    store_path = work / "s3" / model_uri[len("s3://"):]
+    store_path = work / "s3" / model_uri[len("s3://") :]
     with tarfile.open(store_path) as tar:
         assert {"model.joblib", "code/inference.py", "model_info.json"} <= set(tar.getnames())
     # the metrics report registered is the Metrics step's own output, resolved
@@ -133,9 +144,18 @@ def test_jobs_saw_a_private_opt_ml(bundled) -> None:
 def test_the_bundled_run_was_offline(bundled) -> None:
     """The session run happened in `unshare --net`, where nothing but loopback exists: it succeeded."""
     assert bundled["offline"] and bundled["report"]["status"] == "Succeeded"
-    probe = subprocess.run(["unshare", "--net", sys.executable, "-c",
-                            "import socket; socket.create_connection(('198.51.100.1', 443), timeout=2)"],
-                           capture_output=True, text=True, check=False)
+    probe = subprocess.run(
+        [
+            "unshare",
+            "--net",
+            sys.executable,
+            "-c",
+            "import socket; socket.create_connection(('198.51.100.1', 443), timeout=2)",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert probe.returncode != 0 and "unreachable" in probe.stderr.lower()
 
 
@@ -180,14 +200,21 @@ def test_quality_gate_else_branch_fails_the_run_and_registers_nothing(bundled, t
 def test_param_override_reaches_the_registry(bundled, tmp_path) -> None:
     work = workdir_copy(bundled, tmp_path)
     report = tmp_path / "approved.json"
-    result = run_cli(["--workdir", str(work), "--report", str(report), "--param", "ModelApprovalStatus=Approved"],
-                     cwd=ROOT)
+    result = run_cli(
+        ["--workdir", str(work), "--report", str(report), "--param", "ModelApprovalStatus=Approved"], cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     packages = {p["group"]: p for p in json.loads(report.read_text())["modelPackages"]}
     # churn's approval_status is ${params.ModelApprovalStatus}: a new version next to the pending one
-    assert (packages["customer-churn-ltv-churn"]["approvalStatus"], packages["customer-churn-ltv-churn"]["version"]) == ("Approved", 2)
+    assert (
+        packages["customer-churn-ltv-churn"]["approvalStatus"],
+        packages["customer-churn-ltv-churn"]["version"],
+    ) == ("Approved", 2)
     # ltv's is a literal PendingManualApproval: unchanged, so its version 1 stands
-    assert (packages["customer-churn-ltv-ltv"]["approvalStatus"], packages["customer-churn-ltv-ltv"]["version"]) == ("PendingManualApproval", 1)
+    assert (packages["customer-churn-ltv-ltv"]["approvalStatus"], packages["customer-churn-ltv-ltv"]["version"]) == (
+        "PendingManualApproval",
+        1,
+    )
     assert registry(work) == {"customer-churn-ltv-churn": ["1", "2"], "customer-churn-ltv-ltv": ["1"]}
 
 
@@ -200,10 +227,13 @@ def test_invalid_approval_status_fails_the_register_step_cleanly(bundled, tmp_pa
     assert not list((work / "registry").rglob(".new-*"))
 
 
-@pytest.mark.parametrize(("param", "message"), [
-    ("Nope=1", "unknown parameter 'Nope' for pipeline 'customer-churn-ltv'"),
-    ("TrainingInstanceType", "bad --param 'TrainingInstanceType': expected NAME=VALUE"),
-])
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("Nope=1", "unknown parameter 'Nope' for pipeline 'customer-churn-ltv'"),
+        ("TrainingInstanceType", "bad --param 'TrainingInstanceType': expected NAME=VALUE"),
+    ],
+)
 def test_bad_parameter_is_exit_2_before_anything_runs(bundled, tmp_path, param, message) -> None:
     work = workdir_copy(bundled, tmp_path)
     before = sorted(p.name for p in (work / "executions").iterdir())
@@ -216,16 +246,23 @@ def test_bad_parameter_is_exit_2_before_anything_runs(bundled, tmp_path, param, 
 def test_from_reruns_a_step_and_what_follows_it(bundled, tmp_path) -> None:
     work = workdir_copy(bundled, tmp_path)
     report = tmp_path / "from.json"
-    result = run_cli(["--workdir", str(work), "--report", str(report), "--from", "churn-Metrics", "--no-cache"],
-                     cwd=ROOT)
+    result = run_cli(
+        ["--workdir", str(work), "--report", str(report), "--from", "churn-Metrics", "--no-cache"], cwd=ROOT
+    )
     assert result.returncode == 0, result.stderr
     steps = {s["name"]: s["status"] for s in json.loads(report.read_text())["steps"]}
     # downstream of churn-Metrics: the gate, its branches, and ltv-Register (DependsOn the gate)
-    assert steps == {"churn-Metrics": "Succeeded", "churn-Register-QualityGate": "Succeeded",
-                     "churn-Register": "Succeeded", "churn-Register-QualityGateFailed": "NotRun",
-                     "ltv-Register": "Succeeded"}
+    assert steps == {
+        "churn-Metrics": "Succeeded",
+        "churn-Register-QualityGate": "Succeeded",
+        "churn-Register": "Succeeded",
+        "churn-Register-QualityGateFailed": "NotRun",
+        "ltv-Register": "Succeeded",
+    }
     result = run_cli(["--workdir", str(work), "--only", "churn-Metrix"], cwd=ROOT)
-    assert result.returncode == 2 and "unknown step 'churn-Metrix'" in result.stderr and "churn-Metrics" in result.stderr
+    assert (
+        result.returncode == 2 and "unknown step 'churn-Metrix'" in result.stderr and "churn-Metrics" in result.stderr
+    )
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -236,8 +273,11 @@ def test_from_reruns_a_step_and_what_follows_it(bundled, tmp_path) -> None:
 def test_broken_script_fails_its_step_with_the_log_tail(tmp_path) -> None:
     project = project_copy(tmp_path)
     script = project / "model_repos" / "churn" / "scripts" / "preprocess.py"
-    script.write_text(script.read_text().replace("def main(argv=None):\n",
-                                                 "def main(argv=None):\n    raise RuntimeError('deliberately broken')\n"))
+    script.write_text(
+        script.read_text().replace(
+            "def main(argv=None):\n", "def main(argv=None):\n    raise RuntimeError('deliberately broken')\n"
+        )
+    )
     work, report = tmp_path / "work", tmp_path / "broken.json"
     result = run_cli(["--workdir", str(work), "--report", str(report)], cwd=project)
     assert result.returncode == 1
@@ -245,7 +285,7 @@ def test_broken_script_fails_its_step_with_the_log_tail(tmp_path) -> None:
     failed = next(line for line in result.stderr.splitlines() if line.startswith("  step churn-Preprocessing Failed:"))
     assert failed.startswith("  step churn-Preprocessing Failed: AlgorithmError: ")
     assert failed.endswith("exited with code 1: RuntimeError: deliberately broken")
-    assert "last " in result.stderr and 'raise RuntimeError(\'deliberately broken\')' in result.stderr
+    assert "last " in result.stderr and "raise RuntimeError('deliberately broken')" in result.stderr
     log = next(work.glob("executions/*/logs/churn-Preprocessing.log"))
     assert "RuntimeError: deliberately broken" in log.read_text()
     steps = {s["name"]: s["status"] for s in json.loads(report.read_text())["steps"]}
@@ -256,18 +296,32 @@ def test_broken_script_fails_its_step_with_the_log_tail(tmp_path) -> None:
 def test_missing_input_names_the_uri_and_the_flag(tmp_path) -> None:
     project = project_copy(tmp_path)
     conf = project / "model_repos" / "churn" / "conf" / "conf.yaml"
-    conf.write_text(conf.read_text().replace("fileName: model_repos/churn/data/customers.csv",
-                                             "fileName: s3://SMP_S3BUCKETNAME/raw/customers.csv"))
+    conf.write_text(
+        conf.read_text().replace(
+            "fileName: model_repos/churn/data/customers.csv", "fileName: s3://SMP_S3BUCKETNAME/raw/customers.csv"
+        )
+    )
     work = tmp_path / "work"
     result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing"], cwd=project)
     assert result.returncode == 2, result.stderr
-    assert ("input 'raw' of step 'churn-Preprocessing': s3://smp-placeholder-artifact-bucket/raw/customers.csv is "
-            "not available locally") in result.stderr
+    assert (
+        "input 'raw' of step 'churn-Preprocessing': s3://smp-placeholder-artifact-bucket/raw/customers.csv is "
+        "not available locally"
+    ) in result.stderr
     assert "--data s3://smp-placeholder-artifact-bucket/raw=LOCAL_DIR" in result.stderr
     assert not (work / "executions").exists()  # nothing ran
     # the flag it names provides it (framework variables allowed in the prefix)
-    result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing",
-                      "--data", f"s3://SMP_S3BUCKETNAME/raw={project / 'model_repos' / 'churn' / 'data'}"], cwd=project)
+    result = run_cli(
+        [
+            "--workdir",
+            str(work),
+            "--only",
+            "churn-Preprocessing",
+            "--data",
+            f"s3://SMP_S3BUCKETNAME/raw={project / 'model_repos' / 'churn' / 'data'}",
+        ],
+        cwd=project,
+    )
     assert result.returncode == 0, result.stderr
     assert list((work / "s3").rglob("churn-Preprocessing/train/train/train.csv"))
 
@@ -295,9 +349,11 @@ def tiny_wheel(folder: Path) -> Path:
     """A pure-Python wheel ``smp-tiny 1.0`` (a local package source: no network in tests)."""
     import zipfile
 
-    files = {"smp_tiny/__init__.py": "VALUE = 42\n",
-             "smp_tiny-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: smp-tiny\nVersion: 1.0\n",
-             "smp_tiny-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"}
+    files = {
+        "smp_tiny/__init__.py": "VALUE = 42\n",
+        "smp_tiny-1.0.dist-info/METADATA": "Metadata-Version: 2.1\nName: smp-tiny\nVersion: 1.0\n",
+        "smp_tiny-1.0.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+    }
     files["smp_tiny-1.0.dist-info/RECORD"] = "".join(f"{k},,\n" for k in files) + "smp_tiny-1.0.dist-info/RECORD,,\n"
     folder.mkdir(parents=True)
     with zipfile.ZipFile(folder / "smp_tiny-1.0-py3-none-any.whl", "w") as archive:
@@ -319,8 +375,10 @@ def test_missing_requirement_installs_into_the_cached_env_never_the_users(tmp_pa
     env_before = sorted(os.listdir(site_packages))
     monkeypatch.setenv("PIP_FIND_LINKS", str(tiny_wheel(tmp_path / "wheels")))
     monkeypatch.setenv("PIP_NO_INDEX", "1")
-    result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing", "--only", "churn-Training",
-                      "--pip-index"], cwd=project)
+    result = run_cli(
+        ["--workdir", str(work), "--only", "churn-Preprocessing", "--only", "churn-Training", "--pip-index"],
+        cwd=project,
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     logs = "".join(p.read_text() for p in work.glob("executions/*/logs/*.log"))
     assert "Successfully installed smp-tiny-1.0" in logs and "Requirement already satisfied: smp-tiny==1.0" in logs
@@ -338,8 +396,7 @@ def test_wheelhouse_requirements_install_offline(tmp_path) -> None:
     train = scripts / "train.py"
     train.write_text(train.read_text().replace("import joblib\n", "import joblib\nimport smp_tiny\n", 1))
     work = tmp_path / "work"
-    result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing", "--only", "churn-Training"],
-                     cwd=project)
+    result = run_cli(["--workdir", str(work), "--only", "churn-Preprocessing", "--only", "churn-Training"], cwd=project)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Successfully installed smp-tiny-1.0" in latest_log(work, "churn-Preprocessing").read_text()
     assert "Requirement already satisfied: smp-tiny==1.0" in latest_log(work, "churn-Training").read_text()
@@ -349,14 +406,23 @@ def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
     project = project_copy(tmp_path)
     marker = f"smp-local-run-test-{os.getpid()}"
     script = project / "model_repos" / "churn" / "scripts" / "preprocess.py"
-    script.write_text(script.read_text().replace(
-        "def main(argv=None):\n",
-        f"def main(argv=None):\n    import subprocess, time\n    subprocess.Popen(['sh', '-c', 'sleep 300; : {marker}'])\n"
-        "    time.sleep(300)\n"))
+    script.write_text(
+        script.read_text().replace(
+            "def main(argv=None):\n",
+            f"def main(argv=None):\n    import subprocess, time\n    subprocess.Popen(['sh', '-c', 'sleep 300; : {marker}'])\n"
+            "    time.sleep(300)\n",
+        )
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMP_")}
     env["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.Popen([sys.executable, "-m", "constructs_lib", "run", "--workdir", str(tmp_path / "work")],
-                            cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "constructs_lib", "run", "--workdir", str(tmp_path / "work")],
+        cwd=project,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
     def marked() -> list[str]:
         found = []
@@ -367,6 +433,7 @@ def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
             except OSError:
                 pass
         return found
+
     try:
         deadline = time.monotonic() + 60
         while not marked() and time.monotonic() < deadline:

@@ -12,14 +12,14 @@ import pytest
 from tests.conftest import OWN_EXAMPLES, own_example_sets, requires_shared, seed_example_sets
 from tests.integration.test_local_run import run_cli
 
-HANDLER = '''
+HANDLER = """
 def model_fn(model_dir):
     return model_dir
 
 def transform_fn(model, body, content_type, accept):
     lines = [l for l in body.decode().splitlines() if l.strip()]
     return "".join("%d\\n" % i for i, _ in enumerate(lines)), "text/csv"
-'''
+"""
 
 
 def static_inputs(definition: dict, manifest: dict) -> list[str]:
@@ -43,14 +43,21 @@ def static_inputs(definition: dict, manifest: dict) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize(("source", "example"), [
-    *[pytest.param("seed", name, id=name, marks=requires_shared)
-      for name in ("tf", "lgbm", "llm-text-summarization", "multi-model")],
-    pytest.param("own", "housing", id="own-housing"),  # the project's own original-shaped example: every clone
-])
+@pytest.mark.parametrize(
+    ("source", "example"),
+    [
+        *[
+            pytest.param("seed", name, id=name, marks=requires_shared)
+            for name in ("tf", "lgbm", "llm-text-summarization", "multi-model")
+        ],
+        pytest.param("own", "housing", id="own-housing"),  # the project's own original-shaped example: every clone
+    ],
+)
 def test_original_scripts_run_unchanged_locally(source, example, tmp_path) -> None:
-    scripts = pytest.importorskip("tests.unit.compiler.test_original_scripts_run",
-                                  reason="the original's container layout (issue 10) is not merged yet")
+    scripts = pytest.importorskip(
+        "tests.unit.compiler.test_original_scripts_run",
+        reason="the original's container layout (issue 10) is not merged yet",
+    )
     from tests.unit.compiler.conftest import compile_globs, stand_in_project
 
     if source == "own":
@@ -86,8 +93,18 @@ def test_original_scripts_run_unchanged_locally(source, example, tmp_path) -> No
     (tmp_path / "definition.json").write_text(definition_text)
     (tmp_path / "definition.json.assets.json").write_text(manifest_text)
     report = tmp_path / "report.json"
-    result = run_cli(["--definition", str(tmp_path / "definition.json"), "--workdir", str(tmp_path / "work"),
-                      "--report", str(report), *data_flags], cwd=project)
+    result = run_cli(
+        [
+            "--definition",
+            str(tmp_path / "definition.json"),
+            "--workdir",
+            str(tmp_path / "work"),
+            "--report",
+            str(report),
+            *data_flags,
+        ],
+        cwd=project,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     steps = json.loads(report.read_text())["steps"]
     assert {s["status"] for s in steps} == {"Succeeded"}

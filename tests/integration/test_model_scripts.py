@@ -7,6 +7,7 @@ paths given through their environment variables or options; the Transform step i
 imitated by calling the inference handlers shipped inside the model artifact
 (code/inference.py) on line-split mini-batches of x_test.csv.
 """
+
 import importlib.util
 import json
 import math
@@ -28,8 +29,12 @@ CHURN_CONF = REPOS / "churn" / "conf" / "conf.yaml"
 LTV_CONF = REPOS / "ltv" / "conf" / "conf.yaml"
 
 STEP_KINDS = {
-    ("Processing", "preprocess"), ("Training", None), ("CreateModel", None),
-    ("Transform", None), ("Metrics", None), ("RegisterModel", None),
+    ("Processing", "preprocess"),
+    ("Training", None),
+    ("CreateModel", None),
+    ("Transform", None),
+    ("Metrics", None),
+    ("RegisterModel", None),
 }
 
 
@@ -117,14 +122,13 @@ _LOADED = []
 
 def batch_transform(model_dir, input_file, output_dir, lines_per_request=64, accept="text/csv"):
     """Imitate a batch transform (split_type Line, MultiRecord) with the artifact's own handlers."""
-    handlers = load_module(Path(model_dir) / "code" / "inference.py",
-                           "inference_%d" % len(_LOADED))
+    handlers = load_module(Path(model_dir) / "code" / "inference.py", "inference_%d" % len(_LOADED))
     _LOADED.append(handlers)
     model = handlers.model_fn(str(model_dir))
     lines = [line for line in Path(input_file).read_text().splitlines(keepends=True) if line.strip()]
     outputs = []
     for start in range(0, len(lines), lines_per_request):
-        body = "".join(lines[start:start + lines_per_request]).encode("utf-8")
+        body = "".join(lines[start : start + lines_per_request]).encode("utf-8")
         data = handlers.input_fn(body, "text/csv")
         result = handlers.output_fn(handlers.predict_fn(data, model), accept)
         payload, content_type = result if isinstance(result, tuple) else (result, "text/csv")
@@ -145,8 +149,10 @@ def preprocess_job(model, work, raw_csv, extra_inputs=None, via_env=True):
     for name, src in (extra_inputs or {}).items():
         copy_dir(src, pre / "input" / name)
     if via_env:
-        run([script(model, "preprocess")],
-            env={"PREPROCESS_INPUT_DIR": str(pre / "input"), "PREPROCESS_OUTPUT_DIR": str(pre / "output")})
+        run(
+            [script(model, "preprocess")],
+            env={"PREPROCESS_INPUT_DIR": str(pre / "input"), "PREPROCESS_OUTPUT_DIR": str(pre / "output")},
+        )
     else:
         run([script(model, "preprocess"), "--input-dir", pre / "input", "--output-dir", pre / "output"])
     return pre / "output" / "train"
@@ -158,8 +164,10 @@ def start_training_job(model, work, channel):
     tr = work / ("%s-Training" % model)
     name = "%s-Preprocessing-train" % model
     copy_dir(channel, tr / "input" / "data" / name)
-    handle = start([script(model, "train")] + hyperparam_args(model),
-                   env={"SM_CHANNEL_" + name.upper(): str(tr / "input" / "data" / name), "SM_MODEL_DIR": str(tr / "model")})
+    handle = start(
+        [script(model, "train")] + hyperparam_args(model),
+        env={"SM_CHANNEL_" + name.upper(): str(tr / "input" / "data" / name), "SM_MODEL_DIR": str(tr / "model")},
+    )
     return handle, tr / "model"
 
 
@@ -174,8 +182,7 @@ def transform_and_evaluate(model, work, jobs):
     for source in step(model, "Metrics")["chain_input_source_step"]:
         src = jobs["preprocess"] if source.endswith("Preprocessing") else jobs["transform"]
         copy_dir(src, ev / "input" / ("%s-train" % source))
-    run([script(model, "evaluate")],
-        env={"EVAL_INPUT_BASE": str(ev / "input"), "EVAL_OUTPUT_DIR": str(ev / "output")})
+    run([script(model, "evaluate")], env={"EVAL_INPUT_BASE": str(ev / "input"), "EVAL_OUTPUT_DIR": str(ev / "output")})
     jobs["metrics"] = ev / "output" / "model_evaluation_metrics.json"
     jobs["metrics_input"] = ev / "input"
     return jobs
@@ -191,9 +198,15 @@ def pipeline(tmp_path_factory):
     # at the original framework's Processing destination <source step>-input-<channel>
     (source,) = step("ltv", "Processing")["chain_input_source_step"]
     assert source == "churn-Preprocessing"
-    ltv = {"preprocess": preprocess_job("ltv", work, REPOS / "ltv" / "data" / "revenue.csv",
-                                        extra_inputs={"churn-Preprocessing-input-train": churn["preprocess"]},
-                                        via_env=False)}
+    ltv = {
+        "preprocess": preprocess_job(
+            "ltv",
+            work,
+            REPOS / "ltv" / "data" / "revenue.csv",
+            extra_inputs={"churn-Preprocessing-input-train": churn["preprocess"]},
+            via_env=False,
+        )
+    }
     ltv_training, ltv["model"] = start_training_job("ltv", work, ltv["preprocess"])
     finish(churn_training)
     finish(ltv_training)
@@ -203,6 +216,7 @@ def pipeline(tmp_path_factory):
 
 
 # ---------------------------------------------------------------- configuration
+
 
 def test_confs_cover_all_step_kinds_and_cross_model_wiring():
     churn, ltv = load_conf(CHURN_CONF), load_conf(LTV_CONF)
@@ -221,8 +235,13 @@ def test_confs_cover_all_step_kinds_and_cross_model_wiring():
         assert {(s["step_class"], s.get("step_type")) for s in spec["steps"]} == STEP_KINDS
     assert kinds == STEP_KINDS
 
-    cross_chains = [(s["step_name"], src) for model, spec in pipeline_models.items() for s in spec["steps"]
-                    for src in s.get("chain_input_source_step", []) if owner[src] != model]
+    cross_chains = [
+        (s["step_name"], src)
+        for model, spec in pipeline_models.items()
+        for s in spec["steps"]
+        for src in s.get("chain_input_source_step", [])
+        if owner[src] != model
+    ]
     assert cross_chains == [("ltv-Preprocessing", "churn-Preprocessing")]
 
     edges = []
@@ -255,6 +274,7 @@ def test_shipped_data_is_reproducible():
 
 
 # ---------------------------------------------------------------- churn
+
 
 def test_churn_preprocess_outputs(pipeline):
     out = pipeline["churn"]["preprocess"]
@@ -315,8 +335,9 @@ def test_churn_predictions_one_per_line(pipeline):
     x_head.parent.mkdir()
     x_lines = (pipeline["churn"]["preprocess"] / "test" / "x_test.csv").read_text().splitlines(keepends=True)
     x_head.write_text("".join(x_lines[:25]))
-    single = batch_transform(pipeline["churn"]["model"], x_head, pipeline["work"] / "single",
-                             lines_per_request=1, accept="application/json")
+    single = batch_transform(
+        pipeline["churn"]["model"], x_head, pipeline["work"] / "single", lines_per_request=1, accept="application/json"
+    )
     assert single.read_text().splitlines() == text.splitlines()[:25]
 
 
@@ -342,6 +363,7 @@ def test_churn_metrics(pipeline):
     assert sum(cm[a][p] for a in "01" for p in "01") == 300
     # evaluate.py computes with numpy only: cross-check against scikit-learn
     from sklearn import metrics as skm
+
     y_true = np.loadtxt(pipeline["churn"]["preprocess"] / "test" / "y_test.csv").astype(int)
     scores = np.loadtxt(pipeline["churn"]["predictions"])
     y_pred = (scores >= 0.5).astype(int)
@@ -356,6 +378,7 @@ def test_churn_metrics(pipeline):
 def test_auc_handles_ties():
     evaluate = load_module(script("churn", "evaluate"), "churn_evaluate_module")
     from sklearn.metrics import roc_auc_score
+
     y = np.array([0, 0, 1, 1, 0, 1, 1, 0])
     s = np.array([0.1, 0.4, 0.4, 0.8, 0.8, 0.8, 0.3, 0.1])
     assert math.isclose(evaluate.roc_auc(y, s), roc_auc_score(y, s))
@@ -363,6 +386,7 @@ def test_auc_handles_ties():
 
 
 # ---------------------------------------------------------------- ltv (chained on churn)
+
 
 def test_ltv_consumes_churn_preprocessing_output(pipeline):
     churn_out, ltv_out = pipeline["churn"]["preprocess"], pipeline["ltv"]["preprocess"]
@@ -394,8 +418,10 @@ def test_ltv_consumes_churn_preprocessing_output(pipeline):
 def test_ltv_preprocess_fails_without_churn_output(tmp_path):
     (tmp_path / "input" / "raw").mkdir(parents=True)
     shutil.copy(REPOS / "ltv" / "data" / "revenue.csv", tmp_path / "input" / "raw")
-    proc = run([script("ltv", "preprocess"), "--input-dir", tmp_path / "input",
-                "--output-dir", tmp_path / "output"], check=False)
+    proc = run(
+        [script("ltv", "preprocess"), "--input-dir", tmp_path / "input", "--output-dir", tmp_path / "output"],
+        check=False,
+    )
     assert proc.returncode != 0
     assert "churn-Preprocessing" in proc.stderr
     assert not (tmp_path / "output" / "train" / "train" / "train.csv").exists()
@@ -406,18 +432,20 @@ def test_ltv_preprocess_finds_churn_output_under_another_name(pipeline, tmp_path
     (tmp_path / "input" / "raw").mkdir(parents=True)
     shutil.copy(REPOS / "ltv" / "data" / "revenue.csv", tmp_path / "input" / "raw")
     copy_dir(pipeline["churn"]["preprocess"], tmp_path / "input" / "train")
-    run([script("ltv", "preprocess")],
-        env={"PREPROCESS_INPUT_DIR": str(tmp_path / "input"), "PREPROCESS_OUTPUT_DIR": str(tmp_path / "output")})
+    run(
+        [script("ltv", "preprocess")],
+        env={"PREPROCESS_INPUT_DIR": str(tmp_path / "input"), "PREPROCESS_OUTPUT_DIR": str(tmp_path / "output")},
+    )
     for rel in ("train/train.csv", "test/x_test.csv", "test/y_test.csv", "features.json"):
-        assert (tmp_path / "output" / "train" / rel).read_bytes() == \
-            (pipeline["ltv"]["preprocess"] / rel).read_bytes(), rel
+        assert (tmp_path / "output" / "train" / rel).read_bytes() == (
+            pipeline["ltv"]["preprocess"] / rel
+        ).read_bytes(), rel
 
 
 def test_ltv_model_and_metrics(pipeline):
     model = joblib.load(pipeline["ltv"]["model"] / "model.joblib")
     assert type(model).__name__ == "GradientBoostingRegressor" and model.n_features_in_ == 10
-    assert (pipeline["ltv"]["model"] / "code" / "inference.py").read_bytes() == \
-        script("ltv", "transform").read_bytes()
+    assert (pipeline["ltv"]["model"] / "code" / "inference.py").read_bytes() == script("ltv", "transform").read_bytes()
     values = [float(v) for v in pipeline["ltv"]["predictions"].read_text().splitlines()]
     assert len(values) == 300
 
@@ -428,12 +456,14 @@ def test_ltv_model_and_metrics(pipeline):
     assert metrics["r2"]["value"] > 0.7
     y_test = np.loadtxt(pipeline["ltv"]["preprocess"] / "test" / "y_test.csv", delimiter=",")
     from sklearn import metrics as skm
+
     assert math.isclose(metrics["mse"]["value"], skm.mean_squared_error(y_test, values))
     assert math.isclose(metrics["mae"]["value"], skm.mean_absolute_error(y_test, values))
     assert math.isclose(metrics["r2"]["value"], skm.r2_score(y_test, values))
 
 
 # ---------------------------------------------------------------- evaluate input lookup, determinism
+
 
 def test_evaluate_explicit_dirs_and_lookup(pipeline, tmp_path):
     expected = json.loads(pipeline["churn"]["metrics"].read_text())
@@ -444,14 +474,20 @@ def test_evaluate_explicit_dirs_and_lookup(pipeline, tmp_path):
     run([script("churn", "evaluate"), "--input-base", tmp_path / "in", "--output-dir", tmp_path / "a"])
     assert json.loads((tmp_path / "a" / "model_evaluation_metrics.json").read_text()) == expected
     # explicit directories through the environment
-    run([script("churn", "evaluate")],
-        env={"EVAL_LABELS_DIR": str(tmp_path / "in" / "prep"), "EVAL_PREDICTIONS_DIR": str(tmp_path / "in" / "preds"),
-             "EVAL_OUTPUT_DIR": str(tmp_path / "b")})
+    run(
+        [script("churn", "evaluate")],
+        env={
+            "EVAL_LABELS_DIR": str(tmp_path / "in" / "prep"),
+            "EVAL_PREDICTIONS_DIR": str(tmp_path / "in" / "preds"),
+            "EVAL_OUTPUT_DIR": str(tmp_path / "b"),
+        },
+    )
     assert json.loads((tmp_path / "b" / "model_evaluation_metrics.json").read_text()) == expected
     # ambiguous: two candidate label directories -> clear failure
     copy_dir(tmp_path / "in" / "prep", tmp_path / "in" / "prep2")
-    proc = run([script("churn", "evaluate"), "--input-base", tmp_path / "in", "--output-dir", tmp_path / "c"],
-               check=False)
+    proc = run(
+        [script("churn", "evaluate"), "--input-base", tmp_path / "in", "--output-dir", tmp_path / "c"], check=False
+    )
     assert proc.returncode != 0 and "cannot locate the labels" in proc.stderr
 
 
@@ -461,8 +497,18 @@ def test_evaluate_rejects_length_mismatch(pipeline, tmp_path):
     (tmp_path / "preds").mkdir()
     lines = (src / "churn-Transform-train" / "x_test.csv.out").read_text().splitlines(keepends=True)
     (tmp_path / "preds" / "x_test.csv.out").write_text("".join(lines[:-5]))
-    proc = run([script("churn", "evaluate"), "--labels-dir", tmp_path / "labels",
-                "--predictions-dir", tmp_path / "preds", "--output-dir", tmp_path / "out"], check=False)
+    proc = run(
+        [
+            script("churn", "evaluate"),
+            "--labels-dir",
+            tmp_path / "labels",
+            "--predictions-dir",
+            tmp_path / "preds",
+            "--output-dir",
+            tmp_path / "out",
+        ],
+        check=False,
+    )
     assert proc.returncode != 0 and "300 labels" in proc.stderr
 
 
@@ -471,12 +517,19 @@ def test_churn_scripts_are_deterministic(pipeline, tmp_path):
     (tmp_path / "input" / "raw").mkdir(parents=True)
     shutil.copy(REPOS / "churn" / "data" / "customers.csv", tmp_path / "input" / "raw")
     run([script("churn", "preprocess"), "--input-dir", tmp_path / "input", "--output-dir", tmp_path / "output"])
-    for rel in ("train/train.csv", "train/customer_ids.csv", "test/x_test.csv", "test/y_test.csv",
-                "test/customer_ids.csv", "features.json"):
+    for rel in (
+        "train/train.csv",
+        "train/customer_ids.csv",
+        "test/x_test.csv",
+        "test/y_test.csv",
+        "test/customer_ids.csv",
+        "features.json",
+    ):
         assert (tmp_path / "output" / "train" / rel).read_bytes() == (first["preprocess"] / rel).read_bytes(), rel
     # the artifact carries a fixed random_state: refitting its parameters on the same data
     # reproduces its predictions exactly
     from sklearn.base import clone
+
     for model in ("churn", "ltv"):
         fitted = joblib.load(pipeline[model]["model"] / "model.joblib")
         assert fitted.random_state == model_conf(model)["train"]["hyperparams"]["random_state"]

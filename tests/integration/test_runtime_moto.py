@@ -25,9 +25,9 @@ moto_server = pytest.importorskip("moto.server")
 RUNTIME = FIXTURES / "runtime"
 DEFINITION = (RUNTIME / "definition.json").read_text(encoding="utf-8")
 CONFIG = str(RUNTIME / "model_repos" / "*" / "conf" / "conf.yaml")
-PIPELINE = "churn-runtime-test"          # the fixture config's pipelineName
-OTHER = "ltv-nightly"                   # a second pipeline, for "did you mean"
-FROM_S3 = "definition-from-s3"         # created from PipelineDefinitionS3Location
+PIPELINE = "churn-runtime-test"  # the fixture config's pipelineName
+OTHER = "ltv-nightly"  # a second pipeline, for "did you mean"
+FROM_S3 = "definition-from-s3"  # created from PipelineDefinitionS3Location
 ROLE = "arn:aws:iam::123456789012:role/churn-runtime-test-execution"
 REGION = "us-east-1"
 
@@ -45,14 +45,22 @@ def moto_url():
         url = f"http://{host}:{port}"
         sagemaker = _client(url)
         for name in (PIPELINE, OTHER):
-            sagemaker.create_pipeline(PipelineName=name, PipelineDefinition=DEFINITION, RoleArn=ROLE,
-                                      PipelineDescription="runtime test pipeline")
-        s3 = boto3.client("s3", endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
-                          aws_secret_access_key="testing")
+            sagemaker.create_pipeline(
+                PipelineName=name,
+                PipelineDefinition=DEFINITION,
+                RoleArn=ROLE,
+                PipelineDescription="runtime test pipeline",
+            )
+        s3 = boto3.client(
+            "s3", endpoint_url=url, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
         s3.create_bucket(Bucket="runtime-test-definitions")
         s3.put_object(Bucket="runtime-test-definitions", Key="definition.json", Body=DEFINITION.encode())
-        sagemaker.create_pipeline(PipelineName=FROM_S3, RoleArn=ROLE, PipelineDefinitionS3Location={
-            "Bucket": "runtime-test-definitions", "ObjectKey": "definition.json"})
+        sagemaker.create_pipeline(
+            PipelineName=FROM_S3,
+            RoleArn=ROLE,
+            PipelineDefinitionS3Location={"Bucket": "runtime-test-definitions", "ObjectKey": "definition.json"},
+        )
         yield url
     finally:
         server.stop()
@@ -60,8 +68,9 @@ def moto_url():
 
 
 def _client(url: str):
-    return boto3.client("sagemaker", endpoint_url=url, region_name=REGION, aws_access_key_id="testing",
-                        aws_secret_access_key="testing")
+    return boto3.client(
+        "sagemaker", endpoint_url=url, region_name=REGION, aws_access_key_id="testing", aws_secret_access_key="testing"
+    )
 
 
 @pytest.fixture
@@ -72,9 +81,19 @@ def sm(moto_url):
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path):
     """Fake credentials and region; the developer's AWS files and profile are never read."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN", "AWS_REGION",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_SAGEMAKER"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_SECURITY_TOKEN",
+        "AWS_REGION",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_ROLE_ARN",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_SAGEMAKER",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
@@ -94,7 +113,10 @@ def run(*argv: str) -> int:
 
 
 def executions(sm, pipeline: str = PIPELINE) -> list[str]:
-    return [s["PipelineExecutionArn"] for s in sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]]
+    return [
+        s["PipelineExecutionArn"]
+        for s in sm.list_pipeline_executions(PipelineName=pipeline)["PipelineExecutionSummaries"]
+    ]
 
 
 def one_error_line(err: str) -> str:
@@ -104,9 +126,21 @@ def one_error_line(err: str) -> str:
 
 
 def test_start_creates_an_execution_with_the_parameters(moto_url, sm, capsys) -> None:
-    code = run("start", "--pipeline", PIPELINE, "--endpoint-url", moto_url,
-               "--param", "ProcessingInstanceCount=3", "--param", "InputDataUrl=s3://other-bucket/raw.csv",
-               "--param", "SkipRegistration=True", "--param", "TrainTestSplit=0.3")
+    code = run(
+        "start",
+        "--pipeline",
+        PIPELINE,
+        "--endpoint-url",
+        moto_url,
+        "--param",
+        "ProcessingInstanceCount=3",
+        "--param",
+        "InputDataUrl=s3://other-bucket/raw.csv",
+        "--param",
+        "SkipRegistration=True",
+        "--param",
+        "TrainTestSplit=0.3",
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     arn = out.strip()
@@ -115,8 +149,11 @@ def test_start_creates_an_execution_with_the_parameters(moto_url, sm, capsys) ->
     assert sm.describe_pipeline_execution(PipelineExecutionArn=arn)["PipelineArn"].endswith(f"pipeline/{PIPELINE}")
     sent = sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)["PipelineParameters"]
     assert {p["Name"]: p["Value"] for p in sent} == {
-        "ProcessingInstanceCount": "3", "InputDataUrl": "s3://other-bucket/raw.csv", "SkipRegistration": "true",
-        "TrainTestSplit": "0.3"}
+        "ProcessingInstanceCount": "3",
+        "InputDataUrl": "s3://other-bucket/raw.csv",
+        "SkipRegistration": "true",
+        "TrainTestSplit": "0.3",
+    }
     assert f"status --execution {arn} --endpoint-url {moto_url} --wait" in err
 
 
@@ -126,14 +163,14 @@ def test_default_pipeline_name_comes_from_the_config(moto_url, sm, capsys, monke
     arn = capsys.readouterr().out.strip()
     assert arn in executions(sm, PIPELINE)
     assert sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)["PipelineParameters"] == [
-        {"Name": "ProcessingInstanceType", "Value": "ml.c5.xlarge"}]
+        {"Name": "ProcessingInstanceType", "Value": "ml.c5.xlarge"}
+    ]
 
 
 def test_unknown_pipeline_names_the_closest(moto_url, capsys) -> None:
     assert run("start", "--pipeline", "churn-runtime-tset", "--endpoint-url", moto_url) == 2
     line = one_error_line(capsys.readouterr().err)
-    assert line == (f"start: pipeline 'churn-runtime-tset' not found in {REGION} "
-                    f"(did you mean '{PIPELINE}'?)")
+    assert line == (f"start: pipeline 'churn-runtime-tset' not found in {REGION} (did you mean '{PIPELINE}'?)")
     assert run("status", "--pipeline", "nothing-like-it", "--endpoint-url", moto_url) == 2
     line = one_error_line(capsys.readouterr().err)
     assert f"valid pipelines in {REGION}: {PIPELINE}, {FROM_S3}, {OTHER}" in line
@@ -147,12 +184,15 @@ def test_unknown_parameter_did_you_mean(moto_url, sm, capsys) -> None:
     assert executions(sm) == before  # nothing was started
 
 
-@pytest.mark.parametrize("param, words", [
-    ("ProcessingInstanceCount=abc", "ProcessingInstanceCount is an Integer parameter (give a whole number"),
-    ("TrainTestSplit=half", "TrainTestSplit is a Float parameter"),
-    ("SkipRegistration=maybe", "SkipRegistration is a Boolean parameter (give true or false)"),
-    ("ProcessingInstanceCount", "bad --param 'ProcessingInstanceCount': expected NAME=VALUE"),
-])
+@pytest.mark.parametrize(
+    "param, words",
+    [
+        ("ProcessingInstanceCount=abc", "ProcessingInstanceCount is an Integer parameter (give a whole number"),
+        ("TrainTestSplit=half", "TrainTestSplit is a Float parameter"),
+        ("SkipRegistration=maybe", "SkipRegistration is a Boolean parameter (give true or false)"),
+        ("ProcessingInstanceCount", "bad --param 'ProcessingInstanceCount': expected NAME=VALUE"),
+    ],
+)
 def test_bad_values(moto_url, sm, capsys, param, words) -> None:
     before = executions(sm)
     assert run("start", "--pipeline", PIPELINE, "--endpoint-url", moto_url, "--param", param) == 2
@@ -170,8 +210,9 @@ def test_config_declares_a_parameter_the_deployed_pipeline_lacks(moto_url, sm, c
     conf = (RUNTIME / "model_repos" / "churn" / "conf" / "conf.yaml").read_text()
     conf = conf.replace("    parameters:\n", "    parameters:\n      - name: NewParameter\n        default: x\n")
     (tmp_path / "conf.yaml").write_text(conf)
-    code = run("start", "--config", str(tmp_path / "conf.yaml"), "--endpoint-url", moto_url,
-               "--param", "NewParameter=y")
+    code = run(
+        "start", "--config", str(tmp_path / "conf.yaml"), "--endpoint-url", moto_url, "--param", "NewParameter=y"
+    )
     assert code == 2
     line = one_error_line(capsys.readouterr().err)
     assert "declares it, but the deployed pipeline 'churn-runtime-test' does not (deploy the current config" in line
@@ -224,8 +265,18 @@ def test_status_shows_the_latest_and_a_given_execution(moto_url, sm, capsys) -> 
 def test_wait_follows_to_the_end(moto_url, capsys) -> None:
     # moto marks an execution Succeeded as soon as it starts, so the follow loop ends at the first poll
     started = time.monotonic()
-    code = run("start", "--pipeline", PIPELINE, "--endpoint-url", moto_url, "--wait", "--poll-seconds", "0.05",
-               "--timeout", "5")
+    code = run(
+        "start",
+        "--pipeline",
+        PIPELINE,
+        "--endpoint-url",
+        moto_url,
+        "--wait",
+        "--poll-seconds",
+        "0.05",
+        "--timeout",
+        "5",
+    )
     out, err = capsys.readouterr()
     assert code == 0, err
     assert time.monotonic() - started < 5
@@ -243,15 +294,22 @@ def test_what_moto_does_not_emulate(moto_url, sm) -> None:
     """The facts in constructs_lib/runtime/__init__.py's docstring."""
     from botocore.exceptions import ClientError
 
-    arn = sm.start_pipeline_execution(PipelineName=PIPELINE, PipelineParameters=[
-        {"Name": "NoSuchParameter", "Value": "x"}, {"Name": "ProcessingInstanceCount", "Value": "abc"}])["PipelineExecutionArn"]
+    arn = sm.start_pipeline_execution(
+        PipelineName=PIPELINE,
+        PipelineParameters=[
+            {"Name": "NoSuchParameter", "Value": "x"},
+            {"Name": "ProcessingInstanceCount", "Value": "abc"},
+        ],
+    )["PipelineExecutionArn"]
     # no parameter validation, no run: the execution is Succeeded at once, with no failure reason
     described = sm.describe_pipeline_execution(PipelineExecutionArn=arn)
     assert described["PipelineExecutionStatus"] == "Succeeded" and described["FailureReason"] == ""
     # the operations the runtime commands would use for steps, stopping and retrying are not implemented
-    for call in (lambda: sm.list_pipeline_execution_steps(PipelineExecutionArn=arn),
-                 lambda: sm.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken="a" * 32),
-                 lambda: sm.retry_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken="b" * 32)):
+    for call in (
+        lambda: sm.list_pipeline_execution_steps(PipelineExecutionArn=arn),
+        lambda: sm.stop_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken="a" * 32),
+        lambda: sm.retry_pipeline_execution(PipelineExecutionArn=arn, ClientRequestToken="b" * 32),
+    ):
         with pytest.raises(ClientError) as info:
             call()
         assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
@@ -260,7 +318,9 @@ def test_what_moto_does_not_emulate(moto_url, sm) -> None:
         sm.describe_pipeline(PipelineName="no-such-pipeline")
     assert info.value.response["Error"]["Code"] == "ValidationException"
     # list_pipeline_executions ignores SortOrder and MaxResults: oldest first, all of them
-    page = sm.list_pipeline_executions(PipelineName=PIPELINE, SortBy="CreationTime", SortOrder="Descending", MaxResults=1)
+    page = sm.list_pipeline_executions(
+        PipelineName=PIPELINE, SortBy="CreationTime", SortOrder="Descending", MaxResults=1
+    )
     starts = [s["StartTime"] for s in page["PipelineExecutionSummaries"]]
     assert len(starts) > 1 and starts == sorted(starts)
     assert page["PipelineExecutionSummaries"][0]["PipelineExecutionFailureReason"] == "None"
@@ -282,13 +342,13 @@ def test_bundled_pipeline_compiled_by_us_starts_with_overrides(moto_url, sm, cap
 
     project = load_project(None, cwd=ROOT, environ={})
     compiled = compile_pipeline(project, build_graph(project))
-    sm.create_pipeline(PipelineName=project.pipeline.pipelineName, PipelineDefinition=compiled.definition,
-                       RoleArn=ROLE)
+    sm.create_pipeline(PipelineName=project.pipeline.pipelineName, PipelineDefinition=compiled.definition, RoleArn=ROLE)
     monkeypatch.chdir(ROOT)
     assert run("start", "--endpoint-url", moto_url, "--param", "TrainingInstanceType=ml.m5.xlarge") == 0
     arn = capsys.readouterr().out.strip()
     assert arn in executions(sm, "customer-churn-ltv")
     assert sm.list_pipeline_parameters_for_execution(PipelineExecutionArn=arn)["PipelineParameters"] == [
-        {"Name": "TrainingInstanceType", "Value": "ml.m5.xlarge"}]
+        {"Name": "TrainingInstanceType", "Value": "ml.m5.xlarge"}
+    ]
     assert run("start", "--endpoint-url", moto_url, "--param", "TrainingInstanceTyp=ml.m5.xlarge") == 2
     assert "did you mean 'TrainingInstanceType'" in capsys.readouterr().err

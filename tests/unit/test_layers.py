@@ -69,8 +69,9 @@ def test_imports_point_downward(path: Path) -> None:
         elif top in CDK and layer not in CDK_USERS:
             problems.append(f"{layer} imports the CDK ({module}): only {', '.join(sorted(CDK_USERS))} may")
         elif top == "sagemaker" and layer in SAGEMAKER_FREE:
-            problems.append(f"{layer} imports the SageMaker SDK ({module}): only the compiler (and the local runner "
-                            "through it) may")
+            problems.append(
+                f"{layer} imports the SageMaker SDK ({module}): only the compiler (and the local runner through it) may"
+            )
     assert problems == []
 
 

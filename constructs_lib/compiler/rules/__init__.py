@@ -18,8 +18,13 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from constructs_lib.compiler.context import CompileContext
 
-RULE_MODULES = ("unused_model", "transform_volume_size_ignored", "requirements_need_wheels",
-                "processing_subfolder_imports", "unused_tune_section")
+RULE_MODULES = (
+    "unused_model",
+    "transform_volume_size_ignored",
+    "requirements_need_wheels",
+    "processing_subfolder_imports",
+    "unused_tune_section",
+)
 
 
 @dataclass(frozen=True)

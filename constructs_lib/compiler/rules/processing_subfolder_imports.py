@@ -26,10 +26,15 @@ def _processing_entry_point(ctx: CompileContext, model: str, section_key: str, e
         return
     here = root / folder
     if (here / "requirements.txt").is_file() and not (root / "requirements.txt").is_file():
-        ctx.warn(ctx.project.model_problem(
-            model, (section_key, "entry_point"), f"{folder}/requirements.txt is not installed: the Processing "
-            "bootstrap installs the requirements.txt at the source_directory root only",
-            f"move it to {ctx.project.models[model].source_directory}/requirements.txt"))
+        ctx.warn(
+            ctx.project.model_problem(
+                model,
+                (section_key, "entry_point"),
+                f"{folder}/requirements.txt is not installed: the Processing "
+                "bootstrap installs the requirements.txt at the source_directory root only",
+                f"move it to {ctx.project.models[model].source_directory}/requirements.txt",
+            )
+        )
     script = root / entry_point
     try:
         tree = ast.parse(script.read_text(encoding="utf-8"), filename=str(script))
@@ -40,12 +45,16 @@ def _processing_entry_point(ctx: CompileContext, model: str, section_key: str, e
         at_root = (root / f"{name}.py").is_file() or (root / name).is_dir()
         if beside and not at_root:
             module = ".".join(folder.parts)
-            ctx.problems.append(ctx.project.model_problem(
-                model, (section_key, "entry_point"),
-                f"{entry_point} (line {line}) imports '{name}', a module beside it: the job runs it as "
-                f"`python -m {module}.{PurePosixPath(entry_point).stem}` from the source_directory root, where "
-                f"'{name}' is not importable",
-                f"import it as '{module}.{name}' (from {module} import {name}), as the original framework required"))
+            ctx.problems.append(
+                ctx.project.model_problem(
+                    model,
+                    (section_key, "entry_point"),
+                    f"{entry_point} (line {line}) imports '{name}', a module beside it: the job runs it as "
+                    f"`python -m {module}.{PurePosixPath(entry_point).stem}` from the source_directory root, where "
+                    f"'{name}' is not importable",
+                    f"import it as '{module}.{name}' (from {module} import {name}), as the original framework required",
+                )
+            )
 
 
 def _top_level_imports(tree: ast.AST) -> list[tuple[str, int]]:

@@ -11,6 +11,11 @@ def check(ctx: CompileContext) -> None:
     for model in sorted({n.model for n in ctx.graph.nodes}):
         transform = ctx.project.models[model].transform
         if transform is not None and "volume_size" in transform.model_fields_set:
-            ctx.warn(ctx.project.model_problem(
-                model, ("transform", "volume_size"), "transform.volume_size has no effect: SageMaker transform "
-                "jobs have no volume size setting", "remove it"))
+            ctx.warn(
+                ctx.project.model_problem(
+                    model,
+                    ("transform", "volume_size"),
+                    "transform.volume_size has no effect: SageMaker transform jobs have no volume size setting",
+                    "remove it",
+                )
+            )

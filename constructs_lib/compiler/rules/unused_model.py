@@ -10,6 +10,11 @@ ID = "SMP-C1"
 def check(ctx: CompileContext) -> None:
     used = set(ctx.project.pipeline.models)
     for model in sorted(set(ctx.project.models) - used):
-        ctx.warn(ctx.project.model_problem(model, (), f"model '{model}' is not in the pipeline",
-                                           "add it under conf.sagemakerPipeline.models, or remove its file from the "
-                                           "config glob"))
+        ctx.warn(
+            ctx.project.model_problem(
+                model,
+                (),
+                f"model '{model}' is not in the pipeline",
+                "add it under conf.sagemakerPipeline.models, or remove its file from the config glob",
+            )
+        )

@@ -11,6 +11,11 @@ ID = "SMP-C5"
 def check(ctx: CompileContext) -> None:
     for model in sorted({n.model for n in ctx.graph.nodes}):
         if ctx.project.models[model].tune is not None and StepClass.TUNING not in ctx.graph.unit(model):
-            ctx.warn(ctx.project.model_problem(
-                model, ("tune",), f"conf.models.{model}.tune has no effect: modeling unit '{model}' has no Tuning step",
-                "add a step with step_class: Tuning (in place of the Training step), or remove the section"))
+            ctx.warn(
+                ctx.project.model_problem(
+                    model,
+                    ("tune",),
+                    f"conf.models.{model}.tune has no effect: modeling unit '{model}' has no Tuning step",
+                    "add a step with step_class: Tuning (in place of the Training step), or remove the section",
+                )
+            )

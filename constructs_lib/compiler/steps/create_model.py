@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagemaker.core.training.configs import Networking
+from sagemaker.mlops.workflow.model_step import ModelStep
+from sagemaker.serve.model_builder import ModelBuilder
+
 from constructs_lib.compiler.assets import archive_members
 from constructs_lib.compiler.context import CompileContext
 from constructs_lib.config.kinds import Output
 from constructs_lib.graph.model import StepNode
-from sagemaker.core.training.configs import Networking
-from sagemaker.mlops.workflow.model_step import ModelStep
-from sagemaker.serve.model_builder import ModelBuilder
 
 
 def model_data(ctx: CompileContext, node: StepNode) -> Any:
@@ -45,13 +46,16 @@ def serving_environment(ctx: CompileContext, node: StepNode, env: dict[str, str]
 
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     model = ctx.model(node)
-    env = {**(model.registry.env if model.registry is not None else {}),
-           **(model.transform.env if model.transform is not None else {})}
+    env = {
+        **(model.registry.env if model.registry is not None else {}),
+        **(model.transform.env if model.transform is not None else {}),
+    }
     if model.transform is not None:
         image = ctx.image(node, ("transform", "image_uri"), model.transform.image_uri, model.transform.instance_type)
     else:
-        image = ctx.image(node, ("registry", "InferenceSpecification", "image_uri"),
-                          model.registry.InferenceSpecification.image_uri)
+        image = ctx.image(
+            node, ("registry", "InferenceSpecification", "image_uri"), model.registry.InferenceSpecification.image_uri
+        )
     b = ctx.bindings
     builder = ModelBuilder(
         image_uri=image,

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagemaker.core.workflow.properties import PropertyFile
+from sagemaker.mlops.workflow.steps import ProcessingStep
+
 from constructs_lib.compiler.context import EVALUATION_CHANNEL, PROCESSING_OUTPUT, REPORT_FILE, CompileContext
 from constructs_lib.compiler.steps.processing import inputs, output, processor
 from constructs_lib.config.schema import StepClass
 from constructs_lib.graph.model import StepNode
-from sagemaker.core.workflow.properties import PropertyFile
-from sagemaker.mlops.workflow.steps import ProcessingStep
 
 
 def report_name(node: StepNode) -> str:
@@ -29,7 +30,8 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     step = ProcessingStep(
         **ctx.step_options(node),
         property_files=[PropertyFile(name=report_name(node), output_name=EVALUATION_CHANNEL, path=REPORT_FILE)]
-        if gated else None,
+        if gated
+        else None,
         step_args=job.run(
             inputs=inputs(ctx, node, section, "evaluate"),
             outputs=[output(ctx, node, EVALUATION_CHANNEL, local_path=PROCESSING_OUTPUT)],

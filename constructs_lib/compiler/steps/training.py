@@ -10,18 +10,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.compiler.assets import archive_members
-from constructs_lib.compiler.context import CompileContext
-from constructs_lib.graph.model import StepNode
 from sagemaker.core.shapes import Channel, DataSource, S3DataSource, Tag
 from sagemaker.core.training.configs import Compute, Networking, OutputDataConfig, StoppingCondition
 from sagemaker.mlops.workflow.steps import TrainingStep
 from sagemaker.train.model_trainer import ModelTrainer
 
+from constructs_lib.compiler.assets import archive_members
+from constructs_lib.compiler.context import CompileContext
+from constructs_lib.graph.model import StepNode
+
 
 def _channel(name: str, uri: Any) -> Channel:
-    return Channel(channel_name=name, input_mode="File", data_source=DataSource(s3_data_source=S3DataSource(
-        s3_data_type="S3Prefix", s3_data_distribution_type="FullyReplicated", s3_uri=uri)))
+    return Channel(
+        channel_name=name,
+        input_mode="File",
+        data_source=DataSource(
+            s3_data_source=S3DataSource(
+                s3_data_type="S3Prefix", s3_data_distribution_type="FullyReplicated", s3_uri=uri
+            )
+        ),
+    )
 
 
 def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
@@ -33,9 +41,12 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
 
     def add(name: str, uri: Any, where: str) -> None:
         if name in out:
-            ctx.problem(node, ("train", "channels"),
-                        f"training channel '{name}' of '{node.name}' comes from both {origin[name]} and {where}",
-                        "rename the channel in one of them (channel names must be unique per training job)")
+            ctx.problem(
+                node,
+                ("train", "channels"),
+                f"training channel '{name}' of '{node.name}' comes from both {origin[name]} and {where}",
+                "rename the channel in one of them (channel names must be unique per training job)",
+            )
             return
         out[name] = _channel(name, uri)
         origin[name] = where
@@ -43,22 +54,37 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
     for name, channel in section.channels.items():
         files = channel.dataFiles or []
         if not files:
-            ctx.warn(ctx.project.model_problem(
-                node.model, ("train", "channels", name), f"training channel '{name}' has no data files: no channel "
-                f"'{name}' is created", "give it dataFiles; chained sources give channels named "
-                "'<source step>-<channel>' without being listed here"))
+            ctx.warn(
+                ctx.project.model_problem(
+                    node.model,
+                    ("train", "channels", name),
+                    f"training channel '{name}' has no data files: no channel '{name}' is created",
+                    "give it dataFiles; chained sources give channels named "
+                    "'<source step>-<channel>' without being listed here",
+                )
+            )
         if len(files) > 1:
-            ctx.problem(node, ("train", "channels", name, "dataFiles"),
-                        f"training channel '{name}' has {len(files)} data files; a channel reads one S3 prefix",
-                        "put the files under one S3 prefix, or give each its own channel")
+            ctx.problem(
+                node,
+                ("train", "channels", name, "dataFiles"),
+                f"training channel '{name}' has {len(files)} data files; a channel reads one S3 prefix",
+                "put the files under one S3 prefix, or give each its own channel",
+            )
         for i, data_file in enumerate(files[:1]):
-            add(name, ctx.data_uri(node, data_file.fileName, ("train", "channels", name, "dataFiles", i, "fileName")),
-                f"train.channels.{name}")
+            add(
+                name,
+                ctx.data_uri(node, data_file.fileName, ("train", "channels", name, "dataFiles", i, "fileName")),
+                f"train.channels.{name}",
+            )
     for item in ctx.chained_inputs(node, "{source}-{channel}"):
         add(item.name, item.uri, f"step '{item.source}'")
     if not out:
-        ctx.problem(node, ("train",), f"{node.kind.name} step '{node.name}' has no input channel",
-                    "add train.channels with dataFiles, or chain_input_source_step")
+        ctx.problem(
+            node,
+            ("train",),
+            f"{node.kind.name} step '{node.name}' has no input channel",
+            "add train.channels with dataFiles, or chain_input_source_step",
+        )
     return list(out.values())
 
 
@@ -94,15 +120,25 @@ def trainer(ctx: CompileContext, node: StepNode) -> ModelTrainer:
         role=b.role_arn,
         sagemaker_session=ctx.session,
         base_job_name=section.base_job_name or node.name,
-        compute=Compute(instance_type=ctx.value(section.instance_type), instance_count=ctx.value(section.instance_count),
-                        volume_size_in_gb=section.volume_size_in_gb, volume_kms_key_id=b.kms_key),
-        networking=Networking(subnets=list(b.subnets), security_group_ids=list(b.security_groups),
-                              enable_inter_container_traffic_encryption=True),
+        compute=Compute(
+            instance_type=ctx.value(section.instance_type),
+            instance_count=ctx.value(section.instance_count),
+            volume_size_in_gb=section.volume_size_in_gb,
+            volume_kms_key_id=b.kms_key,
+        ),
+        networking=Networking(
+            subnets=list(b.subnets),
+            security_group_ids=list(b.security_groups),
+            enable_inter_container_traffic_encryption=True,
+        ),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=section.max_runtime_seconds),
         output_data_config=OutputDataConfig(s3_output_path=ctx.output_uri(node.name, "model"), kms_key_id=b.kms_key),
         hyperparameters=hyperparameters,
-        environment={**wheelhouse_environment(ctx, node, entry_dir),
-                     **{k: b.resolve(v) for k, v in section.env.items()}} or None,
+        environment={
+            **wheelhouse_environment(ctx, node, entry_dir),
+            **{k: b.resolve(v) for k, v in section.env.items()},
+        }
+        or None,
         tags=[Tag(key=t["Key"], value=t["Value"]) for t in ctx.tags(section.tags)] or None,
     )
 

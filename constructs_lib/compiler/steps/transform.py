@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from sagemaker.core.transformer import Transformer
+from sagemaker.core.workflow.functions import Join
+from sagemaker.mlops.workflow.steps import TransformStep
+
 from constructs_lib.compiler.context import CompileContext
 from constructs_lib.config.kinds import Output
 from constructs_lib.config.schema import StepClass
 from constructs_lib.graph.model import StepNode
-from sagemaker.core.transformer import Transformer
-from sagemaker.core.workflow.functions import Join
-from sagemaker.mlops.workflow.steps import TransformStep
 
 
 def _input(ctx: CompileContext, node: StepNode) -> Any:
@@ -21,16 +22,24 @@ def _input(ctx: CompileContext, node: StepNode) -> Any:
         outputs = ctx.outputs_of(sources[0], selected)
         unknown = [name for name in selected if name not in {o.channel for o in outputs}]
         if unknown and len(outputs) == 1 and ctx.graph.node(sources[0]).kind.output is Output.CHANNELS:
-            ctx.warn(ctx.project.model_problem(
-                node.model, ("transform", "channels", unknown[0]),
-                f"'{sources[0]}' has no output channel '{unknown[0]}'; '{node.name}' scores its only output "
-                f"'{outputs[0].channel}'", f"name the channel '{outputs[0].channel}' here"))
+            ctx.warn(
+                ctx.project.model_problem(
+                    node.model,
+                    ("transform", "channels", unknown[0]),
+                    f"'{sources[0]}' has no output channel '{unknown[0]}'; '{node.name}' scores its only output "
+                    f"'{outputs[0].channel}'",
+                    f"name the channel '{outputs[0].channel}' here",
+                )
+            )
         if len(outputs) != 1:
             names = ", ".join(o.channel for o in outputs) or "none"
-            ctx.problems.append(ctx.project.pipeline_problem(
-                ("models", node.model, "steps", node.index, "chain_input_source_step"),
-                f"'{sources[0]}' has {len(outputs)} output channels ({names}); the Transform step needs one",
-                "name the channel to use in transform.channels (e.g. 'channels: train')"))
+            ctx.problems.append(
+                ctx.project.pipeline_problem(
+                    ("models", node.model, "steps", node.index, "chain_input_source_step"),
+                    f"'{sources[0]}' has {len(outputs)} output channels ({names}); the Transform step needs one",
+                    "name the channel to use in transform.channels (e.g. 'channels: train')",
+                )
+            )
             return outputs[0].uri if outputs else "s3://invalid"
         prefix = node.config.chain_input_additional_prefix
         return Join(on="/", values=[outputs[0].uri, prefix.strip("/")]) if prefix else outputs[0].uri
@@ -44,9 +53,12 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     section = node.section
     b = ctx.bindings
     if ctx.uses_parameter(section.instance_count):
-        ctx.problem(node, ("transform", "instance_count"),
-                    "a Transform job's instance_count cannot be a pipeline parameter (SageMaker SDK limit)",
-                    "use a number")
+        ctx.problem(
+            node,
+            ("transform", "instance_count"),
+            "a Transform job's instance_count cannot be a pipeline parameter (SageMaker SDK limit)",
+            "use a number",
+        )
     bucket = next((c.s3BucketName for c in section.channels.values() if c.s3BucketName), None)
     create_model = ctx.graph.unit(node.model)[StepClass.CREATE_MODEL]
     transformer = Transformer(

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from constructs_lib.compiler.context import CompileContext
-from constructs_lib.compiler.steps.training import channels, trainer
-from constructs_lib.config.schema import ParameterRange
-from constructs_lib.graph.model import StepNode
 from sagemaker.core.parameter import CategoricalParameter, ContinuousParameter, IntegerParameter
 from sagemaker.core.workflow.execution_variables import ExecutionVariables
 from sagemaker.core.workflow.functions import Join
 from sagemaker.mlops.workflow.steps import TuningStep
 from sagemaker.train.tuner import HyperparameterTuner
+
+from constructs_lib.compiler.context import CompileContext
+from constructs_lib.compiler.steps.training import channels, trainer
+from constructs_lib.config.schema import ParameterRange
+from constructs_lib.graph.model import StepNode
 
 
 def _range(spec: ParameterRange) -> Any:
@@ -67,7 +68,16 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     step.volume_kms_key = ctx.bindings.kms_key
     ctx.built[node.name] = step
     # The training jobs' output path (training.trainer), flattened into one Join with the best job's name.
-    ctx.model_artifacts[node.name] = Join(on="/", values=[
-        f"s3://{ctx.bindings.bucket}/{ctx.pipeline_name}", ExecutionVariables.PIPELINE_EXECUTION_ID, node.name, "model",
-        step.properties.BestTrainingJob.TrainingJobName, "output", "model.tar.gz"])
+    ctx.model_artifacts[node.name] = Join(
+        on="/",
+        values=[
+            f"s3://{ctx.bindings.bucket}/{ctx.pipeline_name}",
+            ExecutionVariables.PIPELINE_EXECUTION_ID,
+            node.name,
+            "model",
+            step.properties.BestTrainingJob.TrainingJobName,
+            "output",
+            "model.tar.gz",
+        ],
+    )
     return [step]

@@ -45,10 +45,22 @@ class GraphCheck:
 
 #: Rule modules, in the order they run (the order of problems does not matter: they are sorted).
 RULE_MODULES = (
-    "one_step_per_class", "one_model_source", "step_type_fits_class", "cache_only_cacheable", "section_present",
-    "model_source_present", "serving_image_present", "transform_has_model", "quality_gate_has_metrics",
-    "single_channel_sections", "chain_prefix_on_transform", "chain_only_consumers", "transform_one_input",
-    "tune_grid_categorical", "tune_hyperband_no_early_stopping", "tune_ranges_not_fixed",
+    "one_step_per_class",
+    "one_model_source",
+    "step_type_fits_class",
+    "cache_only_cacheable",
+    "section_present",
+    "model_source_present",
+    "serving_image_present",
+    "transform_has_model",
+    "quality_gate_has_metrics",
+    "single_channel_sections",
+    "chain_prefix_on_transform",
+    "chain_only_consumers",
+    "transform_one_input",
+    "tune_grid_categorical",
+    "tune_hyperband_no_early_stopping",
+    "tune_ranges_not_fixed",
 )
 
 

@@ -17,6 +17,10 @@ def check(g: GraphCheck) -> None:
     for node, config in g.configured():
         has_model_data = config.train is not None and config.train.model_data_uri is not None
         if node.kind.needs_model and not MODEL_SOURCES & set(g.units[node.model]) and not has_model_data:
-            g.at(node, None, ("step_class",),
-                 f"{node.kind.name} step '{node.name}' has no Training step in modeling unit '{node.model}'",
-                 "add a Training step to the unit, or set train.model_data_uri to existing model artifacts")
+            g.at(
+                node,
+                None,
+                ("step_class",),
+                f"{node.kind.name} step '{node.name}' has no Training step in modeling unit '{node.model}'",
+                "add a Training step to the unit, or set train.model_data_uri to existing model artifacts",
+            )

@@ -18,5 +18,10 @@ def check(g: GraphCheck) -> None:
         if len(sources) > 1:
             names = " and ".join(f"'{n.name}' ({n.step_class.value})" for n in sources)
             for node in sources[1:]:
-                g.at(node, None, ("step_class",), f"modeling unit '{model}' has two model sources: {names}",
-                     "keep one: a Tuning step runs the train section's job itself")
+                g.at(
+                    node,
+                    None,
+                    ("step_class",),
+                    f"modeling unit '{model}' has two model sources: {names}",
+                    "keep one: a Tuning step runs the train section's job itself",
+                )

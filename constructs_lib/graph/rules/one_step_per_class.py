@@ -15,6 +15,10 @@ def check(g: GraphCheck) -> None:
     for node in g.nodes:
         first = seen.setdefault((node.model, node.step_class), node.name)
         if first != node.name:
-            g.at(node, None, ("step_class",),
-                 f"a second {node.step_class.value} step in modeling unit '{node.model}' (the first is '{first}')",
-                 "a modeling unit has at most one step of each class; put another model in its own unit")
+            g.at(
+                node,
+                None,
+                ("step_class",),
+                f"a second {node.step_class.value} step in modeling unit '{node.model}' (the first is '{first}')",
+                "a modeling unit has at most one step of each class; put another model in its own unit",
+            )

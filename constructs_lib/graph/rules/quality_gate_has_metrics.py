@@ -14,8 +14,16 @@ ID = "SMP-G9"
 
 def check(g: GraphCheck) -> None:
     for node, config in g.configured():
-        if node.step_class is StepClass.REGISTER_MODEL and config.registry is not None \
-                and config.registry.quality_gate is not None and StepClass.METRICS not in g.units[node.model]:
-            g.at(node, None, ("step_class",),
-                 f"the quality gate of '{node.name}' needs a Metrics step in modeling unit '{node.model}'",
-                 "add a Metrics step, or remove registry.quality_gate")
+        if (
+            node.step_class is StepClass.REGISTER_MODEL
+            and config.registry is not None
+            and config.registry.quality_gate is not None
+            and StepClass.METRICS not in g.units[node.model]
+        ):
+            g.at(
+                node,
+                None,
+                ("step_class",),
+                f"the quality gate of '{node.name}' needs a Metrics step in modeling unit '{node.model}'",
+                "add a Metrics step, or remove registry.quality_gate",
+            )

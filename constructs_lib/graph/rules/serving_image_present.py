@@ -15,5 +15,10 @@ ID = "SMP-G7"
 def check(g: GraphCheck) -> None:
     for node, config in g.configured():
         if node.step_class is StepClass.CREATE_MODEL and config.transform is None and config.registry is None:
-            g.at(node, None, ("step_class",), f"CreateModel step '{node.name}' has no serving image",
-                 f"add conf.models.{node.model}.transform (image_uri) or registry.InferenceSpecification")
+            g.at(
+                node,
+                None,
+                ("step_class",),
+                f"CreateModel step '{node.name}' has no serving image",
+                f"add conf.models.{node.model}.transform (image_uri) or registry.InferenceSpecification",
+            )

@@ -19,7 +19,11 @@ def check(g: GraphCheck) -> None:
             files = [f for c in section.channels.values() for f in (c.dataFiles or [])]
             if len(section.channels) > 1 or len(files) > 1:
                 problem = g.project.model_problem(
-                    node.model, (key, "channels"), f"the {key} step takes one channel with at most one data file "
-                    f"(got {len(section.channels)} channels, {len(files)} files)", "keep one")
+                    node.model,
+                    (key, "channels"),
+                    f"the {key} step takes one channel with at most one data file "
+                    f"(got {len(section.channels)} channels, {len(files)} files)",
+                    "keep one",
+                )
                 if problem not in g.problems:  # once per section, not once per step of the unit
                     g.problems.append(problem)

@@ -19,13 +19,26 @@ def check(g: GraphCheck) -> None:
         sources, config = node.config.chain_input_source_step, node.section
         has_file = config is not None and any(c.dataFiles for c in config.channels.values())
         if len(sources) > 1:
-            g.at(node, None, ("chain_input_source_step",),
-                 f"a Transform step takes exactly one chain source (got {len(sources)}: {', '.join(sources)})",
-                 "keep one source; point at the file with chain_input_additional_prefix")
+            g.at(
+                node,
+                None,
+                ("chain_input_source_step",),
+                f"a Transform step takes exactly one chain source (got {len(sources)}: {', '.join(sources)})",
+                "keep one source; point at the file with chain_input_additional_prefix",
+            )
         elif not sources and config is not None and not has_file:
-            g.at(node, None, ("chain_input_source_step",), f"Transform step '{node.name}' has no input",
-                 "set chain_input_source_step, or a data file in transform.channels")
+            g.at(
+                node,
+                None,
+                ("chain_input_source_step",),
+                f"Transform step '{node.name}' has no input",
+                "set chain_input_source_step, or a data file in transform.channels",
+            )
         elif sources and has_file:
-            g.at(node, None, ("chain_input_source_step",),
-                 f"Transform step '{node.name}' has both a chain source and a data file in transform.channels",
-                 "a Transform step takes one input: keep one")
+            g.at(
+                node,
+                None,
+                ("chain_input_source_step",),
+                f"Transform step '{node.name}' has both a chain source and a data file in transform.channels",
+                "a Transform step takes one input: keep one",
+            )

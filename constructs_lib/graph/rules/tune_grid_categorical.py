@@ -17,7 +17,11 @@ def check(g: GraphCheck) -> None:
             continue
         for name, spec in tune.ranges.items():
             if spec.type != "Categorical":
-                g.problems.append(g.project.model_problem(
-                    model, ("tune", "ranges", name, "type"),
-                    f"the Grid strategy takes Categorical ranges only ('{name}' is {spec.type})",
-                    "list the values to try (type: Categorical, values: [...]), or use strategy Bayesian or Random"))
+                g.problems.append(
+                    g.project.model_problem(
+                        model,
+                        ("tune", "ranges", name, "type"),
+                        f"the Grid strategy takes Categorical ranges only ('{name}' is {spec.type})",
+                        "list the values to try (type: Categorical, values: [...]), or use strategy Bayesian or Random",
+                    )
+                )

@@ -15,6 +15,11 @@ def check(g: GraphCheck) -> None:
     for model, config in g.project.models.items():
         tune = config.tune
         if tune is not None and tune.strategy == "Hyperband" and tune.early_stopping != "Off":
-            g.problems.append(g.project.model_problem(
-                model, ("tune", "early_stopping"), "the Hyperband strategy does its own early stopping",
-                "set early_stopping: Off, or use another strategy"))
+            g.problems.append(
+                g.project.model_problem(
+                    model,
+                    ("tune", "early_stopping"),
+                    "the Hyperband strategy does its own early stopping",
+                    "set early_stopping: Off, or use another strategy",
+                )
+            )

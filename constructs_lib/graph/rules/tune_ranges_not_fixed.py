@@ -16,6 +16,11 @@ def check(g: GraphCheck) -> None:
             continue
         for name in config.tune.ranges:
             if name in config.train.hyperparams:
-                g.problems.append(g.project.model_problem(
-                    model, ("tune", "ranges", name), f"hyperparameter '{name}' is both tuned and fixed "
-                    f"(train.hyperparams.{name})", "remove it from train.hyperparams, or from tune.ranges"))
+                g.problems.append(
+                    g.project.model_problem(
+                        model,
+                        ("tune", "ranges", name),
+                        f"hyperparameter '{name}' is both tuned and fixed (train.hyperparams.{name})",
+                        "remove it from train.hyperparams, or from tune.ranges",
+                    )
+                )

@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import HAS_SEED_EXAMPLES, OWN_EXAMPLES, ROOT, SEED_EXAMPLES, SEED_SKIP_REASON, own_example_sets, seed_example_sets
+from tests.conftest import (
+    HAS_SEED_EXAMPLES,
+    OWN_EXAMPLES,
+    ROOT,
+    SEED_EXAMPLES,
+    SEED_SKIP_REASON,
+    own_example_sets,
+    seed_example_sets,
+)
 
 GOLDEN = ROOT / "tests" / "golden"
 
@@ -46,9 +54,11 @@ def compile_globs(globs: list[str] | None, cwd: Path, environ: dict | None = Non
 
 
 def _cases() -> dict[str, tuple[list[str] | None, str]]:
-    cases: dict[str, tuple[list[str] | None, str]] = {"model_repos": (None, "bundled"),
-                                                      # fixtures compiled from the project root (its scripts)
-                                                      "tuning": (["tests/fixtures/tuning/conf.yaml"], "fixture")}
+    cases: dict[str, tuple[list[str] | None, str]] = {
+        "model_repos": (None, "bundled"),
+        # fixtures compiled from the project root (its scripts)
+        "tuning": (["tests/fixtures/tuning/conf.yaml"], "fixture"),
+    }
     for name, globs in own_example_sets().items():
         if name != "housing+framework-conf":
             cases[f"own-{name}"] = (globs, "own")

@@ -71,8 +71,15 @@ def input_uri(step: dict, local_path: str) -> Any:
 class LocalPipeline:
     """Runs a compiled definition's jobs in directories under ``work`` (see the module docstring)."""
 
-    def __init__(self, definition: dict, assets: tuple[AssetEntry, ...], project_root: Path, work: Path,
-                 seed: Callable[[str, Path], None], extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        definition: dict,
+        assets: tuple[AssetEntry, ...],
+        project_root: Path,
+        work: Path,
+        seed: Callable[[str, Path], None],
+        extra_env: dict[str, str] | None = None,
+    ):
         self.definition = definition
         self.assets = {a.placeholder_uri: a for a in assets}
         self.root = project_root
@@ -158,8 +165,11 @@ class LocalPipeline:
         assert entrypoint[0] == "/bin/bash", entrypoint
         script = Path(f"{job}{entrypoint[1]}")
         script.write_text(self.relocate(job, script.read_text()))
-        proc = self._run(["bash", str(script), *args["AppSpecification"].get("ContainerArguments", [])], job,
-                         {k: v for k, v in args.get("Environment", {}).items()})
+        proc = self._run(
+            ["bash", str(script), *args["AppSpecification"].get("ContainerArguments", [])],
+            job,
+            {k: v for k, v in args.get("Environment", {}).items()},
+        )
         for o in outputs:
             key = f"Steps.{step['Name']}.ProcessingOutputConfig.Outputs['{o['OutputName']}'].S3Output.S3Uri"
             self.s3[key] = Path(f"{job}{o['S3Output']['LocalPath']}")
@@ -177,8 +187,10 @@ class LocalPipeline:
             tar.extractall(code, filter="data")
         for path in code.rglob("*.py"):
             path.write_text(self.relocate(job, path.read_text()))
-        env = {"SM_MODEL_DIR": f"{job}{OPT}/model", "SM_CHANNELS": json.dumps(
-            sorted(c["ChannelName"] for c in args["InputDataConfig"]))}
+        env = {
+            "SM_MODEL_DIR": f"{job}{OPT}/model",
+            "SM_CHANNELS": json.dumps(sorted(c["ChannelName"] for c in args["InputDataConfig"])),
+        }
         for c in args["InputDataConfig"]:
             local = Path(f"{job}{OPT}/input/data/{c['ChannelName']}")
             self._download(c["DataSource"]["S3DataSource"]["S3Uri"], local)

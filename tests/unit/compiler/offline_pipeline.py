@@ -13,6 +13,8 @@ from collections.abc import Mapping
 # First: sets the environment, applies the patches and imports the SDK with its side effects contained.
 from constructs_lib.compiler.session import offline_session
 
+# isort: split
+
 from sagemaker.core.model_metrics import MetricsSource, ModelMetrics
 from sagemaker.core.network import NetworkConfig
 from sagemaker.core.processing import ScriptProcessor
@@ -201,9 +203,7 @@ def build_unit(session: PipelineSession, params: Mapping[str, Parameter], unit: 
                         s3_data_source=S3DataSource(
                             s3_data_type="S3Prefix",
                             s3_data_distribution_type="FullyReplicated",
-                            s3_uri=preprocess.properties.ProcessingOutputConfig.Outputs[
-                                "train"
-                            ].S3Output.S3Uri,
+                            s3_uri=preprocess.properties.ProcessingOutputConfig.Outputs["train"].S3Output.S3Uri,
                         )
                     ),
                 ),
@@ -342,9 +342,7 @@ def build_unit(session: PipelineSession, params: Mapping[str, Parameter], unit: 
         name=f"{unit}-CheckAccuracy",
         conditions=[
             ConditionGreaterThanOrEqualTo(
-                left=JsonGet(
-                    step_name=metrics.name, property_file=report, json_path="metrics.accuracy.value"
-                ),
+                left=JsonGet(step_name=metrics.name, property_file=report, json_path="metrics.accuracy.value"),
                 right=params["threshold"],
             )
         ],
@@ -359,6 +357,4 @@ def build_pipeline(units: int = 1, *, region: str = REGION, bucket: str = BUCKET
     session = offline_session(region, bucket)
     params = pipeline_parameters()
     steps = [step for index in range(units) for step in build_unit(session, params, f"m{index}")]
-    return Pipeline(
-        name="offline-example", parameters=list(params.values()), steps=steps, sagemaker_session=session
-    )
+    return Pipeline(name="offline-example", parameters=list(params.values()), steps=steps, sagemaker_session=session)

@@ -42,64 +42,132 @@ def model_artifacts(step: str) -> str:
 #: example scripts quoted there).
 ORIGINAL: dict[str, dict[str, tuple[str, str, str, dict[str, str | None]]]] = {
     "seed-tf": {
-        "calhousing-Preprocessing": ("processing", "examples/tf/modelscripts", "preprocess.py", {
-            IN + "raw_data": None, OUT + "/train": None}),
-        "calhousing-Training": ("training", "examples/tf/modelscripts", "train.py", {
-            DATA + "calhousing-Preprocessing-train": processing_output("calhousing-Preprocessing", "train")}),
-        "calhousing-Metrics": ("processing", "examples/tf/modelscripts", "evaluate.py", {
-            IN + "calhousing-Transform-train": transform_output("calhousing-Transform"),
-            IN + "calhousing-Preprocessing-train": processing_output("calhousing-Preprocessing", "train"),
-            OUT: None}),
+        "calhousing-Preprocessing": (
+            "processing",
+            "examples/tf/modelscripts",
+            "preprocess.py",
+            {IN + "raw_data": None, OUT + "/train": None},
+        ),
+        "calhousing-Training": (
+            "training",
+            "examples/tf/modelscripts",
+            "train.py",
+            {DATA + "calhousing-Preprocessing-train": processing_output("calhousing-Preprocessing", "train")},
+        ),
+        "calhousing-Metrics": (
+            "processing",
+            "examples/tf/modelscripts",
+            "evaluate.py",
+            {
+                IN + "calhousing-Transform-train": transform_output("calhousing-Transform"),
+                IN + "calhousing-Preprocessing-train": processing_output("calhousing-Preprocessing", "train"),
+                OUT: None,
+            },
+        ),
     },
     "seed-lgbm": {
-        "lgbm-Training": ("training", "examples/lgbm", "training/training.py", {
-            DATA + "train": None, DATA + "test": None}),
-        "lgbm-Metrics": ("processing", "examples/lgbm", "evaluate/evaluate.py", {
-            IN + "lgbm-Transform-test": transform_output("lgbm-Transform"),
-            IN + "online_shoppers_intention_ytest": None, OUT: None}),
+        "lgbm-Training": (
+            "training",
+            "examples/lgbm",
+            "training/training.py",
+            {DATA + "train": None, DATA + "test": None},
+        ),
+        "lgbm-Metrics": (
+            "processing",
+            "examples/lgbm",
+            "evaluate/evaluate.py",
+            {
+                IN + "lgbm-Transform-test": transform_output("lgbm-Transform"),
+                IN + "online_shoppers_intention_ytest": None,
+                OUT: None,
+            },
+        ),
     },
     "seed-llm-text-summarization": {
         "falcon-text-summarization-preprocess": (
-            "processing", "examples/llm-text-summarization", "preprocessing/preprocessing.py", {
-                IN + "raw-prompts-train": None, IN + "raw-prompts-test": None,
-                OUT + "/training": None, OUT + "/testing": None}),
-        "falcon-text-summarization-tuning": ("training", "examples/llm-text-summarization", "training/training.py", {
-            DATA + "falcon-text-summarization-preprocess-training":
-                processing_output("falcon-text-summarization-preprocess", "training"),
-            DATA + "falcon-text-summarization-preprocess-testing":
-                processing_output("falcon-text-summarization-preprocess", "testing")}),
+            "processing",
+            "examples/llm-text-summarization",
+            "preprocessing/preprocessing.py",
+            {
+                IN + "raw-prompts-train": None,
+                IN + "raw-prompts-test": None,
+                OUT + "/training": None,
+                OUT + "/testing": None,
+            },
+        ),
+        "falcon-text-summarization-tuning": (
+            "training",
+            "examples/llm-text-summarization",
+            "training/training.py",
+            {
+                DATA + "falcon-text-summarization-preprocess-training": processing_output(
+                    "falcon-text-summarization-preprocess", "training"
+                ),
+                DATA + "falcon-text-summarization-preprocess-testing": processing_output(
+                    "falcon-text-summarization-preprocess", "testing"
+                ),
+            },
+        ),
     },
     "seed-multi-model": {
         "calhousing-pca-Preprocessing": (
-            "processing", "examples/multi-model-example/cal_housing_pca/modelscripts", "preprocess.py", {
-                IN + "raw_data": None, OUT + "/train": None}),
-        "calhousing-pca-Training": ("training", "examples/multi-model-example/cal_housing_pca/modelscripts", "train.py", {
-            DATA + "calhousing-pca-Preprocessing-train": processing_output("calhousing-pca-Preprocessing", "train")}),
+            "processing",
+            "examples/multi-model-example/cal_housing_pca/modelscripts",
+            "preprocess.py",
+            {IN + "raw_data": None, OUT + "/train": None},
+        ),
+        "calhousing-pca-Training": (
+            "training",
+            "examples/multi-model-example/cal_housing_pca/modelscripts",
+            "train.py",
+            {DATA + "calhousing-pca-Preprocessing-train": processing_output("calhousing-pca-Preprocessing", "train")},
+        ),
         "calhousing-tf-Preprocessing": (
-            "processing", "examples/multi-model-example/cal_housing_tf/modelscripts", "preprocess.py", {
-                IN + "raw_data": None, OUT + "/train": None,
-                IN + "calhousing-pca-Training-input-train": model_artifacts("calhousing-pca-Training")}),
-        "calhousing-tf-Training": ("training", "examples/multi-model-example/cal_housing_tf/modelscripts", "train.py", {
-            DATA + "calhousing-tf-Preprocessing-train": processing_output("calhousing-tf-Preprocessing", "train")}),
-        "calhousing-tf-Metrics": ("processing", "examples/multi-model-example/cal_housing_tf/modelscripts", "evaluate.py", {
-            IN + "calhousing-tf-Transform-train": transform_output("calhousing-tf-Transform"),
-            IN + "calhousing-tf-Preprocessing-train": processing_output("calhousing-tf-Preprocessing", "train"),
-            OUT: None}),
+            "processing",
+            "examples/multi-model-example/cal_housing_tf/modelscripts",
+            "preprocess.py",
+            {
+                IN + "raw_data": None,
+                OUT + "/train": None,
+                IN + "calhousing-pca-Training-input-train": model_artifacts("calhousing-pca-Training"),
+            },
+        ),
+        "calhousing-tf-Training": (
+            "training",
+            "examples/multi-model-example/cal_housing_tf/modelscripts",
+            "train.py",
+            {DATA + "calhousing-tf-Preprocessing-train": processing_output("calhousing-tf-Preprocessing", "train")},
+        ),
+        "calhousing-tf-Metrics": (
+            "processing",
+            "examples/multi-model-example/cal_housing_tf/modelscripts",
+            "evaluate.py",
+            {
+                IN + "calhousing-tf-Transform-train": transform_output("calhousing-tf-Transform"),
+                IN + "calhousing-tf-Preprocessing-train": processing_output("calhousing-tf-Preprocessing", "train"),
+                OUT: None,
+            },
+        ),
     },
 }
 
 #: case -> (model step, source_directory, transform entry point) for each CreateModel/RegisterModel with a serving script.
 SERVING = {
-    "seed-tf": [("calhousing-CreateModel", "examples/tf/modelscripts", "inference.py"),
-                ("calhousing-Register", "examples/tf/modelscripts", "inference.py")],
-    "seed-lgbm": [("lgbm-CreateModel", "examples/lgbm", "transform/transform.py"),
-                  ("lgbm-Register", "examples/lgbm", "transform/transform.py")],
-    "seed-llm-text-summarization": [("falcon-text-summarization-register", "examples/llm-text-summarization",
-                                     "transform/inference.py")],
-    "seed-multi-model": [("calhousing-tf-CreateModel", "examples/multi-model-example/cal_housing_tf/modelscripts",
-                          "inference.py"),
-                         ("calhousing-tf-Register", "examples/multi-model-example/cal_housing_tf/modelscripts",
-                          "inference.py")],
+    "seed-tf": [
+        ("calhousing-CreateModel", "examples/tf/modelscripts", "inference.py"),
+        ("calhousing-Register", "examples/tf/modelscripts", "inference.py"),
+    ],
+    "seed-lgbm": [
+        ("lgbm-CreateModel", "examples/lgbm", "transform/transform.py"),
+        ("lgbm-Register", "examples/lgbm", "transform/transform.py"),
+    ],
+    "seed-llm-text-summarization": [
+        ("falcon-text-summarization-register", "examples/llm-text-summarization", "transform/inference.py")
+    ],
+    "seed-multi-model": [
+        ("calhousing-tf-CreateModel", "examples/multi-model-example/cal_housing_tf/modelscripts", "inference.py"),
+        ("calhousing-tf-Register", "examples/multi-model-example/cal_housing_tf/modelscripts", "inference.py"),
+    ],
 }
 
 
@@ -155,8 +223,11 @@ def test_processing_code_is_the_whole_source_directory(compiled_cases, case, tmp
             continue
         with tarfile.open(fileobj=io.BytesIO(asset_bytes(entry, root))) as tar:
             names = set(tar.getnames())
-        files = {p.relative_to(root / entry.local_path).as_posix()
-                 for p in (root / entry.local_path).rglob("*") if p.is_file()}
+        files = {
+            p.relative_to(root / entry.local_path).as_posix()
+            for p in (root / entry.local_path).rglob("*")
+            if p.is_file()
+        }
         assert files <= names, entry
         if entry.entry_dir:  # the subfolder's files are also at the archive root
             sub = {p.name for p in (root / entry.local_path / entry.entry_dir).iterdir() if p.is_file()}
@@ -170,7 +241,9 @@ def test_created_and_registered_models_carry_their_serving_code(compiled_cases, 
     assets = {a["placeholderUri"]: a for a in compiled.manifest()["assets"]}
     for name, source_dir, entry_point in SERVING[case]:
         args = steps[name]["Arguments"]
-        container = args["PrimaryContainer"] if "PrimaryContainer" in args else args["InferenceSpecification"]["Containers"][0]
+        container = (
+            args["PrimaryContainer"] if "PrimaryContainer" in args else args["InferenceSpecification"]["Containers"][0]
+        )
         env = container["Environment"]
         entry_dir, _, program = entry_point.rpartition("/")
         assert env["SAGEMAKER_PROGRAM"] == program, name

@@ -79,8 +79,7 @@ BROKEN = {
             "ProcessingResources.ClusterConfig.InstanceCount",
             {"Get": "Parameters.ProcessingInstanceType"},
         ),
-        "ProcessingResources.ClusterConfig.InstanceCount: parameter of type String used where the API "
-        "expects integer",
+        "ProcessingResources.ClusterConfig.InstanceCount: parameter of type String used where the API expects integer",
     ),
     "Join where the API wants an integer": (
         _set("Transform", "MaxPayloadInMB", {"Std:Join": {"On": "", "Values": ["6"]}}),
@@ -105,7 +104,8 @@ BROKEN = {
     ),
     "unknown step in DependsOn": (
         lambda definition: _step(definition, "Transform").update(DependsOn=["m0-Training"]),
-        "step 'm0-Transform' (CreateTransformJob): DependsOn: unknown step 'm0-Training'"),
+        "step 'm0-Transform' (CreateTransformJob): DependsOn: unknown step 'm0-Training'",
+    ),
     "model package with neither group nor name": (
         _set("Register", "ModelPackageGroupName", _DELETE),
         "one of ModelPackageGroupName (versioned) or ModelPackageName is required",
@@ -131,9 +131,7 @@ def test_single_request() -> None:
     }
     assert check_request("CreateTransformJob", request) == []  # the generated TransformJobName is filled in
     del request["TransformOutput"]
-    assert check_request("CreateTransformJob", request) == [
-        'Missing required parameter in input: "TransformOutput"'
-    ]
+    assert check_request("CreateTransformJob", request) == ['Missing required parameter in input: "TransformOutput"']
 
 
 def test_request_shapes_name_the_knobs_that_exist() -> None:

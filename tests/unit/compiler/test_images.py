@@ -44,11 +44,15 @@ def test_an_image_of_another_region_is_an_error_that_names_the_right_image(tmp_p
 
 def test_an_image_of_the_known_region_or_an_unknown_region_is_accepted(tmp_path) -> None:
     _project(tmp_path, EU_SKLEARN)
-    assert _training_image(compile_globs(["conf.yaml"], tmp_path / "p", environ={"SMP_REGION": "eu-west-1"})) == EU_SKLEARN
+    assert (
+        _training_image(compile_globs(["conf.yaml"], tmp_path / "p", environ={"SMP_REGION": "eu-west-1"})) == EU_SKLEARN
+    )
     assert _training_image(compile_globs(["conf.yaml"], tmp_path / "p")) == EU_SKLEARN  # no region known: no check
 
 
-@pytest.mark.parametrize(("region", "expected"), [("eu-west-1", EU_SKLEARN), ("us-east-1", US_SKLEARN), (None, US_SKLEARN)])
+@pytest.mark.parametrize(
+    ("region", "expected"), [("eu-west-1", EU_SKLEARN), ("us-east-1", US_SKLEARN), (None, US_SKLEARN)]
+)
 def test_the_short_form_resolves_per_region_offline(tmp_path, monkeypatch, region, expected) -> None:
     _project(tmp_path, '{framework: sklearn, version: "1.2-1"}')
 
@@ -64,13 +68,18 @@ def test_the_short_form_resolves_per_region_offline(tmp_path, monkeypatch, regio
 def test_the_short_form_of_a_framework_image_with_a_python_version(tmp_path) -> None:
     _project(tmp_path, '{framework: tensorflow, version: "2.11.0", py_version: py39}')
     compiled = compile_globs(["conf.yaml"], tmp_path / "p", environ={"SMP_REGION": "eu-west-1"})
-    assert _training_image(compiled) == "763104351884.dkr.ecr.eu-west-1.amazonaws.com/tensorflow-training:2.11.0-cpu-py39"
+    assert (
+        _training_image(compiled) == "763104351884.dkr.ecr.eu-west-1.amazonaws.com/tensorflow-training:2.11.0-cpu-py39"
+    )
 
 
-@pytest.mark.parametrize(("image", "words"), [
-    ('{framework: sklearn, version: "0.1"}', ["no image for sklearn 0.1", "versions:"]),
-    ('{framework: not-a-framework, version: "1"}', ["unknown framework 'not-a-framework'"]),
-])
+@pytest.mark.parametrize(
+    ("image", "words"),
+    [
+        ('{framework: sklearn, version: "0.1"}', ["no image for sklearn 0.1", "versions:"]),
+        ('{framework: not-a-framework, version: "1"}', ["unknown framework 'not-a-framework'"]),
+    ],
+)
 def test_an_unknown_short_form_is_a_clear_error(tmp_path, image, words) -> None:
     _project(tmp_path, image)
     with pytest.raises(ConfigError) as info:
@@ -82,7 +91,9 @@ def test_an_unknown_short_form_is_a_clear_error(tmp_path, image, words) -> None:
 
 def test_execution_role_pulls_the_short_form_image_of_the_stack_region() -> None:
     ref = ImageRef(framework="sklearn", version="1.2-1")
-    assert ecr_repositories((), ((ref, "training"),), "eu-west-1") == (("141502667606", "eu-west-1", "sagemaker-scikit-learn"),)
+    assert ecr_repositories((), ((ref, "training"),), "eu-west-1") == (
+        ("141502667606", "eu-west-1", "sagemaker-scikit-learn"),
+    )
     assert ecr_repositories((), ((ref, "training"),), None) == ()
 
 

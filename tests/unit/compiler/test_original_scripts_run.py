@@ -20,16 +20,16 @@ from tests.unit.compiler.container_layout import LocalPipeline, steps_by_name
 
 HELPER = "SHIPPED = 'whole source directory'\n"
 
-EVALUATE_WRITES = '''
+EVALUATE_WRITES = """
 import json, os
 os.makedirs("/opt/ml/processing/output", exist_ok=True)
 with open("/opt/ml/processing/output/model_evaluation_metrics.json", "w") as f:
     json.dump({"regression_metrics": {"mse": {"value": len(predictions) - len(labels)}}, "helper": SHIPPED}, f)
-'''
+"""
 
 TF_SCRIPTS = {
     "helpers.py": HELPER,
-    "preprocess.py": '''
+    "preprocess.py": """
 import os
 from helpers import SHIPPED
 raw = open(os.path.join("/opt/ml/processing/input/raw_data", os.listdir("/opt/ml/processing/input/raw_data")[0])).read()
@@ -38,64 +38,68 @@ for part in ("train", "test"):
 open("/opt/ml/processing/output/train/train/train.csv", "w").write("y,x\\n1,2\\n")
 open("/opt/ml/processing/output/train/test/x_test.csv", "w").write("2\\n3\\n")
 open("/opt/ml/processing/output/train/test/y_test.csv", "w").write("1\\n2\\n")
-''',
-    "train.py": '''
+""",
+    "train.py": """
 import os, sys
 from helpers import SHIPPED
 data = open("/opt/ml/input/data/calhousing-Preprocessing-train/train/train.csv").read()
 assert os.environ["SM_CHANNEL_CALHOUSING-PREPROCESSING-TRAIN"] == "/opt/ml/input/data/calhousing-Preprocessing-train"
 open("/opt/ml/model/model.txt", "w").write(data)
-''',
-    "evaluate.py": '''
+""",
+    "evaluate.py": """
 from helpers import SHIPPED
 predictions = open("/opt/ml/processing/input/calhousing-Transform-train/x_test.csv.out").read().splitlines()
 labels = open("/opt/ml/processing/input/calhousing-Preprocessing-train/test/y_test.csv").read().splitlines()
-''' + EVALUATE_WRITES,
+"""
+    + EVALUATE_WRITES,
 }
 
 PCA_SCRIPTS = {
     "helpers.py": HELPER,
     "preprocess.py": TF_SCRIPTS["preprocess.py"],
-    "train.py": '''
+    "train.py": """
 from helpers import SHIPPED
 data = open("/opt/ml/input/data/calhousing-pca-Preprocessing-train/train/train.csv").read()
 open("/opt/ml/model/pca.txt", "w").write(data)
-''',
+""",
 }
 
 MULTI_TF_SCRIPTS = {
     "helpers.py": HELPER,
-    "preprocess.py": '''
+    "preprocess.py": """
 import os, tarfile
 from helpers import SHIPPED
 with tarfile.open("/opt/ml/processing/input/calhousing-pca-Training-input-train/model.tar.gz") as tar:
     assert "pca.txt" in tar.getnames()
-''' + TF_SCRIPTS["preprocess.py"],
-    "train.py": TF_SCRIPTS["train.py"].replace("calhousing-Preprocessing", "calhousing-tf-Preprocessing").replace(
-        "CALHOUSING-PREPROCESSING", "CALHOUSING-TF-PREPROCESSING"),
+"""
+    + TF_SCRIPTS["preprocess.py"],
+    "train.py": TF_SCRIPTS["train.py"]
+    .replace("calhousing-Preprocessing", "calhousing-tf-Preprocessing")
+    .replace("CALHOUSING-PREPROCESSING", "CALHOUSING-TF-PREPROCESSING"),
     "evaluate.py": TF_SCRIPTS["evaluate.py"].replace("calhousing-", "calhousing-tf-"),
 }
 
 LGBM_SCRIPTS = {
     "common.py": HELPER,
-    "training/training.py": '''
+    "training/training.py": """
 import os
 from common import SHIPPED  # the whole source directory is copied beside the subfolder
 for channel in ("train", "test"):
     assert os.listdir("/opt/ml/input/data/" + channel), channel
 open("/opt/ml/model/model.txt", "w").write("lgbm")
-''',
-    "evaluate/evaluate.py": '''
+""",
+    "evaluate/evaluate.py": """
 import os
 from common import SHIPPED  # run as `python -m evaluate.evaluate` from the source root
 predictions = os.listdir("/opt/ml/processing/input/lgbm-Transform-test")
 labels = os.listdir("/opt/ml/processing/input/online_shoppers_intention_ytest")
-''' + EVALUATE_WRITES,
+"""
+    + EVALUATE_WRITES,
 }
 
 LLM_SCRIPTS = {
     "common.py": HELPER,
-    "preprocessing/preprocessing.py": '''
+    "preprocessing/preprocessing.py": """
 import os
 from common import SHIPPED
 for name in ("raw-prompts-train", "raw-prompts-test"):
@@ -103,13 +107,13 @@ for name in ("raw-prompts-train", "raw-prompts-test"):
 for channel in ("training", "testing"):
     os.makedirs("/opt/ml/processing/output/" + channel, exist_ok=True)
     open("/opt/ml/processing/output/%s/data.arrow" % channel, "w").write(channel)
-''',
-    "training/training.py": '''
+""",
+    "training/training.py": """
 from common import SHIPPED
 assert open("/opt/ml/input/data/falcon-text-summarization-preprocess-training/data.arrow").read() == "training"
 assert open("/opt/ml/input/data/falcon-text-summarization-preprocess-testing/data.arrow").read() == "testing"
 open("/opt/ml/model/adapter.bin", "w").write("weights")
-''',
+""",
 }
 
 #: example -> {source_directory: {relative path: text}}
@@ -117,8 +121,10 @@ SCRIPTS = {
     "tf": {"examples/tf/modelscripts": TF_SCRIPTS},
     "lgbm": {"examples/lgbm": LGBM_SCRIPTS},
     "llm-text-summarization": {"examples/llm-text-summarization": LLM_SCRIPTS},
-    "multi-model": {"examples/multi-model-example/cal_housing_pca/modelscripts": PCA_SCRIPTS,
-                    "examples/multi-model-example/cal_housing_tf/modelscripts": MULTI_TF_SCRIPTS},
+    "multi-model": {
+        "examples/multi-model-example/cal_housing_pca/modelscripts": PCA_SCRIPTS,
+        "examples/multi-model-example/cal_housing_tf/modelscripts": MULTI_TF_SCRIPTS,
+    },
 }
 
 
@@ -130,25 +136,33 @@ def seed_object(uri: str, folder: Path) -> None:
 def score(inputs: Path, outputs: Path) -> None:
     """Batch transform: one ``<object>.out`` per input object, one line per input line."""
     for path in sorted(p for p in inputs.rglob("*") if p.is_file()):
-        (outputs / f"{path.name}.out").write_text("".join(f"{i}\n" for i, _ in enumerate(path.read_text().splitlines())))
+        (outputs / f"{path.name}.out").write_text(
+            "".join(f"{i}\n" for i, _ in enumerate(path.read_text().splitlines()))
+        )
 
 
 #: The project's own original-shaped housing example (tests/fixtures/original_shape), tf's scripts renamed to it.
 HOUSING_SCRIPTS = {
     "helpers.py": HELPER,
     "prepare.py": TF_SCRIPTS["preprocess.py"].replace("raw_data", "houses").replace("x_test.csv", "features.csv"),
-    "fit.py": TF_SCRIPTS["train.py"].replace("calhousing-Preprocessing", "housing-Prepare").replace(
-        "CALHOUSING-PREPROCESSING", "HOUSING-PREPARE"),
-    "score.py": TF_SCRIPTS["evaluate.py"].replace("calhousing-Transform", "housing-Score").replace(
-        "calhousing-Preprocessing", "housing-Prepare").replace("x_test.csv.out", "features.csv.out"),
+    "fit.py": TF_SCRIPTS["train.py"]
+    .replace("calhousing-Preprocessing", "housing-Prepare")
+    .replace("CALHOUSING-PREPROCESSING", "HOUSING-PREPARE"),
+    "score.py": TF_SCRIPTS["evaluate.py"]
+    .replace("calhousing-Transform", "housing-Score")
+    .replace("calhousing-Preprocessing", "housing-Prepare")
+    .replace("x_test.csv.out", "features.csv.out"),
 }
 OWN_SCRIPTS = {"housing": {"examples/housing/modelscripts": HOUSING_SCRIPTS}}
 
 
-@pytest.mark.parametrize(("source", "example"), [
-    *[pytest.param("seed", name, id=name, marks=requires_shared) for name in sorted(SCRIPTS)],
-    *[pytest.param("own", name, id=f"own-{name}") for name in sorted(OWN_SCRIPTS)],
-])
+@pytest.mark.parametrize(
+    ("source", "example"),
+    [
+        *[pytest.param("seed", name, id=name, marks=requires_shared) for name in sorted(SCRIPTS)],
+        *[pytest.param("own", name, id=f"own-{name}") for name in sorted(OWN_SCRIPTS)],
+    ],
+)
 def test_scripts_written_for_the_original_run_unchanged(source, example, tmp_path) -> None:
     if source == "own":
         globs, scripts = own_example_sets()[example], OWN_SCRIPTS[example]

@@ -55,6 +55,7 @@ def _subfolder(imports: str) -> Callable[[dict, Path], None]:
         (root / "scripts" / "prep" / "helper.py").write_text("X = 1\n")
         (root / "scripts" / "prep" / "run.py").write_text(imports)
         _models(data)["churn"]["preprocess"]["entry_point"] = "prep/run.py"
+
     return change
 
 
@@ -63,10 +64,22 @@ CASES = {
     "SMP-C1": (None, _extra_model, "model 'spare' is not in the pipeline"),
     "SMP-C2": (None, _volume_size, "transform.volume_size has no effect"),
     "SMP-C3": (_requirements_and_wheels, _requirements, "installed from PyPI at job start"),
-    "SMP-C5": (None, lambda d, root: _models(d)["churn"].update(tune={
-        "objective_metric_name": "m", "objective_metric_regex": "m=(.*)",
-        "ranges": {"depth": {"type": "Integer", "min_value": 1, "max_value": 3}}}), "has no Tuning step"),
-    "SMP-C4": (_subfolder("from prep import helper\n"), _subfolder("import helper\n"), "imports 'helper', a module beside it"),
+    "SMP-C5": (
+        None,
+        lambda d, root: _models(d)["churn"].update(
+            tune={
+                "objective_metric_name": "m",
+                "objective_metric_regex": "m=(.*)",
+                "ranges": {"depth": {"type": "Integer", "min_value": 1, "max_value": 3}},
+            }
+        ),
+        "has no Tuning step",
+    ),
+    "SMP-C4": (
+        _subfolder("from prep import helper\n"),
+        _subfolder("import helper\n"),
+        "imports 'helper', a module beside it",
+    ),
 }
 
 

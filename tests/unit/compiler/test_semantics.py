@@ -42,8 +42,10 @@ def _join(value):
 
 def test_each_training_channel_gets_its_own_files(steps) -> None:
     """SEED-NOTES 1: the original overwrote every channel with the last channel's file."""
-    channels = {c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
-                for c in steps["Train"]["Arguments"]["InputDataConfig"]}
+    channels = {
+        c["ChannelName"]: c["DataSource"]["S3DataSource"]["S3Uri"]
+        for c in steps["Train"]["Arguments"]["InputDataConfig"]
+    }
     assert channels["validation"].endswith("/data/validation")
     assert channels["train"].endswith("/data/train")
 
@@ -57,10 +59,14 @@ def test_model_package_group_comes_from_the_config(steps, compiled) -> None:
 def test_metrics_report_uri_is_correct_and_per_execution(steps) -> None:
     """SEED-NOTES 3: a '/' was missing and the path was the same for every execution."""
     uri = steps["Register"]["Arguments"]["ModelMetrics"]["ModelQuality"]["Statistics"]["S3Uri"]
-    assert _join(uri) == ("{Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri}"
-                          "/model_evaluation_metrics.json")
+    assert _join(uri) == (
+        "{Steps.Evaluate.ProcessingOutputConfig.Outputs['evaluation'].S3Output.S3Uri}/model_evaluation_metrics.json"
+    )
     output = steps["Evaluate"]["Arguments"]["ProcessingOutputConfig"]["Outputs"][0]["S3Output"]["S3Uri"]
-    assert _join(output) == "s3://smp-placeholder-artifact-bucket/semantics/{Execution.PipelineExecutionId}/Evaluate/evaluation"
+    assert (
+        _join(output)
+        == "s3://smp-placeholder-artifact-bucket/semantics/{Execution.PipelineExecutionId}/Evaluate/evaluation"
+    )
 
 
 def test_unset_framework_variables_never_leak(compiled) -> None:
@@ -80,12 +86,19 @@ def test_documented_processing_keys_are_honoured(steps) -> None:
     """SEED-NOTES 8: s3_data_type, s3_input_mode, s3_upload_mode... were silently ignored."""
     args = steps["Prep"]["Arguments"]
     raw = next(i for i in args["ProcessingInputs"] if i["InputName"] == "raw")["S3Input"]
-    assert (raw["S3DataType"], raw["S3InputMode"], raw["S3DataDistributionType"]) == ("ManifestFile", "Pipe", "ShardedByS3Key")
+    assert (raw["S3DataType"], raw["S3InputMode"], raw["S3DataDistributionType"]) == (
+        "ManifestFile",
+        "Pipe",
+        "ShardedByS3Key",
+    )
     assert {o["S3Output"]["S3UploadMode"] for o in args["ProcessingOutputConfig"]["Outputs"]} == {"Continuous"}
     cluster = args["ProcessingResources"]["ClusterConfig"]
     assert cluster["VolumeSizeInGB"] == 77 and args["StoppingCondition"] == {"MaxRuntimeInSeconds": 1234}
     assert args["Environment"] == {"STAGE": "prep"}
-    assert args["AppSpecification"]["ContainerEntrypoint"] == ["/bin/bash", "/opt/ml/processing/input/entrypoint/runproc.sh"]
+    assert args["AppSpecification"]["ContainerEntrypoint"] == [
+        "/bin/bash",
+        "/opt/ml/processing/input/entrypoint/runproc.sh",
+    ]
 
 
 def test_documented_transform_keys_are_honoured(steps) -> None:
@@ -102,7 +115,11 @@ def test_documented_transform_keys_are_honoured(steps) -> None:
 def test_pipeline_parameters_are_usable_in_values(steps, compiled) -> None:
     definition = json.loads(compiled.definition)
     assert {p["Name"]: p["Type"] for p in definition["Parameters"]} == {
-        "ProcCount": "Integer", "ProcType": "String", "RawData": "String", "Approval": "String"}
+        "ProcCount": "Integer",
+        "ProcType": "String",
+        "RawData": "String",
+        "Approval": "String",
+    }
     cluster = steps["Prep"]["Arguments"]["ProcessingResources"]["ClusterConfig"]
     assert cluster["InstanceCount"] == {"Get": "Parameters.ProcCount"}
     assert cluster["InstanceType"] == {"Get": "Parameters.ProcType"}
@@ -120,13 +137,15 @@ def test_quality_gate_is_a_condition_with_a_fail_step(steps) -> None:
     (fail,) = gate["Arguments"]["ElseSteps"]
     assert fail["Type"] == "Fail" and "regression_metrics.mse.value" in json.dumps(fail["Arguments"])
     assert steps["Evaluate"]["PropertyFiles"] == [
-        {"PropertyFileName": "Evaluate-report", "OutputName": "evaluation", "FilePath": "model_evaluation_metrics.json"}]
+        {"PropertyFileName": "Evaluate-report", "OutputName": "evaluation", "FilePath": "model_evaluation_metrics.json"}
+    ]
 
 
 def test_retry_policy_keeps_each_exception_type(steps) -> None:
     assert steps["Prep"]["RetryPolicies"] == [
         {"BackoffRate": 2.0, "IntervalSeconds": 2, "MaxAttempts": 5, "ExceptionType": ["Step.THROTTLING"]},
-        {"BackoffRate": 2.0, "IntervalSeconds": 2, "MaxAttempts": 5, "ExceptionType": ["SageMaker.CAPACITY_ERROR"]}]
+        {"BackoffRate": 2.0, "IntervalSeconds": 2, "MaxAttempts": 5, "ExceptionType": ["SageMaker.CAPACITY_ERROR"]},
+    ]
 
 
 def test_every_job_runs_with_the_bindings(steps) -> None:
@@ -146,9 +165,15 @@ def test_every_job_runs_with_the_bindings(steps) -> None:
 
 
 def test_environment_settings_replace_placeholders() -> None:
-    env = {"SMP_S3BUCKETNAME": "my-bucket", "SMP_ROLE": "arn:aws:iam::123456789012:role/Exec",
-           "SMP_SUBNETS": "subnet-0123abcd", "SMP_SECURITYGROUPS": "sg-0123abcd", "SMP_ACCOUNTID": "123456789012",
-           "SMP_REGION": "eu-west-1", "SMP_KMSKEY": "alias/ml"}
+    env = {
+        "SMP_S3BUCKETNAME": "my-bucket",
+        "SMP_ROLE": "arn:aws:iam::123456789012:role/Exec",
+        "SMP_SUBNETS": "subnet-0123abcd",
+        "SMP_SECURITYGROUPS": "sg-0123abcd",
+        "SMP_ACCOUNTID": "123456789012",
+        "SMP_REGION": "eu-west-1",
+        "SMP_KMSKEY": "alias/ml",
+    }
     compiled = compile_globs(["conf.yaml"], SEMANTICS, env)
     assert "placeholder" not in compiled.definition and "0000000000000a00" not in compiled.definition
     assert "123456789012.dkr.ecr.eu-west-1.amazonaws.com/sk:1" in compiled.definition

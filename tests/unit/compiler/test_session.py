@@ -67,9 +67,7 @@ def _poisoned_host(root: Path) -> dict[str, str]:
         json.dumps({"sagemakerProjectId": f"{POISON}-id", "sagemakerProjectName": f"{POISON}-name"})
     )
     env = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("AWS_", "SAGEMAKER_", "XDG_", "SMP_"))
+        name: value for name, value in os.environ.items() if not name.startswith(("AWS_", "SAGEMAKER_", "XDG_", "SMP_"))
     }
     env.update(
         {
@@ -192,9 +190,7 @@ def test_patches_remove_the_slow_paths(monkeypatch: pytest.MonkeyPatch, definiti
 
     validations: list[object] = []
     real_validate = jsonschema.validate
-    monkeypatch.setattr(
-        jsonschema, "validate", lambda *a, **k: validations.append(a) or real_validate(*a, **k)
-    )
+    monkeypatch.setattr(jsonschema, "validate", lambda *a, **k: validations.append(a) or real_validate(*a, **k))
 
     def no_local_session(*args, **kwargs):
         raise AssertionError("a LocalSession was built while compiling")
@@ -205,9 +201,7 @@ def test_patches_remove_the_slow_paths(monkeypatch: pytest.MonkeyPatch, definiti
         built = build_pipeline(units=3).definition()
     per_unit = (time.process_time() - started) / 3
     assert validations == []  # the session's config was validated once, earlier
-    assert per_unit < 0.5, (
-        f"{per_unit:.2f} s of CPU per modeling unit (about 0.03 s expected, 10 s unpatched)"
-    )
+    assert per_unit < 0.5, f"{per_unit:.2f} s of CPU per modeling unit (about 0.03 s expected, 10 s unpatched)"
     assert check_definition(built) == []
 
 

@@ -51,17 +51,25 @@ def test_validate_refuses_what_definition_refuses(project, capsys) -> None:
 
 
 def test_warnings_are_printed_and_accepted(project, capsys) -> None:
-    _edit(project, "        max_runtime_in_seconds: 600\n", "        max_runtime_in_seconds: 600\n        volume_size: 30\n")
+    _edit(
+        project,
+        "        max_runtime_in_seconds: 600\n",
+        "        max_runtime_in_seconds: 600\n        volume_size: 30\n",
+    )
     (project / "scripts" / "requirements.txt").write_text("numpy\n")
     (project / "other.yaml").write_text("conf:\n  models:\n    spare:\n      source_directory: scripts\n")
     code, out, err = main(["validate", "--config", "conf.yaml", "--config", "other.yaml"]), *capsys.readouterr()
     assert code == 0 and out.startswith("ok: pipeline semantics") and "4 warning(s)" in out
     lines = err.splitlines()
-    assert any("warning: conf.models.m.transform.volume_size: transform.volume_size has no effect" in line for line in lines)
+    assert any(
+        "warning: conf.models.m.transform.volume_size: transform.volume_size has no effect" in line for line in lines
+    )
     assert any("warning: conf.models.spare: model 'spare' is not in the pipeline" in line for line in lines)
     assert any("source_directory: scripts/requirements.txt is installed from PyPI" in line for line in lines)
-    assert any(": warning: " in line and "'Evaluate' reads channel(s) train of 'Prep' and ignores its output(s) extra"
-               in line for line in lines)
+    assert any(
+        ": warning: " in line and "'Evaluate' reads channel(s) train of 'Prep' and ignores its output(s) extra" in line
+        for line in lines
+    )
 
 
 def test_a_processing_script_importing_a_module_beside_it_in_a_subfolder_is_an_error(project, capsys) -> None:
@@ -72,11 +80,16 @@ def test_a_processing_script_importing_a_module_beside_it_in_a_subfolder_is_an_e
     _edit(project, "entry_point: evaluate.py", "entry_point: evaluation/evaluate.py")
     code, _, err = _validate(capsys)
     assert code == 2
-    assert ("conf.models.m.evaluate.entry_point: evaluation/evaluate.py (line 2) imports 'helpers', a module beside it"
-            in err and "from evaluation import helpers" in err)
+    assert (
+        "conf.models.m.evaluate.entry_point: evaluation/evaluate.py (line 2) imports 'helpers', a module beside it"
+        in err
+        and "from evaluation import helpers" in err
+    )
     (project / "scripts" / "evaluation" / "evaluate.py").write_text("from evaluation import helpers\n")
     code, _, err = _validate(capsys)
-    assert code == 0 and "warning: conf.models.m.evaluate.entry_point: evaluation/requirements.txt is not installed" in err
+    assert (
+        code == 0 and "warning: conf.models.m.evaluate.entry_point: evaluation/requirements.txt is not installed" in err
+    )
 
 
 def test_explain_says_where_a_script_finds_its_inputs(project, capsys) -> None:
@@ -107,18 +120,26 @@ def _synth_compile_refuses(root) -> bool:
     try:
         project = load_project(["conf.yaml"], cwd=root, environ={})
         graph = build_graph(project)
-        compile_pipeline(project, graph, DynamicPipelineConstruct.placeholder_bindings(
-            project, subnets=2, security_groups=1, kms_key=True))
+        compile_pipeline(
+            project,
+            graph,
+            DynamicPipelineConstruct.placeholder_bindings(project, subnets=2, security_groups=1, kms_key=True),
+        )
     except ConfigError:
         return True
     return False
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(pick=st.integers(0, 10**6), op=st.sampled_from(["replace", "delete", "rename", "insert"]), value=values,
-       name=st.text(max_size=4))
-def test_no_mutation_is_accepted_by_validate_and_refused_by_definition_or_synth(tmp_path_factory, pick, op, value,
-                                                                                  name) -> None:
+@given(
+    pick=st.integers(0, 10**6),
+    op=st.sampled_from(["replace", "delete", "rename", "insert"]),
+    value=values,
+    name=st.text(max_size=4),
+)
+def test_no_mutation_is_accepted_by_validate_and_refused_by_definition_or_synth(
+    tmp_path_factory, pick, op, value, name
+) -> None:
     root = tmp_path_factory.mktemp("mut")
     shutil.copytree(SEMANTICS, root, dirs_exist_ok=True)
     paths = list(_paths(BASE))
@@ -139,19 +160,30 @@ def test_no_mutation_is_accepted_by_validate_and_refused_by_definition_or_synth(
 
 
 def test_validate_checks_images_for_every_region_of_the_cdk_json_environments(project, capsys) -> None:
-    _edit(project, "image_uri: img/train:1", "image_uri: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3")
+    _edit(
+        project,
+        "image_uri: img/train:1",
+        "image_uri: 683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.2-1-cpu-py3",
+    )
     assert _validate(capsys)[0] == 0  # no region known
-    (project / "cdk.json").write_text('{"context": {"environments": [{"name": "dev", "account": "111111111111", '
-                                      '"region": "eu-west-1"}]}}')
+    (project / "cdk.json").write_text(
+        '{"context": {"environments": [{"name": "dev", "account": "111111111111", "region": "eu-west-1"}]}}'
+    )
     code, _, err = _validate(capsys)
     assert code == 2 and "is in us-east-1 but the pipeline runs in eu-west-1" in err
 
 
 def test_a_channel_that_nothing_fills_is_a_warning(project, capsys) -> None:
-    _edit(project, "          validation:\n            dataFiles: [{fileName: \"s3://SMP_S3BUCKETNAME/data/validation\"}]",
-          "          validation:")
-    _edit(project, "step_name: Evaluate, step_class: Metrics, chain_input_source_step: [Prep, Score]",
-          "step_name: Evaluate, step_class: Metrics")
+    _edit(
+        project,
+        '          validation:\n            dataFiles: [{fileName: "s3://SMP_S3BUCKETNAME/data/validation"}]',
+        "          validation:",
+    )
+    _edit(
+        project,
+        "step_name: Evaluate, step_class: Metrics, chain_input_source_step: [Prep, Score]",
+        "step_name: Evaluate, step_class: Metrics",
+    )
     code, _, err = _validate(capsys)
     assert code == 0
     assert "warning: conf.models.m.train.channels.validation: training channel 'validation' has no data files" in err

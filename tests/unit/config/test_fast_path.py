@@ -17,6 +17,12 @@ print("HEAVY", heavy, "CODE", code)
 
 
 def test_validate_imports_no_heavy_module() -> None:
-    out = subprocess.run([sys.executable, "-c", PROBE], cwd=OWN_EXAMPLES, capture_output=True, text=True,
-                         env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=OWN_EXAMPLES,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        check=True,
+    ).stdout
     assert out.strip().endswith("HEAVY [] CODE 0")

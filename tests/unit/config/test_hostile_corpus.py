@@ -85,8 +85,17 @@ def run_case(case: Path, work: Path) -> dict:
             os.environ.pop(name, None)
         os.environ.update(saved_env)
     stderr = err.getvalue().replace(str(project.resolve()), "<project>").replace(str(project), "<project>")
-    return {"meta": meta, "argv": argv, "code": code, "stdout": out.getvalue(), "stderr": stderr,
-            "seconds": usage.seconds, "growth_mb": usage.growth_mb, "before": before, "after": _listing(project)}
+    return {
+        "meta": meta,
+        "argv": argv,
+        "code": code,
+        "stdout": out.getvalue(),
+        "stderr": stderr,
+        "seconds": usage.seconds,
+        "growth_mb": usage.growth_mb,
+        "before": before,
+        "after": _listing(project),
+    }
 
 
 def test_corpus_covers_every_class() -> None:
@@ -120,8 +129,10 @@ def _regenerate() -> None:  # pragma: no cover - maintenance command
         with tempfile.TemporaryDirectory() as work:
             result = run_case(case, Path(work))
         (case / "expected.txt").write_text(result["stderr"])
-        print(f"{case.name}: exit {result['code']}, {result['seconds']:.2f} s, +{result['growth_mb']:.0f} MB",
-              file=sys.stderr)
+        print(
+            f"{case.name}: exit {result['code']}, {result['seconds']:.2f} s, +{result['growth_mb']:.0f} MB",
+            file=sys.stderr,
+        )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -23,10 +23,14 @@ def validator():
 
 def _example_files():
     """The project's own original-shaped examples, then the original's (a skipped case when ../shared is absent)."""
-    own = [pytest.param(p, id=f"own/{p.relative_to(OWN_EXAMPLES)}")
-           for p in sorted((OWN_EXAMPLES / "examples").rglob("*.yaml"))]
-    seed = [pytest.param(p, id=f"seed/{p.relative_to(SEED_EXAMPLES)}")
-            for p in sorted((SEED_EXAMPLES / "examples").rglob("*.yaml"))]
+    own = [
+        pytest.param(p, id=f"own/{p.relative_to(OWN_EXAMPLES)}")
+        for p in sorted((OWN_EXAMPLES / "examples").rglob("*.yaml"))
+    ]
+    seed = [
+        pytest.param(p, id=f"seed/{p.relative_to(SEED_EXAMPLES)}")
+        for p in sorted((SEED_EXAMPLES / "examples").rglob("*.yaml"))
+    ]
     return own + (seed or [pytest.param(None, id="seed", marks=requires_shared)])
 
 
@@ -47,8 +51,12 @@ def test_schema_refuses_a_typo(validator) -> None:
 
 def test_every_key_is_documented(validator) -> None:
     schema = validator.schema
-    undocumented = [f"{name}.{key}" for name, definition in schema["$defs"].items()
-                    for key, prop in definition.get("properties", {}).items() if not prop.get("description")]
+    undocumented = [
+        f"{name}.{key}"
+        for name, definition in schema["$defs"].items()
+        for key, prop in definition.get("properties", {}).items()
+        if not prop.get("description")
+    ]
     assert undocumented == []
 
 

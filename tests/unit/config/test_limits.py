@@ -6,8 +6,15 @@ import pytest
 
 from constructs_lib.compiler.contract import check_request, limit_problems, request_shape
 from constructs_lib.compiler.facade import _write_all
-from constructs_lib.config.limits import (bucket_problem, check_number, check_string, limits, limits_from_botocore,
-                                          render_limits_module, s3_uri_problems)
+from constructs_lib.config.limits import (
+    bucket_problem,
+    check_number,
+    check_string,
+    limits,
+    limits_from_botocore,
+    render_limits_module,
+    s3_uri_problems,
+)
 from constructs_lib.errors import ConfigError
 
 
@@ -20,24 +27,35 @@ def test_limits_table_is_botocores() -> None:
 def test_messages_are_worded_for_people() -> None:
     assert list(check_string("EntityName", "g" * 70)) == ["at most 63 characters, got 70"]
     assert list(check_string("EntityName", "a_b")) == [
-        "must be letters, digits and hyphens, starting and ending with a letter or digit (got 'a_b')"]
+        "must be letters, digits and hyphens, starting and ending with a letter or digit (got 'a_b')"
+    ]
     assert list(check_string("EntityName", "ok-name")) == []
     assert list(check_number("ProcessingMaxRuntimeInSeconds", 800_000, " seconds")) == [
-        "at most 777,600 seconds is allowed by SageMaker, got 800,000"]
+        "at most 777,600 seconds is allowed by SageMaker, got 800,000"
+    ]
     assert list(check_string("ProcessingEnvironmentKey", "${params.X}")) == []  # references are checked later
 
 
-@pytest.mark.parametrize(("value", "ok"), [("Team 1:a/b=c+d-e@f_g.h", True), ("café", True), ("a#b", False),
-                                           ("a\x00", False)])
+@pytest.mark.parametrize(
+    ("value", "ok"), [("Team 1:a/b=c+d-e@f_g.h", True), ("café", True), ("a#b", False), ("a\x00", False)]
+)
 def test_unicode_class_patterns_are_checked(value, ok) -> None:
     """TagKey's pattern uses \\p{L} classes, which Python's re lacks: they are matched by Unicode category."""
     assert (list(check_string("TagKey", value)) == []) is ok
 
 
-@pytest.mark.parametrize(("name", "problem"), [
-    ("my-bucket", None), ("${SMP_S3BUCKETNAME}", None), ("", "the s3:// URI has no bucket name"),
-    ("ab", "bucket name 'ab' must be 3-63 characters, got 2"), ("My_Bucket", "must be lowercase"),
-    ("a..b", "must be lowercase"), ("192.168.0.1", "must be lowercase")])
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("my-bucket", None),
+        ("${SMP_S3BUCKETNAME}", None),
+        ("", "the s3:// URI has no bucket name"),
+        ("ab", "bucket name 'ab' must be 3-63 characters, got 2"),
+        ("My_Bucket", "must be lowercase"),
+        ("a..b", "must be lowercase"),
+        ("192.168.0.1", "must be lowercase"),
+    ],
+)
 def test_bucket_names(name, problem) -> None:
     found = bucket_problem(name)
     assert (found is None) if problem is None else (problem in found)
@@ -51,10 +69,11 @@ def test_s3_uri_without_bucket_is_one_message() -> None:
 def test_contract_checks_maximums_patterns_and_enums() -> None:
     """botocore's ParamValidator checks minimums only; limit_problems adds the rest from the same shapes."""
     shape = request_shape("CreateProcessingJob")
-    request = {"Environment": {"LOG-LEVEL": "x" * 300, "OK": {"Get": "Parameters.X"}},
-               "StoppingCondition": {"MaxRuntimeInSeconds": 800_000},
-               "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.nope", "InstanceCount": 1,
-                                                         "VolumeSizeInGB": 30}}}
+    request = {
+        "Environment": {"LOG-LEVEL": "x" * 300, "OK": {"Get": "Parameters.X"}},
+        "StoppingCondition": {"MaxRuntimeInSeconds": 800_000},
+        "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.nope", "InstanceCount": 1, "VolumeSizeInGB": 30}},
+    }
     problems = limit_problems(request, shape)
     assert "Environment.LOG-LEVEL: at most 256 characters, got 300" in problems
     assert any(p.startswith("Environment.LOG-LEVEL (the name): ") for p in problems)

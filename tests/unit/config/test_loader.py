@@ -41,13 +41,28 @@ def test_no_match_is_an_error(tmp_path) -> None:
     assert "no config file matches this path or glob" in str(info.value)
 
 
-@pytest.mark.parametrize(("src", "anchor", "other", "upstream", "downstream"), [
-    pytest.param(OWN_EXAMPLES / "examples" / "two-models", "regressor/conf/conf-two-models.yaml",
-                 "scaler/conf/conf-two-models.yaml", "scaler-Fit", "regressor-Prepare", id="own"),
-    pytest.param(SEED_EXAMPLES / "examples" / "multi-model-example", "cal_housing_tf/conf/conf-multi-model.yaml",
-                 "cal_housing_pca/conf/conf-multi-model.yaml", "calhousing-pca-Training",
-                 "calhousing-tf-Preprocessing", id="seed", marks=requires_shared),
-])
+@pytest.mark.parametrize(
+    ("src", "anchor", "other", "upstream", "downstream"),
+    [
+        pytest.param(
+            OWN_EXAMPLES / "examples" / "two-models",
+            "regressor/conf/conf-two-models.yaml",
+            "scaler/conf/conf-two-models.yaml",
+            "scaler-Fit",
+            "regressor-Prepare",
+            id="own",
+        ),
+        pytest.param(
+            SEED_EXAMPLES / "examples" / "multi-model-example",
+            "cal_housing_tf/conf/conf-multi-model.yaml",
+            "cal_housing_pca/conf/conf-multi-model.yaml",
+            "calhousing-pca-Training",
+            "calhousing-tf-Preprocessing",
+            id="seed",
+            marks=requires_shared,
+        ),
+    ],
+)
 def test_model_order_never_matters(tmp_path, src, anchor, other, upstream, downstream) -> None:
     """SEED-NOTES 7: the original crashes when models are listed in another order than their chaining."""
     forward = load_project([str(src / "*/conf/*.yaml")], cwd=tmp_path, environ={})
@@ -73,11 +88,26 @@ def test_identical_pipeline_sections_in_two_files_are_accepted(tmp_path) -> None
 def test_defaults_from_the_original_readme() -> None:
     project = load_project([str(FULL)], environ={})
     m = project.models["churn"]
-    assert (m.train.instance_type, m.train.volume_size_in_gb, m.train.max_runtime_seconds) == ("ml.m5.2xlarge", 32, 3000)
-    assert (m.preprocess.s3_data_type, m.preprocess.s3_input_mode, m.preprocess.s3_upload_mode) == ("S3Prefix", "File", "EndOfJob")
+    assert (m.train.instance_type, m.train.volume_size_in_gb, m.train.max_runtime_seconds) == (
+        "ml.m5.2xlarge",
+        32,
+        3000,
+    )
+    assert (m.preprocess.s3_data_type, m.preprocess.s3_input_mode, m.preprocess.s3_upload_mode) == (
+        "S3Prefix",
+        "File",
+        "EndOfJob",
+    )
     assert (m.transform.base_job_name, m.transform.content_type, m.transform.max_runtime_in_seconds) == (
-        "default-transform-job-name", "text/csv", 3600)
-    assert (m.evaluate.volume_size_in_gb, m.evaluate.max_runtime_in_seconds, m.evaluate.strategy) == (50, 3600, "SingleRecord")
+        "default-transform-job-name",
+        "text/csv",
+        3600,
+    )
+    assert (m.evaluate.volume_size_in_gb, m.evaluate.max_runtime_in_seconds, m.evaluate.strategy) == (
+        50,
+        3600,
+        "SingleRecord",
+    )
     assert project.pipeline.cache_expire_after == "P30D"
 
 

@@ -12,7 +12,9 @@ START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 def test_readme_reference_is_current() -> None:
     readme = (ROOT / "README.md").read_text()
     body = readme.split(START, 1)[1].split(END, 1)[0]
-    assert body.strip() == render_reference().strip(), "run: PYTHONPATH=. .venv/bin/python tests/unit/config/test_readme_reference.py"
+    assert body.strip() == render_reference().strip(), (
+        "run: PYTHONPATH=. .venv/bin/python tests/unit/config/test_readme_reference.py"
+    )
 
 
 def test_reference_covers_every_model() -> None:

@@ -5,15 +5,21 @@ import pytest
 from constructs_lib.config.references import ReferenceError_, framework_names, parameter_names, resolve_string
 
 
-@pytest.mark.parametrize("raw, expected", [
-    ("s3://SMP_S3BUCKETNAME/key", "s3://${SMP_S3BUCKETNAME}/key"),
-    ("SMP_ACCOUNTID.dkr.ecr.SMP_REGION.amazonaws.com/img:1", "${SMP_ACCOUNTID}.dkr.ecr.${SMP_REGION}.amazonaws.com/img:1"),
-    ("SMP_S3BUCKETNAME", "${SMP_S3BUCKETNAME}"),
-    ("${SMP_ROLE}", "${SMP_ROLE}"),
-    ("MY_SMP_S3BUCKETNAME_X", "MY_SMP_S3BUCKETNAME_X"),  # only whole segments are variables
-    ("s3://SMP_S3BUCKETNAMEX/key", "s3://SMP_S3BUCKETNAMEX/key"),
-    ("${params.Count}", "${params.Count}"),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        ("s3://SMP_S3BUCKETNAME/key", "s3://${SMP_S3BUCKETNAME}/key"),
+        (
+            "SMP_ACCOUNTID.dkr.ecr.SMP_REGION.amazonaws.com/img:1",
+            "${SMP_ACCOUNTID}.dkr.ecr.${SMP_REGION}.amazonaws.com/img:1",
+        ),
+        ("SMP_S3BUCKETNAME", "${SMP_S3BUCKETNAME}"),
+        ("${SMP_ROLE}", "${SMP_ROLE}"),
+        ("MY_SMP_S3BUCKETNAME_X", "MY_SMP_S3BUCKETNAME_X"),  # only whole segments are variables
+        ("s3://SMP_S3BUCKETNAMEX/key", "s3://SMP_S3BUCKETNAMEX/key"),
+        ("${params.Count}", "${params.Count}"),
+    ],
+)
 def test_framework_variables_are_canonicalised_not_substituted(raw, expected) -> None:
     assert resolve_string(raw, {"SMP_S3BUCKETNAME": "real-bucket"}) == expected
 

@@ -50,8 +50,12 @@ def test_framework_conf_file_sets_nothing_when_variables_unset() -> None:
 
 
 def test_framework_conf_file_reads_the_environment() -> None:
-    env = {"SMP_S3BUCKETNAME": "my-bucket", "SMP_SUBNETS": "subnet-0123abcd,subnet-4567ef01",
-           "SMP_SECURITYGROUPS": "sg-0123abcd", "SMP_ROLE": "arn:aws:iam::123456789012:role/R"}
+    env = {
+        "SMP_S3BUCKETNAME": "my-bucket",
+        "SMP_SUBNETS": "subnet-0123abcd,subnet-4567ef01",
+        "SMP_SECURITYGROUPS": "sg-0123abcd",
+        "SMP_ROLE": "arn:aws:iam::123456789012:role/R",
+    }
     project = load_project(seed_example_sets()["tf+framework-conf"], cwd=SEED_EXAMPLES, environ=env)
     assert project.settings.bucket == "my-bucket"
     assert project.settings.subnets == ("subnet-0123abcd", "subnet-4567ef01")
@@ -71,8 +75,9 @@ def test_validate_cli_summary(capsys, monkeypatch) -> None:
     monkeypatch.chdir(SEED_EXAMPLES)
     # --quick: the seed examples ship without their scripts (the full validate reports them missing).
     assert main(["validate", "--quick", "--config", "examples/multi-model-example/*/conf/*.yaml"]) == 0
-    assert capsys.readouterr().out == ("ok (config and graph only): pipeline calhousing-test: 2 file(s), 2 model(s), "
-                                       "9 step(s), 12 edge(s)\n")
+    assert capsys.readouterr().out == (
+        "ok (config and graph only): pipeline calhousing-test: 2 file(s), 2 model(s), 9 step(s), 12 edge(s)\n"
+    )
 
 
 def test_no_pipeline_section_in_framework_conf_alone() -> None:

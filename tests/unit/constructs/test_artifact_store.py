@@ -62,38 +62,61 @@ def test_key_rotates_and_is_retained(created: Created) -> None:
 def test_key_policy_separates_administration_from_use(created: Created) -> None:
     (key,) = created.template.find_resources("AWS::KMS::Key").values()
     admin, use = key["Properties"]["KeyPolicy"]["Statement"]
-    root = {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}}
+    root = {
+        "AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::", {"Ref": "AWS::AccountId"}, ":root"]]}
+    }
     assert admin["Sid"] == "KeyAdministration" and admin["Principal"] == root and "Condition" not in admin
     # Administration only: no data-key, decrypt or grant actions, and no kms:* or Create* wildcard.
-    assert not [a for a in admin["Action"] if "*" in a or a.split(":")[1].startswith(
-        ("Decrypt", "Encrypt", "GenerateDataKey", "ReEncrypt", "CreateGrant"))]
+    assert not [
+        a
+        for a in admin["Action"]
+        if "*" in a or a.split(":")[1].startswith(("Decrypt", "Encrypt", "GenerateDataKey", "ReEncrypt", "CreateGrant"))
+    ]
     assert "kms:PutKeyPolicy" in admin["Action"] and "kms:ScheduleKeyDeletion" in admin["Action"]
     assert use["Sid"] == "KeyUseThroughServices" and use["Principal"] == root
     assert {"kms:Decrypt", "kms:GenerateDataKey", "kms:CreateGrant"} <= set(use["Action"])
     region = {"Ref": "AWS::Region"}
-    assert use["Condition"] == {"StringEquals": {
-        "kms:CallerAccount": {"Ref": "AWS::AccountId"},
-        "kms:ViaService": [{"Fn::Join": ["", [service, region, ".", {"Ref": "AWS::URLSuffix"}]]}
-                           for service in ("s3.", "sagemaker.", "ec2.")]}}
+    assert use["Condition"] == {
+        "StringEquals": {
+            "kms:CallerAccount": {"Ref": "AWS::AccountId"},
+            "kms:ViaService": [
+                {"Fn::Join": ["", [service, region, ".", {"Ref": "AWS::URLSuffix"}]]}
+                for service in ("s3.", "sagemaker.", "ec2.")
+            ],
+        }
+    }
 
 
 def test_bucket_refuses_puts_with_another_encryption_or_key(created: Created) -> None:
     store_id = created.logical_id(created.store.bucket)
     (policy,) = created.template.find_resources(
-        "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": store_id}}}).values()
+        "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": store_id}}}
+    ).values()
     statements = {s.get("Sid"): s for s in policy["Properties"]["PolicyDocument"]["Statement"]}
     objects = {"Fn::Join": ["", [{"Fn::GetAtt": [store_id, "Arn"]}, "/*"]]}
     key_arn = {"Fn::GetAtt": [created.logical_id(created.store.key), "Arn"]}
     assert statements["DenyOtherEncryption"] == {
-        "Sid": "DenyOtherEncryption", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+        "Sid": "DenyOtherEncryption",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:PutObject",
         "Resource": objects,
-        "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
-                      "Null": {"s3:x-amz-server-side-encryption": "false"}}}
+        "Condition": {
+            "StringNotEquals": {"s3:x-amz-server-side-encryption": "aws:kms"},
+            "Null": {"s3:x-amz-server-side-encryption": "false"},
+        },
+    }
     assert statements["DenyOtherKmsKey"] == {
-        "Sid": "DenyOtherKmsKey", "Effect": "Deny", "Principal": {"AWS": "*"}, "Action": "s3:PutObject",
+        "Sid": "DenyOtherKmsKey",
+        "Effect": "Deny",
+        "Principal": {"AWS": "*"},
+        "Action": "s3:PutObject",
         "Resource": objects,
-        "Condition": {"StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
-                      "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"}}}
+        "Condition": {
+            "StringNotEquals": {"s3:x-amz-server-side-encryption-aws-kms-key-id": key_arn},
+            "Null": {"s3:x-amz-server-side-encryption-aws-kms-key-id": "false"},
+        },
+    }
 
 
 def test_bucket_is_encrypted_with_the_key_and_bucket_key(created: Created) -> None:
@@ -162,9 +185,7 @@ def test_every_bucket_denies_non_ssl_and_old_tls(created: Created) -> None:
                                 "Condition": {"Bool": {"aws:SecureTransport": "false"}},
                             }
                         ),
-                        Match.object_like(
-                            {"Effect": "Deny", "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}}}
-                        ),
+                        Match.object_like({"Effect": "Deny", "Condition": {"NumericLessThan": {"s3:TlsVersion": 1.2}}}),
                     ]
                 ),
                 "Version": "2012-10-17",
@@ -301,8 +322,7 @@ def test_existing_bucket_and_new_bucket_props_are_rejected_together() -> None:
             noncurrent_version_expiration=cdk.Duration.days(30),
         )
     expected = (
-        "Either provide existing_bucket_name or the props of a new bucket "
-        "(noncurrent_version_expiration), but not both"
+        "Either provide existing_bucket_name or the props of a new bucket (noncurrent_version_expiration), but not both"
     )
     assert expected in str(error.value)
 

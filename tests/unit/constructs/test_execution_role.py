@@ -55,11 +55,11 @@ class Built:
         policies = {
             **self.template.find_resources("AWS::IAM::Policy", {"Properties": {"Roles": [{"Ref": self.role_id}]}}),
             # aws-cdk-lib moves statements over IAM's inline size into customer-managed overflow policies.
-            **self.template.find_resources("AWS::IAM::ManagedPolicy", {"Properties": {"Roles": [{"Ref": self.role_id}]}}),
+            **self.template.find_resources(
+                "AWS::IAM::ManagedPolicy", {"Properties": {"Roles": [{"Ref": self.role_id}]}}
+            ),
         }
-        self.statements = [
-            s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]
-        ]
+        self.statements = [s for p in policies.values() for s in p["Properties"]["PolicyDocument"]["Statement"]]
 
     def actions(self) -> set[str]:
         return {a for s in self.statements for a in _list(s["Action"])}
@@ -162,13 +162,25 @@ def test_pass_role_only_to_itself_and_sagemaker(full: Built) -> None:
 @pytest.mark.parametrize(
     ("sid", "resource_type", "create", "others"),
     [
-        ("SageMakerProcessingJob", "processing-job", "CreateProcessingJob", {"DescribeProcessingJob", "StopProcessingJob"}),
+        (
+            "SageMakerProcessingJob",
+            "processing-job",
+            "CreateProcessingJob",
+            {"DescribeProcessingJob", "StopProcessingJob"},
+        ),
         ("SageMakerTrainingJob", "training-job", "CreateTrainingJob", {"DescribeTrainingJob", "StopTrainingJob"}),
         ("SageMakerTransformJob", "transform-job", "CreateTransformJob", {"DescribeTransformJob", "StopTransformJob"}),
         ("SageMakerModel", "model", "CreateModel", {"DescribeModel"}),
-        ("SageMakerHyperParameterTuningJob", "hyper-parameter-tuning-job", "CreateHyperParameterTuningJob",
-         {"DescribeHyperParameterTuningJob", "StopHyperParameterTuningJob",
-          "ListTrainingJobsForHyperParameterTuningJob"}),
+        (
+            "SageMakerHyperParameterTuningJob",
+            "hyper-parameter-tuning-job",
+            "CreateHyperParameterTuningJob",
+            {
+                "DescribeHyperParameterTuningJob",
+                "StopHyperParameterTuningJob",
+                "ListTrainingJobsForHyperParameterTuningJob",
+            },
+        ),
     ],
 )
 def test_sagemaker_calls_are_scoped_to_the_name_prefix(
@@ -185,18 +197,34 @@ def test_sagemaker_calls_are_scoped_to_the_name_prefix(
 # -- the role enforces the job settings ------------------------------------------------------
 
 TAG = "customer-churn-ltv"
-LIMITS = {"Processing": JobLimits(("ml.m5.large",), 3600), "Training": JobLimits(("ml.m5.large", "ml.m5.xlarge"), 3000),
-          "Transform": JobLimits(("ml.m5.large",), None), "Tuning": JobLimits(("ml.m5.xlarge",), 1800)}
+LIMITS = {
+    "Processing": JobLimits(("ml.m5.large",), 3600),
+    "Training": JobLimits(("ml.m5.large", "ml.m5.xlarge"), 3000),
+    "Transform": JobLimits(("ml.m5.large",), None),
+    "Tuning": JobLimits(("ml.m5.xlarge",), 1800),
+}
 
 
 @pytest.fixture(scope="module")
 def enforced() -> Built:
     stack = ExplicitStack(new_app(), "Enforced")
     store = ArtifactStore(stack, "Store")
-    network = PipelineNetwork(stack, "Network", existing_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-                              existing_security_group_ids=["sg-0123456789abcdef0"])
-    role = ExecutionRole(stack, "Execution", step_kinds=ALL_KINDS, artifact_store=store, network=network,
-                         model_package_group_arns=[GROUP_ARN], pipeline_tag=TAG, job_limits=LIMITS)
+    network = PipelineNetwork(
+        stack,
+        "Network",
+        existing_subnet_ids=["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        existing_security_group_ids=["sg-0123456789abcdef0"],
+    )
+    role = ExecutionRole(
+        stack,
+        "Execution",
+        step_kinds=ALL_KINDS,
+        artifact_store=store,
+        network=network,
+        model_package_group_arns=[GROUP_ARN],
+        pipeline_tag=TAG,
+        job_limits=LIMITS,
+    )
     built = Built(stack, role)
     built.key_arn = stack.resolve(store.key.key_arn)
     return built
@@ -213,8 +241,11 @@ def test_processing_and_training_jobs_only_with_the_definitions_settings(enforce
             "StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
             # ForAllValues passes when the key is absent (a job without VpcConfig): the Null checks close that.
             "ForAllValues:StringEquals": {**_vpc(), "sagemaker:InstanceTypes": list(limits.instance_types)},
-            "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false",
-                     "sagemaker:InstanceTypes": "false"},
+            "Null": {
+                "sagemaker:VpcSubnets": "false",
+                "sagemaker:VpcSecurityGroupIds": "false",
+                "sagemaker:InstanceTypes": "false",
+            },
             "ArnEquals": {"sagemaker:VolumeKmsKey": enforced.key_arn},
             "ArnEqualsIfExists": {"sagemaker:OutputKmsKey": enforced.key_arn},
             "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
@@ -228,8 +259,11 @@ def test_tuning_jobs_only_with_the_definitions_settings(enforced: Built) -> None
     assert enforced.statement("SageMakerHyperParameterTuningJobCreate")["Condition"] == {
         "StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
         "ForAllValues:StringEquals": {**_vpc(), "sagemaker:InstanceTypes": ["ml.m5.xlarge"]},
-        "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false",
-                 "sagemaker:InstanceTypes": "false"},
+        "Null": {
+            "sagemaker:VpcSubnets": "false",
+            "sagemaker:VpcSecurityGroupIds": "false",
+            "sagemaker:InstanceTypes": "false",
+        },
         "ArnEquals": {"sagemaker:VolumeKmsKey": enforced.key_arn},
         "ArnEqualsIfExists": {"sagemaker:OutputKmsKey": enforced.key_arn},
         "Bool": {"sagemaker:InterContainerTrafficEncryption": "true"},
@@ -237,10 +271,24 @@ def test_tuning_jobs_only_with_the_definitions_settings(enforced: Built) -> None
 
 
 def test_tuning_limits_are_read_from_the_training_job_definition() -> None:
-    definition = json.dumps({"Parameters": [], "Steps": [{"Name": "T", "Type": "Tuning", "Arguments": {
-        "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxRuntimeInSeconds": 7200}},
-        "TrainingJobDefinition": {"ResourceConfig": {"InstanceType": "ml.m5.xlarge"},
-                                  "StoppingCondition": {"MaxRuntimeInSeconds": 1800}}}}]})
+    definition = json.dumps(
+        {
+            "Parameters": [],
+            "Steps": [
+                {
+                    "Name": "T",
+                    "Type": "Tuning",
+                    "Arguments": {
+                        "HyperParameterTuningJobConfig": {"ResourceLimits": {"MaxRuntimeInSeconds": 7200}},
+                        "TrainingJobDefinition": {
+                            "ResourceConfig": {"InstanceType": "ml.m5.xlarge"},
+                            "StoppingCondition": {"MaxRuntimeInSeconds": 1800},
+                        },
+                    },
+                }
+            ],
+        }
+    )
     assert job_limits_from_definition(definition) == {"Tuning": JobLimits(("ml.m5.xlarge",), 1800)}
 
 
@@ -258,17 +306,22 @@ def test_transform_jobs_only_with_the_key_instance_types_and_tag(enforced: Built
 def test_models_only_in_the_pipeline_network(enforced: Built) -> None:
     assert enforced.statement("SageMakerModelCreate")["Condition"] == {
         "ForAllValues:StringEquals": _vpc(),
-        "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"}}
+        "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
+    }
     # The compiled CreateModel request has no Tags: models stay scoped by name prefix, not by tag.
     assert "Condition" not in enforced.statement("SageMakerModelManage")
 
 
 def test_describe_and_stop_only_this_pipelines_jobs(enforced: Built) -> None:
     manage = enforced.statement("SageMakerManageOwnJobs")
-    assert sorted(_list(manage["Action"])) == sorted([f"sagemaker:{verb}{kind}Job" for verb in ("Describe", "Stop")
-                                               for kind in ("HyperParameterTuning", "Processing", "Training",
-                                                            "Transform")] + [
-        "sagemaker:ListTrainingJobsForHyperParameterTuningJob"])
+    assert sorted(_list(manage["Action"])) == sorted(
+        [
+            f"sagemaker:{verb}{kind}Job"
+            for verb in ("Describe", "Stop")
+            for kind in ("HyperParameterTuning", "Processing", "Training", "Transform")
+        ]
+        + ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"]
+    )
     assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}}
     assert not [s for s in enforced.statements if s.get("Sid", "").endswith("JobManage")]
 
@@ -277,34 +330,51 @@ def test_tags_only_on_new_or_own_jobs(enforced: Built) -> None:
     new, own = enforced.statement("SageMakerTagNewJobs"), enforced.statement("SageMakerTagOwnJobs")
     assert new["Action"] == own["Action"] == "sagemaker:AddTags"
     assert sorted(r.split(":")[-1] for r in new["Resource"]) == [
-        "hyper-parameter-tuning-job/pipelines-*", "processing-job/pipelines-*", "training-job/pipelines-*",
-        "transform-job/pipelines-*"]
+        "hyper-parameter-tuning-job/pipelines-*",
+        "processing-job/pipelines-*",
+        "training-job/pipelines-*",
+        "transform-job/pipelines-*",
+    ]
     # A job of another pipeline already has a pipeline tag: it cannot be re-tagged into this one.
-    assert new["Condition"] == {"StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
-                                "Null": {"aws:ResourceTag/smp:pipeline": "true"}}
+    assert new["Condition"] == {
+        "StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
+        "Null": {"aws:ResourceTag/smp:pipeline": "true"},
+    }
     assert own["Condition"] == {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}}
-    assert not [s for s in enforced.statements if "sagemaker:AddTags" in _list(s["Action"]) and "Condition" not in s
-                and "model-package" not in str(s["Resource"]) and ":model/" not in str(s["Resource"])]
+    assert not [
+        s
+        for s in enforced.statements
+        if "sagemaker:AddTags" in _list(s["Action"])
+        and "Condition" not in s
+        and "model-package" not in str(s["Resource"])
+        and ":model/" not in str(s["Resource"])
+    ]
 
 
 def test_model_packages_are_registered_pending_approval_only(enforced: Built) -> None:
     register = enforced.statement("SageMakerRegisterModelPackages")
     assert register["Action"] == "sagemaker:CreateModelPackage"
     assert register["Condition"] == {"StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}}
-    assert not [s for s in enforced.statements if "sagemaker:CreateModelPackage" in _list(s["Action"])
-                and s is not register]
+    assert not [
+        s for s in enforced.statements if "sagemaker:CreateModelPackage" in _list(s["Action"]) and s is not register
+    ]
     assert not [a for a in enforced.actions() if a.startswith("sagemaker:UpdateModelPackage")]
 
 
 def test_volume_key_grants_only_for_aws_resources(enforced: Built) -> None:
     assert enforced.statement("KmsGrantsForJobVolumes") == {
-        "Sid": "KmsGrantsForJobVolumes", "Action": "kms:CreateGrant", "Effect": "Allow", "Resource": enforced.key_arn,
-        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}
+        "Sid": "KmsGrantsForJobVolumes",
+        "Action": "kms:CreateGrant",
+        "Effect": "Allow",
+        "Resource": enforced.key_arn,
+        "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    }
 
 
 def test_network_isolation_is_required_when_asked() -> None:
-    built = _build(ExplicitStack(new_app(), "Isolated"), step_kinds={"Processing", "Model", "Transform"},
-                   network_isolation=True)
+    built = _build(
+        ExplicitStack(new_app(), "Isolated"), step_kinds={"Processing", "Model", "Transform"}, network_isolation=True
+    )
     for sid in ("SageMakerProcessingJobCreate", "SageMakerModelCreate"):
         assert built.statement(sid)["Condition"]["Bool"]["sagemaker:NetworkIsolation"] == "true"
     assert "Bool" not in built.statement("SageMakerTransformJobCreate").get("Condition", {})
@@ -315,7 +385,9 @@ def test_job_log_groups_exist_before_the_jobs_when_asked() -> None:
     built = _build(stack, network=False, step_kinds={"Processing", "Training"}, create_log_groups=True)
     groups = built.template.find_resources("AWS::Logs::LogGroup")
     assert sorted(g["Properties"]["LogGroupName"] for g in groups.values()) == [
-        "/aws/sagemaker/ProcessingJobs", "/aws/sagemaker/TrainingJobs"]
+        "/aws/sagemaker/ProcessingJobs",
+        "/aws/sagemaker/TrainingJobs",
+    ]
     for group in groups.values():
         assert group["DeletionPolicy"] == "Retain" and group["Properties"]["RetentionInDays"] == 365
         assert "KmsKeyId" in group["Properties"]
@@ -328,13 +400,35 @@ def test_job_limits_come_from_the_compiled_definition() -> None:
     definition = {
         "Parameters": [{"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.m5.xlarge"}],
         "Steps": [
-            {"Type": "Processing", "Arguments": {"ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large"}},
-                                                 "StoppingCondition": {"MaxRuntimeInSeconds": 600}}},
-            {"Type": "Condition", "Arguments": {"IfSteps": [
-                {"Type": "Training", "Arguments": {"ResourceConfig": {"InstanceType": {"Get": "Parameters.TrainingInstanceType"}},
-                                                   "StoppingCondition": {"MaxRuntimeInSeconds": 3000}}}], "ElseSteps": []}},
-            {"Type": "Training", "Arguments": {"ResourceConfig": {"InstanceType": "ml.c5.xlarge"},
-                                               "StoppingCondition": {"MaxRuntimeInSeconds": 7200}}},
+            {
+                "Type": "Processing",
+                "Arguments": {
+                    "ProcessingResources": {"ClusterConfig": {"InstanceType": "ml.m5.large"}},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+                },
+            },
+            {
+                "Type": "Condition",
+                "Arguments": {
+                    "IfSteps": [
+                        {
+                            "Type": "Training",
+                            "Arguments": {
+                                "ResourceConfig": {"InstanceType": {"Get": "Parameters.TrainingInstanceType"}},
+                                "StoppingCondition": {"MaxRuntimeInSeconds": 3000},
+                            },
+                        }
+                    ],
+                    "ElseSteps": [],
+                },
+            },
+            {
+                "Type": "Training",
+                "Arguments": {
+                    "ResourceConfig": {"InstanceType": "ml.c5.xlarge"},
+                    "StoppingCondition": {"MaxRuntimeInSeconds": 7200},
+                },
+            },
             {"Type": "Transform", "Arguments": {"TransformResources": {"InstanceType": {"Std:Join": {}}}}},
             {"Type": "Model", "Arguments": {}},
         ],
@@ -349,14 +443,31 @@ def test_job_limits_come_from_the_compiled_definition() -> None:
 
 
 def test_approval_statuses_come_from_the_compiled_definition() -> None:
-    definition = json.dumps({
-        "Parameters": [{"Name": "ModelApprovalStatus", "Type": "String", "DefaultValue": "PendingManualApproval"}],
-        "Steps": [{"Type": "Condition", "Arguments": {"IfSteps": [
-            {"Type": "RegisterModel", "Arguments": {"ModelApprovalStatus": {"Get": "Parameters.ModelApprovalStatus"}}}]}},
-            {"Type": "RegisterModel", "Arguments": {"ModelApprovalStatus": "Rejected"}}]})
+    definition = json.dumps(
+        {
+            "Parameters": [{"Name": "ModelApprovalStatus", "Type": "String", "DefaultValue": "PendingManualApproval"}],
+            "Steps": [
+                {
+                    "Type": "Condition",
+                    "Arguments": {
+                        "IfSteps": [
+                            {
+                                "Type": "RegisterModel",
+                                "Arguments": {"ModelApprovalStatus": {"Get": "Parameters.ModelApprovalStatus"}},
+                            }
+                        ]
+                    },
+                },
+                {"Type": "RegisterModel", "Arguments": {"ModelApprovalStatus": "Rejected"}},
+            ],
+        }
+    )
     assert approval_statuses_from_definition(definition) == {"PendingManualApproval", "Rejected"}
     assert approval_statuses_from_definition(definition, {"ModelApprovalStatus": "Approved"}) == {
-        "PendingManualApproval", "Approved", "Rejected"}
+        "PendingManualApproval",
+        "Approved",
+        "Rejected",
+    }
 
 
 def test_model_packages_only_in_the_given_groups(explicit: Built) -> None:
@@ -386,9 +497,7 @@ def test_model_package_group_arn_may_be_a_token() -> None:
 
 
 def test_only_the_kinds_in_use_are_granted() -> None:
-    built = _build(
-        cdk.Stack(new_app(), "ProcessingOnly"), network=False, step_kinds={"Processing", "Condition"}
-    )
+    built = _build(cdk.Stack(new_app(), "ProcessingOnly"), network=False, step_kinds={"Processing", "Condition"})
     sagemaker_actions = {a for a in built.actions() if a.startswith("sagemaker:")}
     assert sagemaker_actions == {
         "sagemaker:AddTags",
@@ -437,9 +546,7 @@ def test_artifact_prefix_narrows_the_store_grant() -> None:
 
 def test_ecr_pulls_default_to_the_account_repositories(explicit: Built) -> None:
     assert explicit.statement("EcrAuthorizationToken")["Resource"] == "*"
-    assert (
-        explicit.statement("EcrPullImages")["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/*"
-    )
+    assert explicit.statement("EcrPullImages")["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/*"
 
 
 def test_ecr_pulls_can_be_limited_to_given_repositories() -> None:
@@ -475,12 +582,16 @@ def test_custom_name_prefix() -> None:
 def test_eni_permissions_in_the_documented_form_in_this_account_and_region(explicit: Built) -> None:
     eni = explicit.statement("VpcNetworkInterfaces")
     assert sorted(_list(eni["Action"])) == [
-        "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission", "ec2:DeleteNetworkInterface",
-        "ec2:DeleteNetworkInterfacePermission"]
+        "ec2:CreateNetworkInterface",
+        "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface",
+        "ec2:DeleteNetworkInterfacePermission",
+    ]
     # No conditions: SageMaker's VPC validation of processing jobs fails with them.
     assert "Condition" not in eni
-    assert sorted(eni["Resource"]) == [f"arn:aws:ec2:eu-west-1:123456789012:{kind}/*"
-                                       for kind in ("network-interface", "security-group", "subnet")]
+    assert sorted(eni["Resource"]) == [
+        f"arn:aws:ec2:eu-west-1:123456789012:{kind}/*" for kind in ("network-interface", "security-group", "subnet")
+    ]
     assert "Condition" not in explicit.statement("VpcDescribe")
 
 
@@ -527,12 +638,9 @@ def _error(**props) -> str:
 
 
 def test_existing_role_and_new_role_props_are_rejected_together() -> None:
-    message = _error(
-        existing_role_arn="arn:aws:iam::123456789012:role/x", step_kinds={"Training"}, role_name="y"
-    )
+    message = _error(existing_role_arn="arn:aws:iam::123456789012:role/x", step_kinds={"Training"}, role_name="y")
     assert (
-        "Either provide existing_role_arn or the props of a new role (role_name, step_kinds), but not both"
-        in message
+        "Either provide existing_role_arn or the props of a new role (role_name, step_kinds), but not both" in message
     )
 
 
@@ -547,9 +655,7 @@ def test_unknown_step_kind_suggests_the_closest() -> None:
 
 
 def test_model_package_groups_go_with_register_model() -> None:
-    assert "model_package_group_arns is required with step kind RegisterModel" in _error(
-        step_kinds={"RegisterModel"}
-    )
+    assert "model_package_group_arns is required with step kind RegisterModel" in _error(step_kinds={"RegisterModel"})
     message = _error(step_kinds={"Training"}, model_package_group_arns=[GROUP_ARN])
     assert "model_package_group_arns is only used with step kind RegisterModel" in message
 

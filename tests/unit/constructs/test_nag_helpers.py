@@ -49,9 +49,7 @@ def test_computed_ids_are_the_reported_ids(env) -> None:
     policy = role.node.find_child("DefaultPolicy")
     expected = _nag.wildcard_resource_finding_ids(policy, resources)
     assert len(expected) == 2
-    assert nag_findings(stack.node.root) == sorted(
-        f"{i} at Ids/Role/DefaultPolicy/Resource" for i in expected
-    )
+    assert nag_findings(stack.node.root) == sorted(f"{i} at Ids/Role/DefaultPolicy/Resource" for i in expected)
 
 
 @pytest.mark.parametrize("env", [None, EXPLICIT_ENV], ids=["agnostic", "explicit"])
@@ -65,9 +63,7 @@ def test_acknowledged_ids_leave_no_finding(env) -> None:
 def test_the_plugin_fails_synth_on_an_unacknowledged_finding() -> None:
     stack = cdk.Stack(new_app(nag=True), "Plugin")
     _wildcard_role(stack)
-    with pytest.raises(
-        Exception, match=r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:s3:::some-bucket/\*\]"
-    ):
+    with pytest.raises(Exception, match=r"AwsSolutions-IAM5\[Resource::arn:<AWS::Partition>:s3:::some-bucket/\*\]"):
         synth_template(stack)
 
 
@@ -91,9 +87,7 @@ def test_wildcard_actions_are_acknowledged_by_name() -> None:
     stack = cdk.Stack(new_app(), "Actions")
     role = iam.Role(stack, "Role", assumed_by=iam.ServicePrincipal("sagemaker.amazonaws.com"))
     role.add_to_principal_policy(
-        iam.PolicyStatement(
-            actions=["kms:GenerateDataKey*"], resources=["arn:aws:kms:eu-west-1:123456789012:key/k"]
-        )
+        iam.PolicyStatement(actions=["kms:GenerateDataKey*"], resources=["arn:aws:kms:eu-west-1:123456789012:key/k"])
     )
     policy = role.node.find_child("DefaultPolicy")
     assert nag_findings(stack.node.root) == [

@@ -93,9 +93,18 @@ def test_s3_gateway_endpoint_admits_only_the_ecr_layer_bucket(created: Created) 
                         "Action": "s3:GetObject",
                         "Effect": "Allow",
                         "Principal": {"AWS": "*"},
-                        "Resource": {"Fn::Join": ["", [
-                            "arn:", {"Ref": "AWS::Partition"}, ":s3:::prod-", {"Ref": "AWS::Region"},
-                            "-starport-layer-bucket/*"]]},
+                        "Resource": {
+                            "Fn::Join": [
+                                "",
+                                [
+                                    "arn:",
+                                    {"Ref": "AWS::Partition"},
+                                    ":s3:::prod-",
+                                    {"Ref": "AWS::Region"},
+                                    "-starport-layer-bucket/*",
+                                ],
+                            ]
+                        },
                     }
                 ],
                 "Version": "2012-10-17",
@@ -108,25 +117,40 @@ def test_allow_s3_adds_buckets_for_this_account_only() -> None:
     stack = ExplicitStack(new_app(), "Explicit")
     network = PipelineNetwork(stack, "Network", s3_prefix_list_id="pl-6da54004")
     network.allow_s3(["arn:aws:s3:::artifacts", "arn:aws:s3:::artifacts/*"], ["s3:GetObject", "s3:PutObject"])
-    (endpoint,) = Template.from_stack(stack).find_resources(
-        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).values()
+    (endpoint,) = (
+        Template.from_stack(stack)
+        .find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}})
+        .values()
+    )
     statements = endpoint["Properties"]["PolicyDocument"]["Statement"]
     assert [s["Sid"] for s in statements] == ["EcrImageLayers", "Jobs1"]
     assert statements[0]["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
     assert statements[1] == {
-        "Sid": "Jobs1", "Action": ["s3:GetObject", "s3:PutObject"], "Effect": "Allow", "Principal": {"AWS": "*"},
+        "Sid": "Jobs1",
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
         "Resource": ["arn:aws:s3:::artifacts", "arn:aws:s3:::artifacts/*"],
         "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}},
     }
 
 
 def test_interface_endpoints_admit_this_account_only(created: Created) -> None:
-    endpoints = created.template.find_resources("AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}})
+    endpoints = created.template.find_resources(
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Interface"}}
+    )
     assert len(endpoints) == len(default_interface_endpoints())
     for endpoint in endpoints.values():
-        assert endpoint["Properties"]["PolicyDocument"]["Statement"] == [{
-            "Sid": "ThisAccountOnly", "Action": "*", "Effect": "Allow", "Principal": {"AWS": "*"}, "Resource": "*",
-            "Condition": {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}}}]
+        assert endpoint["Properties"]["PolicyDocument"]["Statement"] == [
+            {
+                "Sid": "ThisAccountOnly",
+                "Action": "*",
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": {"Ref": "AWS::AccountId"}}},
+            }
+        ]
 
 
 def test_sagemaker_and_sts_endpoints_only_when_asked() -> None:
@@ -135,7 +159,8 @@ def test_sagemaker_and_sts_endpoints_only_when_asked() -> None:
     network = PipelineNetwork(stack, "Network", s3_prefix_list_id="pl-6da54004", extra_endpoints=["Sts"])
     assert set(network.interface_endpoints) == {*default_interface_endpoints(), "Sts"}
     Template.from_stack(stack).has_resource_properties(
-        "AWS::EC2::VPCEndpoint", {"ServiceName": "com.amazonaws.eu-west-1.sts", "PrivateDnsEnabled": True})
+        "AWS::EC2::VPCEndpoint", {"ServiceName": "com.amazonaws.eu-west-1.sts", "PrivateDnsEnabled": True}
+    )
     with pytest.raises(ValueError, match="extra_endpoints: unknown endpoint 'Sagemaker'"):
         PipelineNetwork(cdk.Stack(new_app(), "S"), "Network", extra_endpoints=["Sagemaker"])
 
@@ -272,9 +297,7 @@ def test_flow_logs_go_to_an_encrypted_retained_log_group(created: Created) -> No
                                             }
                                         },
                                         "Condition": {
-                                            "ArnLike": {
-                                                "kms:EncryptionContext:aws:logs:arn": Match.any_value()
-                                            }
+                                            "ArnLike": {"kms:EncryptionContext:aws:logs:arn": Match.any_value()}
                                         },
                                     }
                                 )
@@ -335,9 +358,7 @@ def test_imported_ids_create_nothing() -> None:
     stack = cdk.Stack(new_app(), "Imported")
     # CDK refuses to synthesize a stack without resources: one placeholder of our own.
     placeholder = cdk.CfnWaitConditionHandle(stack, "Placeholder")
-    network = PipelineNetwork(
-        stack, "Network", existing_subnet_ids=SUBNETS, existing_security_group_ids=GROUPS
-    )
+    network = PipelineNetwork(stack, "Network", existing_subnet_ids=SUBNETS, existing_security_group_ids=GROUPS)
     assert list(Template.from_stack(stack).to_json()["Resources"]) == [stack.get_logical_id(placeholder)]
     assert network.vpc is None and network.job_security_group is None and network.flow_log is None
     assert network.subnet_ids == SUBNETS and network.security_group_ids == GROUPS

@@ -13,13 +13,16 @@ from tests.conftest import FIXTURES
 FULL = FIXTURES / "valid" / "full" / "conf.yaml"
 
 
-@pytest.mark.parametrize("text, groups", [
-    ("A >> B >> C", [["A"], ["B"], ["C"]]),
-    ("A>>B", [["A"], ["B"]]),
-    ("A >>B>> C", [["A"], ["B"], ["C"]]),
-    ("A >> [B, C]", [["A"], ["B", "C"]]),
-    ("[A,B]>>C", [["A", "B"], ["C"]]),
-])
+@pytest.mark.parametrize(
+    "text, groups",
+    [
+        ("A >> B >> C", [["A"], ["B"], ["C"]]),
+        ("A>>B", [["A"], ["B"]]),
+        ("A >>B>> C", [["A"], ["B"], ["C"]]),
+        ("A >> [B, C]", [["A"], ["B", "C"]]),
+        ("[A,B]>>C", [["A", "B"], ["C"]]),
+    ],
+)
 def test_airflow_notation(text, groups) -> None:
     assert parse_dependency(text) == groups
 
@@ -50,8 +53,12 @@ def test_edges_have_their_reasons(tmp_path) -> None:
 
 
 def test_list_dependency_adds_an_edge_per_target(tmp_path) -> None:
-    graph = _graph(tmp_path, lambda c: c["sagemakerPipeline"].update(
-        dependencies=["churn-Preprocessing >> [churn-CreateModel, churn-Metrics]"]))
+    graph = _graph(
+        tmp_path,
+        lambda c: c["sagemakerPipeline"].update(
+            dependencies=["churn-Preprocessing >> [churn-CreateModel, churn-Metrics]"]
+        ),
+    )
     deps = {(e.source, e.target) for e in graph.edges if EdgeKind.DEPENDENCY in e.kinds}
     assert deps == {("churn-Preprocessing", "churn-CreateModel"), ("churn-Preprocessing", "churn-Metrics")}
 

@@ -56,31 +56,65 @@ def _tuning_beside_training(d: dict) -> None:
 CASES = {
     "SMP-G1": (_full(), _full(_second_training), "a second Training step"),
     "SMP-G2": (_tuning(), _full(_tuning_beside_training), "has two model sources"),
-    "SMP-G3": (_full(), _full(lambda d: _step(d, "churn-Training").update(step_type="evaluate")),
-               "does not fit step_class Training"),
-    "SMP-G4": (_full(), _full(lambda d: _step(d, "churn-CreateModel").update(enable_cache=True)),
-               "cannot cache CreateModel steps"),
-    "SMP-G5": (_tuning(), _tuning(lambda d: d["conf"]["models"]["churn"].pop("train")),
-               "needs the 'train' section"),
+    "SMP-G3": (
+        _full(),
+        _full(lambda d: _step(d, "churn-Training").update(step_type="evaluate")),
+        "does not fit step_class Training",
+    ),
+    "SMP-G4": (
+        _full(),
+        _full(lambda d: _step(d, "churn-CreateModel").update(enable_cache=True)),
+        "cannot cache CreateModel steps",
+    ),
+    "SMP-G5": (_tuning(), _tuning(lambda d: d["conf"]["models"]["churn"].pop("train")), "needs the 'train' section"),
     "SMP-G6": (_full(), _full(lambda d: _steps(d).remove(_step(d, "churn-Training"))), "has no Training step"),
-    "SMP-G7": (_full(), _full(lambda d: [d["conf"]["models"]["churn"].pop(k) for k in ("transform", "registry")]),
-               "has no serving image"),
+    "SMP-G7": (
+        _full(),
+        _full(lambda d: [d["conf"]["models"]["churn"].pop(k) for k in ("transform", "registry")]),
+        "has no serving image",
+    ),
     "SMP-G8": (_full(), _full(lambda d: _steps(d).remove(_step(d, "churn-CreateModel"))), "has no CreateModel step"),
-    "SMP-G9": (_full(), _full(lambda d: (d["conf"]["models"]["churn"]["registry"].update(
-        quality_gate={"metric": "accuracy", "threshold": 0.5}), _steps(d).remove(_step(d, "churn-Metrics")))),
-               "needs a Metrics step"),
-    "SMP-G10": (_full(), _full(lambda d: d["conf"]["models"]["churn"]["evaluate"].update(channels=["a", "b"])),
-                "takes one channel"),
-    "SMP-G11": (_full(), _full(lambda d: _step(d, "churn-Training").update(chain_input_additional_prefix="x")),
-                "only allowed on Transform steps"),
-    "SMP-G12": (_full(), _full(lambda d: _step(d, "churn-Register").update(chain_input_source_step=["churn-Metrics"])),
-                "takes no chained inputs"),
-    "SMP-G13": (_full(), _full(lambda d: _step(d, "churn-Transform").update(
-        chain_input_source_step=["churn-Preprocessing", "churn-Metrics"])), "exactly one chain source"),
+    "SMP-G9": (
+        _full(),
+        _full(
+            lambda d: (
+                d["conf"]["models"]["churn"]["registry"].update(quality_gate={"metric": "accuracy", "threshold": 0.5}),
+                _steps(d).remove(_step(d, "churn-Metrics")),
+            )
+        ),
+        "needs a Metrics step",
+    ),
+    "SMP-G10": (
+        _full(),
+        _full(lambda d: d["conf"]["models"]["churn"]["evaluate"].update(channels=["a", "b"])),
+        "takes one channel",
+    ),
+    "SMP-G11": (
+        _full(),
+        _full(lambda d: _step(d, "churn-Training").update(chain_input_additional_prefix="x")),
+        "only allowed on Transform steps",
+    ),
+    "SMP-G12": (
+        _full(),
+        _full(lambda d: _step(d, "churn-Register").update(chain_input_source_step=["churn-Metrics"])),
+        "takes no chained inputs",
+    ),
+    "SMP-G13": (
+        _full(),
+        _full(
+            lambda d: _step(d, "churn-Transform").update(
+                chain_input_source_step=["churn-Preprocessing", "churn-Metrics"]
+            )
+        ),
+        "exactly one chain source",
+    ),
     "SMP-G14": (_tuning(), _tuning(lambda d: _tune(d).update(strategy="Grid")), "Categorical ranges only"),
     "SMP-G15": (_tuning(), _tuning(lambda d: _tune(d).update(strategy="Hyperband")), "does its own early stopping"),
-    "SMP-G16": (_tuning(), _tuning(lambda d: d["conf"]["models"]["churn"]["train"]["hyperparams"].update(max_depth=4)),
-                "both tuned and fixed"),
+    "SMP-G16": (
+        _tuning(),
+        _tuning(lambda d: d["conf"]["models"]["churn"]["train"]["hyperparams"].update(max_depth=4)),
+        "both tuned and fixed",
+    ),
 }
 
 

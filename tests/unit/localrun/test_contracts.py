@@ -17,7 +17,8 @@ from constructs_lib.localrun.jobs import (
 from constructs_lib.localrun.store import LocalStore, parse_data_mappings
 
 _spec = importlib.util.spec_from_file_location(
-    "serving_worker", Path(__file__).resolve().parents[3] / "constructs_lib" / "localrun" / "serving_worker.py")
+    "serving_worker", Path(__file__).resolve().parents[3] / "constructs_lib" / "localrun" / "serving_worker.py"
+)
 worker = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(worker)
 
@@ -31,8 +32,16 @@ def test_hyperparameters_decode_as_the_toolkit_does() -> None:
 
 
 def test_training_environment() -> None:
-    env = training_environment({}, "job", "train.py", "s3://b/src.tar.gz", ["train", "churn-Preprocessing-train"],
-                               {"epochs": 3, "lr": "0.1"}, {}, ["--epochs", "3", "--lr", "0.1"])
+    env = training_environment(
+        {},
+        "job",
+        "train.py",
+        "s3://b/src.tar.gz",
+        ["train", "churn-Preprocessing-train"],
+        {"epochs": 3, "lr": "0.1"},
+        {},
+        ["--epochs", "3", "--lr", "0.1"],
+    )
     assert env["SM_CHANNEL_TRAIN"] == "/opt/ml/input/data/train"
     assert env["SM_CHANNEL_CHURN-PREPROCESSING-TRAIN"] == "/opt/ml/input/data/churn-Preprocessing-train"
     assert env["SM_MODEL_DIR"] == "/opt/ml/model" and env["SM_HP_EPOCHS"] == "3" and env["SM_HP_LR"] == "0.1"
@@ -77,10 +86,22 @@ def _job(tmp_path, module_text: str, payload: bytes, **spec) -> tuple[int, Path]
     (code / "handler_mod.py").write_text(module_text)
     (tmp_path / "in.csv").write_bytes(payload)
     out = tmp_path / "out"
-    full = {"code_dir": str(code), "program": "handler_mod.py", "model_dir": str(tmp_path), "inputs": [["in.csv", str(tmp_path / "in.csv")]],
-            "out_dir": str(out), "split": "Line", "strategy": "MultiRecord", "max_bytes": 6 << 20, "assemble": "None",
-            "content_type": "text/csv", "accept": "text/csv", "join_source": "None",
-            "failure_file": str(tmp_path / "failure"), **spec}
+    full = {
+        "code_dir": str(code),
+        "program": "handler_mod.py",
+        "model_dir": str(tmp_path),
+        "inputs": [["in.csv", str(tmp_path / "in.csv")]],
+        "out_dir": str(out),
+        "split": "Line",
+        "strategy": "MultiRecord",
+        "max_bytes": 6 << 20,
+        "assemble": "None",
+        "content_type": "text/csv",
+        "accept": "text/csv",
+        "join_source": "None",
+        "failure_file": str(tmp_path / "failure"),
+        **spec,
+    }
     (tmp_path / "spec.json").write_text(json.dumps(full))
     import sys
 
@@ -91,8 +112,10 @@ def _job(tmp_path, module_text: str, payload: bytes, **spec) -> tuple[int, Path]
         sys.path.remove(str(code))
 
 
-DEFAULTS = "import numpy as np\nclass M:\n    def predict(self, x):\n        return np.atleast_2d(x).sum(axis=1)\n" \
-           "def model_fn(model_dir):\n    return M()\n"
+DEFAULTS = (
+    "import numpy as np\nclass M:\n    def predict(self, x):\n        return np.atleast_2d(x).sum(axis=1)\n"
+    "def model_fn(model_dir):\n    return M()\n"
+)
 
 
 def test_default_csv_codecs_multirecord(tmp_path) -> None:
@@ -110,15 +133,18 @@ def test_single_record_assemble_line_and_join_source(tmp_path) -> None:
 
 
 def test_max_payload_splits_mini_batches(tmp_path) -> None:
-    module = ("def model_fn(d):\n    return None\n"
-              "def transform_fn(model, body, content_type, accept):\n    return '%d\\n' % len(body.split(b'\\n'))\n")
+    module = (
+        "def model_fn(d):\n    return None\n"
+        "def transform_fn(model, body, content_type, accept):\n    return '%d\\n' % len(body.split(b'\\n'))\n"
+    )
     code, out = _job(tmp_path, module, b"".join(b"%03d\n" % i for i in range(10)), max_bytes=12)
     assert code == 0 and out.read_text().split() == ["3", "3", "3", "1"]  # 4 bytes a record, at most 12 a request
 
 
 def test_handler_mix_and_missing_model_fn_fail_the_job(tmp_path) -> None:
-    code, out = _job(tmp_path, DEFAULTS + "def transform_fn(m, b, c, a):\n    return b\ndef input_fn(b, c):\n    return b\n",
-                     b"1\n")
+    code, out = _job(
+        tmp_path, DEFAULTS + "def transform_fn(m, b, c, a):\n    return b\ndef input_fn(b, c):\n    return b\n", b"1\n"
+    )
     assert code == 1 and not out.exists()
     assert "use one form, not both" in (tmp_path / "failure").read_text()
     code, out = _job(tmp_path, "x = 1\n", b"1\n")

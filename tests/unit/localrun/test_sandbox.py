@@ -30,8 +30,11 @@ def run(tmp_path: Path, code: str, readonly=(), env=None) -> tuple[int, str]:
 
 
 def test_private_opt_ml_and_hyphenated_variables(tmp_path) -> None:
-    status, out = run(tmp_path, "import os; open('/opt/ml/made', 'w').write('x'); "
-                                "print(os.getcwd(), os.environ['SM_CHANNEL_A-B'])", env={"SM_CHANNEL_A-B": "kept"})
+    status, out = run(
+        tmp_path,
+        "import os; open('/opt/ml/made', 'w').write('x'); print(os.getcwd(), os.environ['SM_CHANNEL_A-B'])",
+        env={"SM_CHANNEL_A-B": "kept"},
+    )
     assert status == 0, out
     assert out.split() == ["/opt/ml", "kept"]
     assert (tmp_path / "ml" / "made").read_text() == "x"

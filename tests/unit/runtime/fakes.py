@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from constructs_lib.runtime.model import (DeployedParameter, DeployedPipeline, ExecutionNotFound, ExecutionState,
-                                          PipelineNotFound, StepState, Unsupported)
+from constructs_lib.runtime.model import (
+    DeployedParameter,
+    DeployedPipeline,
+    ExecutionNotFound,
+    ExecutionState,
+    PipelineNotFound,
+    StepState,
+    Unsupported,
+)
 
-T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 25, 10, 0, 0, tzinfo=UTC)
 ARN = "arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn/execution/abc123"
-PARAMS = (DeployedParameter("InstanceType", "String", "ml.m5.large"),
-          DeployedParameter("InstanceCount", "Integer", 1),
-          DeployedParameter("Split", "Float", 0.2),
-          DeployedParameter("Skip", "Boolean", False),
-          DeployedParameter("Approval", "String", "PendingManualApproval",
-                            ("PendingManualApproval", "Approved", "Rejected")))
+PARAMS = (
+    DeployedParameter("InstanceType", "String", "ml.m5.large"),
+    DeployedParameter("InstanceCount", "Integer", 1),
+    DeployedParameter("Split", "Float", 0.2),
+    DeployedParameter("Skip", "Boolean", False),
+    DeployedParameter("Approval", "String", "PendingManualApproval", ("PendingManualApproval", "Approved", "Rejected")),
+)
 
 
 def at(seconds: float) -> datetime:
@@ -26,17 +34,25 @@ def execution(status: str, *, modified: float = 0, reason: str = "") -> Executio
 
 
 def step(name: str, status: str, start: float, end: float | None = None, reason: str = "", **kw) -> StepState:
-    return StepState(name=name, status=status, start=at(start), end=at(end) if end is not None else None,
-                     failure_reason=reason, **kw)
+    return StepState(
+        name=name, status=status, start=at(start), end=at(end) if end is not None else None, failure_reason=reason, **kw
+    )
 
 
 class FakeClient:
     region = "us-east-1"
 
-    def __init__(self, states=(), steps=None, *, pipelines=("churn",), parameters=PARAMS,
-                 step_names=("Prep", "Train", "Register")):
-        self.states = list(states)          # ExecutionState per poll (the last one repeats)
-        self.steps = list(steps) if steps is not None else None   # list of step tuples per poll, None = unsupported
+    def __init__(
+        self,
+        states=(),
+        steps=None,
+        *,
+        pipelines=("churn",),
+        parameters=PARAMS,
+        step_names=("Prep", "Train", "Register"),
+    ):
+        self.states = list(states)  # ExecutionState per poll (the last one repeats)
+        self.steps = list(steps) if steps is not None else None  # list of step tuples per poll, None = unsupported
         self.pipelines = list(pipelines)
         self.parameters = parameters
         self.step_names = step_names
@@ -47,8 +63,12 @@ class FakeClient:
     def describe_pipeline(self, name):
         if name not in self.pipelines:
             raise PipelineNotFound(f"pipeline '{name}' not found in {self.region}")
-        return DeployedPipeline(name=name, arn=f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{name}",
-                                parameters=self.parameters, step_names=self.step_names)
+        return DeployedPipeline(
+            name=name,
+            arn=f"arn:aws:sagemaker:us-east-1:123456789012:pipeline/{name}",
+            parameters=self.parameters,
+            step_names=self.step_names,
+        )
 
     def pipeline_names(self):
         return sorted(self.pipelines)

@@ -142,34 +142,52 @@ def test_status_no_executions(client, capsys) -> None:
     assert "has no executions yet" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, words", [
-    (["status", "--execution", "nope"], "is not a pipeline execution ARN"),
-    (["status", "--execution", ARN, "--pipeline", "other"], "belongs to pipeline 'churn'"),
-    (["status", "--execution", ARN, "--region", "eu-west-1"], "is in us-east-1, but --region is eu-west-1"),
-    (["status", "--execution", ARN[:-1] + "X"], "not found in us-east-1 (show the latest with"),
-    (["start", "--pipeline", "bad_name"], "is not a valid pipeline name"),
-    (["start", "--pipeline", "churn", "--param", "A"], "expected NAME=VALUE"),
-])
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["status", "--execution", "nope"], "is not a pipeline execution ARN"),
+        (["status", "--execution", ARN, "--pipeline", "other"], "belongs to pipeline 'churn'"),
+        (["status", "--execution", ARN, "--region", "eu-west-1"], "is in us-east-1, but --region is eu-west-1"),
+        (["status", "--execution", ARN[:-1] + "X"], "not found in us-east-1 (show the latest with"),
+        (["start", "--pipeline", "bad_name"], "is not a valid pipeline name"),
+        (["start", "--pipeline", "churn", "--param", "A"], "expected NAME=VALUE"),
+    ],
+)
 def test_user_errors(client, capsys, argv, words) -> None:
     assert run(argv) == 2
     err = capsys.readouterr().err
     assert words in err and len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("argv", [["start", "--poll-seconds", "0"], ["start", "--timeout", "-1"],
-                                  ["status", "--endpoint-url", "localhost:5000"],
-                                  # plain http (signed requests in clear text) only to this machine
-                                  ["status", "--endpoint-url", "http://sagemaker.example.com"],
-                                  ["status", "--endpoint-url", "http://10.0.0.5:5000"],
-                                  ["status", "--endpoint-url", "http://localhost.example.com:5000"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["start", "--poll-seconds", "0"],
+        ["start", "--timeout", "-1"],
+        ["status", "--endpoint-url", "localhost:5000"],
+        # plain http (signed requests in clear text) only to this machine
+        ["status", "--endpoint-url", "http://sagemaker.example.com"],
+        ["status", "--endpoint-url", "http://10.0.0.5:5000"],
+        ["status", "--endpoint-url", "http://localhost.example.com:5000"],
+    ],
+)
 def test_bad_options_are_argparse_errors(argv, capsys) -> None:
     with pytest.raises(SystemExit) as info:
         parse(argv)
     assert info.value.code == 2
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:5000", "http://localhost:5000", "http://[::1]:5000",
-                                 "http://127.8.9.10", "https://sagemaker.example.com", "https://vpce.example.com:443"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:5000",
+        "http://localhost:5000",
+        "http://[::1]:5000",
+        "http://127.8.9.10",
+        "https://sagemaker.example.com",
+        "https://vpce.example.com:443",
+    ],
+)
 def test_endpoint_url_over_http_only_to_loopback(url) -> None:
     assert parse(["status", "--endpoint-url", url]).endpoint_url == url
 

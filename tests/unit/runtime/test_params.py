@@ -10,8 +10,10 @@ from constructs_lib.runtime.params import ConfigParameters, check_value, parse_a
 from tests.conftest import FIXTURES
 from tests.unit.runtime.fakes import PARAMS
 
-CONFIG = ConfigParameters({"InstanceType": "String", "InstanceCount": "Integer", "Split": "Float", "Skip": "Boolean",
-                           "Approval": "String"}, source="conf.yaml")
+CONFIG = ConfigParameters(
+    {"InstanceType": "String", "InstanceCount": "Integer", "Split": "Float", "Skip": "Boolean", "Approval": "String"},
+    source="conf.yaml",
+)
 
 
 def test_assignments() -> None:
@@ -19,8 +21,15 @@ def test_assignments() -> None:
     assert parse_assignments(None) == {}
 
 
-@pytest.mark.parametrize("item, words", [("A", "expected NAME=VALUE"), ("=1", "expected NAME=VALUE"),
-                                         ("1A=2", "is not a parameter name"), ("A B=1", "is not a parameter name")])
+@pytest.mark.parametrize(
+    "item, words",
+    [
+        ("A", "expected NAME=VALUE"),
+        ("=1", "expected NAME=VALUE"),
+        ("1A=2", "is not a parameter name"),
+        ("A B=1", "is not a parameter name"),
+    ],
+)
 def test_bad_assignment(item, words) -> None:
     with pytest.raises(RuntimeUserError, match=words) as info:
         parse_assignments([item])
@@ -32,16 +41,36 @@ def test_assignment_given_twice() -> None:
         parse_assignments(["A=1", "A=2"])
 
 
-@pytest.mark.parametrize("type_, value, sent", [
-    ("Integer", "3", "3"), ("Integer", " -04 ", "-4"), ("Float", "0.25", "0.25"), ("Float", "1e-3", "1e-3"),
-    ("Float", "2", "2"), ("Boolean", "TRUE", "true"), ("Boolean", "false", "false"), ("String", " a b ", " a b "),
-])
+@pytest.mark.parametrize(
+    "type_, value, sent",
+    [
+        ("Integer", "3", "3"),
+        ("Integer", " -04 ", "-4"),
+        ("Float", "0.25", "0.25"),
+        ("Float", "1e-3", "1e-3"),
+        ("Float", "2", "2"),
+        ("Boolean", "TRUE", "true"),
+        ("Boolean", "false", "false"),
+        ("String", " a b ", " a b "),
+    ],
+)
 def test_good_values(type_, value, sent) -> None:
     assert check_value("P", type_, value) == sent
 
 
-@pytest.mark.parametrize("type_, value", [("Integer", "abc"), ("Integer", "1.5"), ("Integer", ""), ("Float", "x"),
-                                          ("Float", "nan"), ("Float", "inf"), ("Boolean", "yes"), ("Boolean", "1")])
+@pytest.mark.parametrize(
+    "type_, value",
+    [
+        ("Integer", "abc"),
+        ("Integer", "1.5"),
+        ("Integer", ""),
+        ("Float", "x"),
+        ("Float", "nan"),
+        ("Float", "inf"),
+        ("Boolean", "yes"),
+        ("Boolean", "1"),
+    ],
+)
 def test_bad_values(type_, value) -> None:
     with pytest.raises(RuntimeUserError, match=f"is an? {type_} parameter") as info:
         check_value("P", type_, value)
@@ -67,7 +96,9 @@ def test_unknown_parameter_did_you_mean() -> None:
 
 def test_in_config_but_not_deployed() -> None:
     config = ConfigParameters({**CONFIG.types, "NewOne": "String"}, source="conf.yaml")
-    with pytest.raises(RuntimeUserError, match="conf.yaml declares it, but the deployed pipeline 'churn' does not") as info:
+    with pytest.raises(
+        RuntimeUserError, match="conf.yaml declares it, but the deployed pipeline 'churn' does not"
+    ) as info:
         resolve_parameters({"NewOne": "x"}, "churn", PARAMS, config)
     assert "cdk deploy" in info.value.hint
 
@@ -105,18 +136,31 @@ def test_fixture_definition_is_read() -> None:
     definition = parse_definition((FIXTURES / "runtime" / "definition.json").read_text())
     params = definition_parameters(definition)
     assert [(p.name, p.type) for p in params] == [
-        ("ProcessingInstanceType", "String"), ("ProcessingInstanceCount", "Integer"), ("InputDataUrl", "String"),
-        ("TrainTestSplit", "Float"), ("SkipRegistration", "Boolean")]
+        ("ProcessingInstanceType", "String"),
+        ("ProcessingInstanceCount", "Integer"),
+        ("InputDataUrl", "String"),
+        ("TrainTestSplit", "Float"),
+        ("SkipRegistration", "Boolean"),
+    ]
     assert definition_step_names(definition) == ("churn-Preprocessing",)
 
 
 def test_definition_forms() -> None:
     # moto returns a definition created from PipelineDefinitionS3Location as a Python repr
     assert parse_definition("{'Parameters': [{'Name': 'A', 'Type': 'Integer'}], 'Steps': []}") == {
-        "Parameters": [{"Name": "A", "Type": "Integer"}], "Steps": []}
+        "Parameters": [{"Name": "A", "Type": "Integer"}],
+        "Steps": [],
+    }
     assert parse_definition("not json") is None and parse_definition("") is None and parse_definition(None) is None
     assert definition_parameters(None) is None and definition_parameters({}) == ()
-    nested = {"Steps": [{"Name": "Check", "Type": "Condition",
-                         "Arguments": {"IfSteps": [{"Name": "Register"}], "ElseSteps": [{"Name": "Fail"}]}},
-                        {"Name": "Train"}]}
+    nested = {
+        "Steps": [
+            {
+                "Name": "Check",
+                "Type": "Condition",
+                "Arguments": {"IfSteps": [{"Name": "Register"}], "ElseSteps": [{"Name": "Fail"}]},
+            },
+            {"Name": "Train"},
+        ]
+    }
     assert definition_step_names(nested) == ("Check", "Register", "Fail", "Train")

@@ -6,8 +6,15 @@ import io
 
 import pytest
 
-from constructs_lib.runtime.progress import (LiveRenderer, PlainRenderer, Poller, duration, failure_lines, follow,
-                                             status_report)
+from constructs_lib.runtime.progress import (
+    LiveRenderer,
+    PlainRenderer,
+    Poller,
+    duration,
+    failure_lines,
+    follow,
+    status_report,
+)
 from tests.unit.runtime.fakes import ARN, FakeClient, at, execution, step
 
 
@@ -29,25 +36,35 @@ class FakeTime:
         return at(self.now)
 
 
-SUCCESS_STATES = [execution("Executing"), execution("Executing"), execution("Executing"),
-                  execution("Succeeded", modified=30)]
+SUCCESS_STATES = [
+    execution("Executing"),
+    execution("Executing"),
+    execution("Executing"),
+    execution("Succeeded", modified=30),
+]
 SUCCESS_STEPS = [
     (),
     (step("Prep", "Executing", 1),),
     (step("Prep", "Succeeded", 1, 12), step("Train", "Executing", 13)),
     (step("Prep", "Succeeded", 1, 12), step("Train", "Succeeded", 13, 29), step("Register", "Succeeded", 29, 30)),
 ]
-FAILED_STATES = [execution("Executing"), execution("Failed", modified=20, reason="Step failure: One or more steps failed.")]
+FAILED_STATES = [
+    execution("Executing"),
+    execution("Failed", modified=20, reason="Step failure: One or more steps failed."),
+]
 FAILED_STEPS = [
     (step("Prep", "Executing", 1),),
-    (step("Prep", "Succeeded", 1, 12), step("Train", "Failed", 13, 20, reason="ClientError: AlgorithmError: exit 1",
-                                            attempts=2)),
+    (
+        step("Prep", "Succeeded", 1, 12),
+        step("Train", "Failed", 13, 20, reason="ClientError: AlgorithmError: exit 1", attempts=2),
+    ),
 ]
 
 
 def run(client, renderer, t, *, poll=10.0, timeout=3600.0):
-    return follow(Poller(client, ARN), renderer, poll_seconds=poll, timeout=timeout, sleep=t.sleep,
-                  monotonic=t.monotonic)
+    return follow(
+        Poller(client, ARN), renderer, poll_seconds=poll, timeout=timeout, sleep=t.sleep, monotonic=t.monotonic
+    )
 
 
 def test_plain_view_prints_one_line_per_change_until_succeeded() -> None:
@@ -106,8 +123,14 @@ def test_keyboard_interrupt_propagates_from_the_sleep() -> None:
         raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        follow(Poller(FakeClient([execution("Executing")]), ARN), PlainRenderer(io.StringIO(), clock=t.clock),
-               poll_seconds=1, timeout=10, sleep=interrupted, monotonic=t.monotonic)
+        follow(
+            Poller(FakeClient([execution("Executing")]), ARN),
+            PlainRenderer(io.StringIO(), clock=t.clock),
+            poll_seconds=1,
+            timeout=10,
+            sleep=interrupted,
+            monotonic=t.monotonic,
+        )
 
 
 def test_live_view_redraws_the_block_in_place() -> None:
@@ -123,14 +146,18 @@ def test_live_view_redraws_the_block_in_place() -> None:
     assert out.getvalue().count("\x1b[4A\r\x1b[J") == 3
     last = out.getvalue().rsplit("\x1b[J", 1)[1].splitlines()
     assert last[0].startswith("churn abc123: Succeeded  30s") and "Ctrl-C" not in last[0]
-    assert [line.split()[:2] for line in last[1:]] == [["Prep", "Succeeded"], ["Train", "Succeeded"],
-                                                       ["Register", "Succeeded"]]
+    assert [line.split()[:2] for line in last[1:]] == [
+        ["Prep", "Succeeded"],
+        ["Train", "Succeeded"],
+        ["Register", "Succeeded"],
+    ]
 
 
 def test_live_view_cuts_lines_to_the_terminal_width() -> None:
     t, out = FakeTime(), io.StringIO()
     LiveRenderer(out, clock=t.clock, width=lambda: 40).update(
-        Poller(FakeClient(FAILED_STATES, FAILED_STEPS), ARN).poll())
+        Poller(FakeClient(FAILED_STATES, FAILED_STEPS), ARN).poll()
+    )
     assert all(len(line) < 40 for line in out.getvalue().splitlines())
 
 

@@ -25,12 +25,17 @@ READ = ["s3:GetBucket*", "s3:GetObject*", "s3:List*"]
 KEY_ACTIONS = ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
 
 
-@pytest.fixture()
+@pytest.fixture
 def stack():
     """Just what the matcher reads of a DeliveryStack (resolved values are already flat strings here)."""
     bucket = SimpleNamespace(bucket_arn=BUCKET, encryption_key=SimpleNamespace(key_arn=KEY))
-    return SimpleNamespace(partition="aws", region=REGION, account=ACCOUNT, resolve=lambda value: value,
-                           pipeline=SimpleNamespace(pipeline=SimpleNamespace(artifact_bucket=bucket)))
+    return SimpleNamespace(
+        partition="aws",
+        region=REGION,
+        account=ACCOUNT,
+        resolve=lambda value: value,
+        pipeline=SimpleNamespace(pipeline=SimpleNamespace(artifact_bucket=bucket)),
+    )
 
 
 def _acks(stack, *statements, role_kind="other") -> dict[str, str]:
@@ -39,31 +44,46 @@ def _acks(stack, *statements, role_kind="other") -> dict[str, str]:
 
 
 def test_artifact_bucket_grants_are_acknowledged_one_finding_at_a_time(stack) -> None:
-    acks = _acks(stack, {"Action": READ, "Resource": [BUCKET, OBJECTS]}, {"Action": KEY_ACTIONS, "Resource": KEY},
-                 {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{LOGS}<Project1234>:*"]})
-    assert sorted(acks) == sorted([
-        "AwsSolutions-IAM5[Action::s3:GetBucket*]", "AwsSolutions-IAM5[Action::s3:GetObject*]",
-        "AwsSolutions-IAM5[Action::s3:List*]", f"AwsSolutions-IAM5[Resource::{OBJECTS}]",
-        "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]", "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
-        f"AwsSolutions-IAM5[Resource::{LOGS}<Project1234>:*]"])
+    acks = _acks(
+        stack,
+        {"Action": READ, "Resource": [BUCKET, OBJECTS]},
+        {"Action": KEY_ACTIONS, "Resource": KEY},
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"], "Resource": [f"{LOGS}<Project1234>:*"]},
+    )
+    assert sorted(acks) == sorted(
+        [
+            "AwsSolutions-IAM5[Action::s3:GetBucket*]",
+            "AwsSolutions-IAM5[Action::s3:GetObject*]",
+            "AwsSolutions-IAM5[Action::s3:List*]",
+            f"AwsSolutions-IAM5[Resource::{OBJECTS}]",
+            "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
+            "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
+            f"AwsSolutions-IAM5[Resource::{LOGS}<Project1234>:*]",
+        ]
+    )
     assert all(reason.strip() for reason in acks.values())
     assert "artifact bucket" in acks["AwsSolutions-IAM5[Action::s3:GetObject*]"]
 
 
-@pytest.mark.parametrize("statement, withheld", [
-    # the read family, but on every bucket
-    ({"Action": READ, "Resource": "*"}, ["Action::s3:GetObject*", "Action::s3:List*", "Resource::*"]),
-    # the read family on the artifact bucket and another one
-    ({"Action": READ, "Resource": [BUCKET, OBJECTS, "arn:aws:s3:::other/*"]},
-     ["Action::s3:GetBucket*", "Resource::arn:aws:s3:::other/*"]),
-    # a wildcard that is not CDK's grant, even on the artifact bucket
-    ({"Action": ["s3:*"], "Resource": [BUCKET]}, ["Action::s3:*"]),
-    # the key actions on every key
-    ({"Action": KEY_ACTIONS, "Resource": "*"}, ["Action::kms:GenerateDataKey*", "Resource::*"]),
-    # the asset role's shared grants, outside the asset role
-    ({"Action": ["logs:PutLogEvents"], "Resource": f"{LOGS}*"}, [f"Resource::{LOGS}*"]),
-    ({"Action": ["codebuild:StartBuild"], "Resource": "*"}, ["Resource::*"]),
-])
+@pytest.mark.parametrize(
+    "statement, withheld",
+    [
+        # the read family, but on every bucket
+        ({"Action": READ, "Resource": "*"}, ["Action::s3:GetObject*", "Action::s3:List*", "Resource::*"]),
+        # the read family on the artifact bucket and another one
+        (
+            {"Action": READ, "Resource": [BUCKET, OBJECTS, "arn:aws:s3:::other/*"]},
+            ["Action::s3:GetBucket*", "Resource::arn:aws:s3:::other/*"],
+        ),
+        # a wildcard that is not CDK's grant, even on the artifact bucket
+        ({"Action": ["s3:*"], "Resource": [BUCKET]}, ["Action::s3:*"]),
+        # the key actions on every key
+        ({"Action": KEY_ACTIONS, "Resource": "*"}, ["Action::kms:GenerateDataKey*", "Resource::*"]),
+        # the asset role's shared grants, outside the asset role
+        ({"Action": ["logs:PutLogEvents"], "Resource": f"{LOGS}*"}, [f"Resource::{LOGS}*"]),
+        ({"Action": ["codebuild:StartBuild"], "Resource": "*"}, ["Resource::*"]),
+    ],
+)
 def test_anything_else_stays_unacknowledged(stack, statement, withheld) -> None:
     acks = _acks(stack, statement)
     for finding in withheld:
@@ -86,8 +106,15 @@ def test_builds_on_every_project_are_not_acknowledged_even_for_the_asset_role(st
 
 def test_self_mutation_may_assume_only_tagged_bootstrap_roles(stack) -> None:
     roles = f"arn:*:iam::{ACCOUNT}:role/*"
-    tagged = {"Action": "sts:AssumeRole", "Resource": roles, "Condition": {"ForAnyValue:StringEquals": {
-        "iam:ResourceTag/aws-cdk:bootstrap-role": ["image-publishing", "file-publishing", "deploy"]}}}
+    tagged = {
+        "Action": "sts:AssumeRole",
+        "Resource": roles,
+        "Condition": {
+            "ForAnyValue:StringEquals": {
+                "iam:ResourceTag/aws-cdk:bootstrap-role": ["image-publishing", "file-publishing", "deploy"]
+            }
+        },
+    }
     assert f"AwsSolutions-IAM5[Resource::{roles}]" in _acks(stack, tagged, role_kind="self-mutation")
     untagged = {"Action": "sts:AssumeRole", "Resource": roles}
     assert _acks(stack, untagged, role_kind="self-mutation") == {}
@@ -96,22 +123,32 @@ def test_self_mutation_may_assume_only_tagged_bootstrap_roles(stack) -> None:
 
 # -- the post-deploy check ------------------------------------------------------------------------------------
 
-DEFINITION = {"Version": "2020-12-01",
-              "Parameters": [{"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.m5.xlarge"}],
-              "Steps": [{"Name": "churn-Training", "Type": "Training"}, {"Name": "churn-Preprocessing",
-                                                                          "Type": "Processing"}]}
+DEFINITION = {
+    "Version": "2020-12-01",
+    "Parameters": [{"Name": "TrainingInstanceType", "Type": "String", "DefaultValue": "ml.m5.xlarge"}],
+    "Steps": [{"Name": "churn-Training", "Type": "Training"}, {"Name": "churn-Preprocessing", "Type": "Processing"}],
+}
 EXPECTED = {"steps": ["churn-Preprocessing", "churn-Training"], "parameters": {"TrainingInstanceType": "ml.m5.xlarge"}}
 
 
 def _run_check(tmp_path, described: dict, expected: dict) -> subprocess.CompletedProcess:
     (tmp_path / "pipeline.json").write_text(json.dumps(described))
-    return subprocess.run([sys.executable, "-c", CHECK_SCRIPT], cwd=tmp_path, capture_output=True, text=True,
-                          env={**os.environ, "EXPECTED": json.dumps(expected)}, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", CHECK_SCRIPT],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "EXPECTED": json.dumps(expected)},
+        timeout=60,
+    )
 
 
 def _described(definition: dict, status: str = "Active") -> dict:
-    return {"PipelineArn": "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/customer-churn-ltv",
-            "PipelineDefinition": json.dumps(definition), "PipelineStatus": status}
+    return {
+        "PipelineArn": "arn:aws:sagemaker:eu-west-1:222222222222:pipeline/customer-churn-ltv",
+        "PipelineDefinition": json.dumps(definition),
+        "PipelineStatus": status,
+    }
 
 
 def test_check_passes_when_the_deployed_definition_is_this_commits(tmp_path) -> None:
@@ -120,10 +157,13 @@ def test_check_passes_when_the_deployed_definition_is_this_commits(tmp_path) -> 
     assert "ok: the deployed SageMaker pipeline matches this commit" in result.stdout
 
 
-@pytest.mark.parametrize("change, message", [
-    (lambda d: d["Parameters"][0].update(DefaultValue="ml.m5.large"), "parameters: expected"),
-    (lambda d: d["Steps"].pop(), "steps: expected"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (lambda d: d["Parameters"][0].update(DefaultValue="ml.m5.large"), "parameters: expected"),
+        (lambda d: d["Steps"].pop(), "steps: expected"),
+    ],
+)
 def test_check_fails_on_a_different_definition(tmp_path, change, message) -> None:
     definition = json.loads(json.dumps(DEFINITION))
     change(definition)
@@ -167,8 +207,11 @@ def test_join_becomes_sub_only_for_plain_joins() -> None:
 def test_scoped_builds_names_the_projects_and_touches_nothing_else() -> None:
     from constructs_lib.stacks.delivery_stack import _scoped_builds
 
-    builds = {"Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
-              "Effect": "Allow", "Resource": "*"}
+    builds = {
+        "Action": ["codebuild:BatchGetBuilds", "codebuild:StartBuild", "codebuild:StopBuild"],
+        "Effect": "Allow",
+        "Resource": "*",
+    }
     logs = {"Action": "logs:PutLogEvents", "Effect": "Allow", "Resource": "*"}
     document = {"Statement": [builds, logs]}
     one, two = {"Fn::GetAtt": ["P1", "Arn"]}, {"Fn::GetAtt": ["P2", "Arn"]}

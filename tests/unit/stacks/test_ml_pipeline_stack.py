@@ -27,16 +27,20 @@ class Built:
     def __init__(self, globs: list[str] | None = None) -> None:
         project = load_project(globs, cwd=ROOT, environ={})
         self.name = project.pipeline.pipelineName
-        self.stack = MlPipelineStack(new_app(), "Stack", project=project, graph=build_graph(project), env=ENV,
-                                     s3_prefix_list_id="pl-6da54004")
+        self.stack = MlPipelineStack(
+            new_app(), "Stack", project=project, graph=build_graph(project), env=ENV, s3_prefix_list_id="pl-6da54004"
+        )
         self.template = Template.from_stack(self.stack)
         (pipeline,) = self.template.find_resources("AWS::SageMaker::Pipeline").values()
         body, _ = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
         self.definition = json.loads(body)
         role_id = self.stack.get_logical_id(self.stack.execution_role.role.node.default_child)
-        self.statements = [s for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
-                           for p in self.template.find_resources(kind, {"Properties": {"Roles": [{"Ref": role_id}]}}).values()
-                           for s in p["Properties"]["PolicyDocument"]["Statement"]]
+        self.statements = [
+            s
+            for kind in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy")
+            for p in self.template.find_resources(kind, {"Properties": {"Roles": [{"Ref": role_id}]}}).values()
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        ]
 
     def statement(self, sid: str) -> dict:
         (found,) = [s for s in self.statements if s.get("Sid") == sid]
@@ -44,12 +48,14 @@ class Built:
 
     def jobs(self, kind: str) -> list[dict]:
         out = []
+
         def visit(steps):
             for step in steps:
                 if step["Type"] == "Condition":
                     visit(step["Arguments"].get("IfSteps", []) + step["Arguments"].get("ElseSteps", []))
                 elif step["Type"] == kind:
                     out.append(step["Arguments"])
+
         visit(self.definition["Steps"])
         return out
 
@@ -95,7 +101,9 @@ def test_role_allows_exactly_the_definitions_instance_types_and_runtimes(built: 
         return defaults[value["Get"].removeprefix("Parameters.")] if isinstance(value, dict) else value
 
     asked = {
-        "Processing": {instance_type(j["ProcessingResources"]["ClusterConfig"]["InstanceType"]) for j in built.jobs("Processing")},
+        "Processing": {
+            instance_type(j["ProcessingResources"]["ClusterConfig"]["InstanceType"]) for j in built.jobs("Processing")
+        },
         "Training": {instance_type(j["ResourceConfig"]["InstanceType"]) for j in built.jobs("Training")},
         "Transform": {instance_type(j["TransformResources"]["InstanceType"]) for j in built.jobs("Transform")},
     }
@@ -116,17 +124,21 @@ def test_role_allows_exactly_the_definitions_instance_types_and_runtimes(built: 
 
 def test_register_model_cannot_register_approved_models(built: Built) -> None:
     assert built.statement("SageMakerRegisterModelPackages")["Condition"] == {
-        "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}}
+        "StringEquals": {"sagemaker:ModelApprovalStatus": ["PendingManualApproval"]}
+    }
 
 
 def test_s3_endpoint_admits_the_artifact_bucket_and_ecr_layers_only(built: Built) -> None:
     (endpoint,) = built.template.find_resources(
-        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}).values()
+        "AWS::EC2::VPCEndpoint", {"Properties": {"VpcEndpointType": "Gateway"}}
+    ).values()
     layers, artifacts = endpoint["Properties"]["PolicyDocument"]["Statement"]
     assert layers["Resource"] == "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*"
     bucket_id = built.stack.get_logical_id(built.stack.artifact_store.bucket.node.default_child)
-    assert artifacts["Resource"] == [{"Fn::GetAtt": [bucket_id, "Arn"]},
-                                     {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]}]
+    assert artifacts["Resource"] == [
+        {"Fn::GetAtt": [bucket_id, "Arn"]},
+        {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/*"]]},
+    ]
     assert "s3:DeleteObject" not in artifacts["Action"]
     assert artifacts["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}
 
@@ -141,8 +153,9 @@ def test_job_code_and_data_run_from_the_artifact_bucket_written_only_by_the_copy
     (pipeline,) = built.template.find_resources("AWS::SageMaker::Pipeline").values()
     _, variables = pipeline["Properties"]["PipelineDefinition"]["PipelineDefinitionBody"]["Fn::Sub"]
     urls = [json.dumps(v, sort_keys=True) for k, v in variables.items() if k.startswith("Asset")]
-    assert sorted(urls) == sorted(json.dumps({"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, "/" + k]]}, sort_keys=True)
-                                  for k in keys)
+    assert sorted(urls) == sorted(
+        json.dumps({"Fn::Join": ["", ["s3://", {"Ref": bucket_id}, "/" + k]]}, sort_keys=True) for k in keys
+    )
     # Copied at deploy time, SSE-KMS with the pipeline's key, kept on delete, before the pipeline exists.
     copies = built.template.find_resources("Custom::CDKBucketDeployment")
     assert len(copies) == len(keys)
@@ -159,21 +172,33 @@ def test_job_code_and_data_run_from_the_artifact_bucket_written_only_by_the_copy
     assert deny["Effect"] == "Deny" and "s3:PutObject" in deny["Action"]
     assert deny["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/smp-assets/*"]]}
     assert len(built.statement("ReadPipelineAssets")["Resource"]) == len(keys)
-    (policy,) = built.template.find_resources("AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": bucket_id}}}).values()
-    (only_copy,) = [s for s in policy["Properties"]["PolicyDocument"]["Statement"]
-                    if s.get("Sid") == "PipelineAssetsOnlyFromTheDeployment"]
+    (policy,) = built.template.find_resources(
+        "AWS::S3::BucketPolicy", {"Properties": {"Bucket": {"Ref": bucket_id}}}
+    ).values()
+    (only_copy,) = [
+        s
+        for s in policy["Properties"]["PolicyDocument"]["Statement"]
+        if s.get("Sid") == "PipelineAssetsOnlyFromTheDeployment"
+    ]
     handler_role = built.stack.get_logical_id(built.stack.pipeline.asset_deployments[0].handler_role.node.default_child)
     assert only_copy["Effect"] == "Deny" and only_copy["Principal"] == {"AWS": "*"}
     assert only_copy["Condition"] == {"ArnNotEquals": {"aws:PrincipalArn": {"Fn::GetAtt": [handler_role, "Arn"]}}}
 
 
-@pytest.mark.parametrize(("context", "expected"), [
-    ({}, {"extra_endpoints": None, "create_job_log_groups": False}),
-    ({"jobEndpoints": ["SageMakerApi", "Sts"], "createJobLogGroups": True},
-     {"extra_endpoints": ["SageMakerApi", "Sts"], "create_job_log_groups": True}),
-    ({"jobEndpoints": "SageMakerRuntime", "createJobLogGroups": "true"},  # as given with -c on the command line
-     {"extra_endpoints": ["SageMakerRuntime"], "create_job_log_groups": True}),
-])
+@pytest.mark.parametrize(
+    ("context", "expected"),
+    [
+        ({}, {"extra_endpoints": None, "create_job_log_groups": False}),
+        (
+            {"jobEndpoints": ["SageMakerApi", "Sts"], "createJobLogGroups": True},
+            {"extra_endpoints": ["SageMakerApi", "Sts"], "create_job_log_groups": True},
+        ),
+        (
+            {"jobEndpoints": "SageMakerRuntime", "createJobLogGroups": "true"},  # as given with -c on the command line
+            {"extra_endpoints": ["SageMakerRuntime"], "create_job_log_groups": True},
+        ),
+    ],
+)
 def test_security_options_from_the_context(context, expected) -> None:
     assert _security_options(cdk.App(context=context)) == expected
 
@@ -182,5 +207,8 @@ def test_bad_security_options_are_reported_not_raised_as_tracebacks() -> None:
     with pytest.raises(ConfigError) as info:
         _security_options(cdk.App(context={"jobEndpoints": ["Sagemaker"], "createJobLogGroups": "yes"}))
     lines = [p.format() for p in info.value.problems]
-    assert "cdk.json: context.jobEndpoints: unknown endpoint 'Sagemaker' (known: SageMakerApi, SageMakerRuntime, Sts)" in lines
+    assert (
+        "cdk.json: context.jobEndpoints: unknown endpoint 'Sagemaker' (known: SageMakerApi, SageMakerRuntime, Sts)"
+        in lines
+    )
     assert any(line.startswith("cdk.json: context.createJobLogGroups: must be true or false") for line in lines)
