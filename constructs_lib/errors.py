@@ -50,7 +50,8 @@ class ConfigError(Exception):
         self.errors: tuple[Problem, ...] = tuple(p for p in self.problems if not p.is_warning)
         super().__init__("\n".join(p.format() for p in self.problems))
 
-    def __reduce__(self):  # survives pickling (compiling in a worker process raises it in the caller)
+    # Survives pickling (compiling in a worker process raises it in the caller).
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[tuple[Problem, ...]]]:
         return (ConfigError, (self.problems,))
 
 

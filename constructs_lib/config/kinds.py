@@ -259,7 +259,7 @@ class StepKind:
 
     def build(self) -> Callable[..., list[Any]]:
         """The builder (imports the compiler module, and so the SageMaker SDK)."""
-        return importlib.import_module(f"constructs_lib.compiler.steps.{self.builder}").build  # type: ignore[no-any-return]
+        return importlib.import_module(f"constructs_lib.compiler.steps.{self.builder}").build
 
     @property
     def image_from(self) -> str | None:

@@ -107,7 +107,8 @@ def render_limits_module(table: Mapping[str, Mapping[str, Any]]) -> str:
     return (
         '"""SageMaker shape limits copied from botocore\'s service model by ``python -m constructs_lib.config.limits``.\n\n'
         'Do not edit: regenerate. tests/unit/config/test_limits.py checks it against the installed botocore.\n"""\n\n'
-        f"SAGEMAKER_LIMITS = {body}\n"
+        "from typing import Any\n\n"
+        f"SAGEMAKER_LIMITS: dict[str, dict[str, Any]] = {body}\n"
     )
 
 

@@ -230,11 +230,13 @@ def load_project(
     if _errors(problems) or merged is None:
         raise ConfigError(problems)
     models, model_files, anchor = merged
+    pipeline = parsed[anchor].conf.sagemakerPipeline
+    assert pipeline is not None  # _merge picks as the anchor a file that has a sagemakerPipeline section
     project = ProjectConfig(
         root=cwd,
         files=tuple(docs),
         models=models,
-        pipeline=parsed[anchor].conf.sagemakerPipeline,
+        pipeline=pipeline,
         settings=settings,
         anchor_file=anchor,
         model_files=model_files,
@@ -289,7 +291,9 @@ def _validate_file(
     return config, problems + secret_warnings(doc)
 
 
-def _merge(parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], problems: list[Problem]):
+def _merge(
+    parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], problems: list[Problem]
+) -> tuple[dict[str, ModelConfig], dict[str, str], str] | None:
     models: dict[str, ModelConfig] = {}
     model_files: dict[str, str] = {}
     for name, config in parsed.items():
@@ -366,7 +370,7 @@ _SETTING_WORDS = {
 
 def _framework_values(
     parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], environ: Mapping[str, str], problems: list[Problem]
-):
+) -> dict[str, tuple[str | None, Problem | None]]:
     """Framework settings written in config files (the original's framework/conf/conf.yaml form).
 
     A file that also defines models or the pipeline redirects the deployment's infrastructure from a
@@ -468,9 +472,9 @@ def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
                 )
             )
         seen.add(p.name)
-    for file, doc in project.docs.items():
+    for doc in project.docs.values():
 
-        def visit(value: str, at: tuple) -> str:
+        def visit(value: str, at: tuple, doc: SourceDoc = doc) -> str:
             for name in parameter_names(value):
                 if name not in declared:
                     problems.append(

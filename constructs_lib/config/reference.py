@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import types
 import typing
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from constructs_lib.config import schema as s
@@ -48,11 +50,12 @@ SECTIONS: list[tuple[str, type[BaseModel], str]] = [
 ]
 
 
-def _default(field) -> str:
+def _default(field: FieldInfo) -> str:
     if field.is_required():
         return "**required**"
     if field.default_factory is not None:
-        value: Any = field.default_factory()
+        # The schema's factories (dict, list, model classes) take no argument; none reads validated data.
+        value: Any = cast("Callable[[], Any]", field.default_factory)()
     else:
         value = field.default
     if value is None or value == {} or value == [] or value is PydanticUndefined:

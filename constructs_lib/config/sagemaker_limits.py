@@ -3,7 +3,9 @@
 Do not edit: regenerate. tests/unit/config/test_limits.py checks it against the installed botocore.
 """
 
-SAGEMAKER_LIMITS = {
+from typing import Any
+
+SAGEMAKER_LIMITS: dict[str, dict[str, Any]] = {
     "ContainerImage": {"max": 255, "min": 0, "pattern": "[\\S]+", "type": "string"},
     "ContentType": {"max": 256, "min": 0, "pattern": ".*", "type": "string"},
     "EntityDescription": {

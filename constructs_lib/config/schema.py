@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -32,7 +33,7 @@ def _drop_blank(data: Any) -> Any:
     return data
 
 
-def _int_or_param(low: int, high: int | None = None, *, param: bool = False):
+def _int_or_param(low: int, high: int | None = None, *, param: bool = False) -> Callable[[Any], Any]:
     """A whole number in [low, high]; with ``param``, also a ``${params.Name}`` reference."""
 
     def check(value: Any) -> Any:

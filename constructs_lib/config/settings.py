@@ -52,7 +52,9 @@ class FrameworkSettings:
         return bool(self.subnets)
 
 
-def _value(name: str, environ: Mapping[str, str], file_values: Mapping[str, tuple[str | None, Problem | None]]):
+def _value(
+    name: str, environ: Mapping[str, str], file_values: Mapping[str, tuple[str | None, Problem | None]]
+) -> tuple[str | None, Problem | None]:
     """The environment wins over a framework config file; a file value of ``${SMP_X}`` means "the env var"."""
     env_value = environ.get(name, "").strip()
     if env_value:
@@ -69,7 +71,8 @@ def resolve_settings(
     """Read and check the settings. ``file_values`` maps a variable name to (value, where it was written)."""
     file_values = file_values or {}
     problems: list[Problem] = []
-    values: dict[str, object] = {}
+    values: dict[str, str | None] = {}
+    lists: dict[str, tuple[str, ...]] = {}
     for name, (pattern, expected) in _PATTERNS.items():
         value, where = _value(name, environ, file_values)
         if value is not None and not pattern.match(value):
@@ -81,10 +84,10 @@ def resolve_settings(
         bad = [i for i in items if not pattern.match(i)]
         if bad:
             problems.append(_bad(where, name, ",".join(bad), expected))
-        values[name] = items
-    if bool(values["SMP_SUBNETS"]) != bool(values["SMP_SECURITYGROUPS"]):
+        lists[name] = items
+    if bool(lists["SMP_SUBNETS"]) != bool(lists["SMP_SECURITYGROUPS"]):
         given, missing = (
-            ("SMP_SUBNETS", "SMP_SECURITYGROUPS") if values["SMP_SUBNETS"] else ("SMP_SECURITYGROUPS", "SMP_SUBNETS")
+            ("SMP_SUBNETS", "SMP_SECURITYGROUPS") if lists["SMP_SUBNETS"] else ("SMP_SECURITYGROUPS", "SMP_SUBNETS")
         )
         problems.append(
             Problem(
@@ -99,12 +102,12 @@ def resolve_settings(
     config_path = environ.get("SMP_MODEL_CONFIGPATH") or None
     return FrameworkSettings(
         bucket=values["SMP_S3BUCKETNAME"],
-        role_arn=values["SMP_ROLE"],  # type: ignore[arg-type]
-        subnets=values["SMP_SUBNETS"],
-        security_groups=values["SMP_SECURITYGROUPS"],  # type: ignore[arg-type]
+        role_arn=values["SMP_ROLE"],
+        subnets=lists["SMP_SUBNETS"],
+        security_groups=lists["SMP_SECURITYGROUPS"],
         kms_key=values["SMP_KMSKEY"],
         account=values["SMP_ACCOUNTID"],
-        region=values["SMP_REGION"],  # type: ignore[arg-type]
+        region=values["SMP_REGION"],
         config_path=config_path,
     ), problems
 

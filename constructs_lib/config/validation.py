@@ -8,6 +8,8 @@ import typing
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails
 
 from constructs_lib.config.yaml_source import SourceDoc
 from constructs_lib.errors import Problem, did_you_mean
@@ -46,7 +48,7 @@ def model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
     return models[0] if models else None
 
 
-def _field_by_key(cls: type[BaseModel], key: str):
+def _field_by_key(cls: type[BaseModel], key: str) -> FieldInfo | None:
     for name, field in cls.model_fields.items():
         if key in (name, field.alias):
             return field
@@ -102,7 +104,7 @@ def problems_from(
     exc: ValidationError, doc: SourceDoc, root: type[BaseModel], data: Any, prefix: tuple = ()
 ) -> list[Problem]:
     """One problem per distinct faulty key; union alternatives are folded into the most telling message."""
-    by_loc: dict[tuple, list[dict]] = {}
+    by_loc: dict[tuple, list[ErrorDetails]] = {}
     for err in exc.errors(include_url=False):
         loc = _clean_loc(data, tuple(err["loc"]), err["type"])
         by_loc.setdefault(loc, []).append(err)
@@ -125,7 +127,7 @@ def problems_from(
     return problems
 
 
-def _message(err: dict, root: type[BaseModel], loc: tuple, alternatives: list[dict]) -> tuple[str, str]:
+def _message(err: ErrorDetails, root: type[BaseModel], loc: tuple, alternatives: list[ErrorDetails]) -> tuple[str, str]:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
