@@ -172,7 +172,13 @@ def parse_dependency(text: str) -> list[list[str]] | str:
     return groups
 
 
-def _dependency_edges(project, by_name, invalid, edges, check) -> None:
+def _dependency_edges(
+    project: ProjectConfig,
+    by_name: dict[str, StepNode],
+    invalid: set[str],
+    edges: dict[tuple[str, str], set[EdgeKind]],
+    check: GraphCheck,
+) -> None:
     for index, text in enumerate(project.pipeline.dependencies):
         key = ("dependencies", index)
         parsed = parse_dependency(text)
@@ -192,7 +198,7 @@ def _dependency_edges(project, by_name, invalid, edges, check) -> None:
             )
         if unknown or any(n in invalid for group in parsed for n in group):
             continue
-        for before, after in zip(parsed, parsed[1:]):
+        for before, after in zip(parsed, parsed[1:], strict=False):  # consecutive pairs: one shorter
             for source in before:
                 for target in after:
                     if source == target:
@@ -261,17 +267,19 @@ def find_cycles(graph: PipelineGraph) -> list[list[str]]:
     return sorted(cycles, key=lambda c: order[c[0]])
 
 
-def _cycle_through(start: str, members: set[str], successors, order) -> list[str]:
+def _cycle_through(start: str, members: set[str], successors: dict[str, list[str]], order: dict[str, int]) -> list[str]:
     """A simple cycle from ``start`` back to itself inside one strongly connected component (BFS: shortest)."""
-    parents = {start: None}
+    parents: dict[str, str | None] = {start: None}
     queue = [start]
     while queue:
         node = queue.pop(0)
         for nxt in sorted((s for s in successors[node] if s in members), key=order.__getitem__):
             if nxt == start:
                 path = [node]
-                while parents[path[-1]] is not None:
-                    path.append(parents[path[-1]])
+                parent = parents[node]
+                while parent is not None:
+                    path.append(parent)
+                    parent = parents[parent]
                 return list(reversed(path))
             if nxt not in parents:
                 parents[nxt] = node

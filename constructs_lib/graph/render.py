@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from constructs_lib.graph.model import EdgeKind, PipelineGraph
 
@@ -10,7 +11,7 @@ _MERMAID_ARROW = {EdgeKind.DATA: "-->", EdgeKind.IMPLICIT: "==>", EdgeKind.DEPEN
 _DOT_STYLE = {EdgeKind.DATA: "solid", EdgeKind.IMPLICIT: "bold", EdgeKind.DEPENDENCY: "dashed"}
 
 
-def _strongest(kinds) -> EdgeKind:
+def _strongest(kinds: Collection[EdgeKind]) -> EdgeKind:
     for kind in (EdgeKind.DATA, EdgeKind.IMPLICIT, EdgeKind.DEPENDENCY):
         if kind in kinds:
             return kind
