@@ -19,22 +19,23 @@ import pickle
 import subprocess
 import sys
 import threading
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from constructs_lib.compiler.bindings import InfraBindings
+from constructs_lib.compiler.result import CompiledPipeline
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.graph.model import PipelineGraph
 
 _HEADER = 8
 
 
-def _write(stream: BinaryIO, obj: Any) -> None:
+def _write(stream: IO[bytes], obj: Any) -> None:
     data = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
     stream.write(len(data).to_bytes(_HEADER, "big") + data)
     stream.flush()
 
 
-def _read(stream: BinaryIO) -> Any:
+def _read(stream: IO[bytes]) -> Any:
     header = stream.read(_HEADER)
     if len(header) < _HEADER:
         raise EOFError
@@ -53,9 +54,11 @@ class _Worker:
 
     def _drain(self) -> None:
         received = 0
+        stdout = self._process.stdout
+        assert stdout is not None  # opened with stdout=PIPE
         while True:
             try:
-                result = _read(self._process.stdout)
+                result = _read(stdout)
             except (EOFError, OSError, pickle.UnpicklingError):
                 result = ("error", RuntimeError("the compile worker process ended unexpectedly"))
                 with self._done:
@@ -72,6 +75,7 @@ class _Worker:
         with self._done:
             job = self._sent
             self._sent += 1
+            assert self._process.stdin is not None  # opened with stdin=PIPE
             _write(self._process.stdin, payload)
         return job
 
@@ -101,7 +105,7 @@ class CompileJob:
         self.bindings = bindings
         self._job = _worker().submit((project, graph, bindings))
 
-    def result(self):
+    def result(self) -> CompiledPipeline:
         """The :class:`~constructs_lib.compiler.result.CompiledPipeline` (or the compile's exception)."""
         return _worker().result(self._job)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from typing import TypedDict, Unpack
 
 from constructs_lib.config.settings import FrameworkSettings
 
@@ -24,6 +25,20 @@ PLACEHOLDER_SUBNETS = ("subnet-0000000000000a001", "subnet-0000000000000a002")
 PLACEHOLDER_SECURITY_GROUPS = ("sg-0000000000000b001",)
 
 _FRAMEWORK_REF = re.compile(r"\$\{(SMP_[A-Z0-9_]+)\}")
+
+
+class BindingChanges(TypedDict, total=False):
+    """Fields :meth:`InfraBindings.with_` may replace (each as typed on :class:`InfraBindings`)."""
+
+    role_arn: str
+    bucket: str
+    kms_key: str | None
+    subnets: tuple[str, ...]
+    security_groups: tuple[str, ...]
+    account: str
+    region: str
+    sdk_region: str
+    image_region: str | None
 
 
 @dataclass(frozen=True)
@@ -72,7 +87,7 @@ class InfraBindings:
             region=PLACEHOLDER_REGION,
         )
 
-    def with_(self, **changes) -> InfraBindings:
+    def with_(self, **changes: Unpack[BindingChanges]) -> InfraBindings:
         return replace(self, **changes)
 
     def resolve(self, text: str) -> str:

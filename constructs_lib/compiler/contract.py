@@ -91,9 +91,8 @@ def request_shape(operation: str) -> botocore.model.StructureShape:
 
 def check_definition(definition: str | Mapping[str, Any]) -> list[RequestProblem]:
     """Every contract problem of a pipeline definition (JSON text or parsed), sorted; empty when it is clean."""
-    if isinstance(definition, str):
-        definition = json.loads(definition)
-    context = _Context.of(definition)
+    parsed: Mapping[str, Any] = json.loads(definition) if isinstance(definition, str) else definition
+    context = _Context.of(parsed)
     problems: list[RequestProblem] = []
     for step in context.steps:
         name, step_type = step.get("Name", "?"), step.get("Type", "?")
@@ -153,8 +152,11 @@ class _Context:
         return cls(
             steps=steps,
             parameter_types={p.get("Name"): p.get("Type") for p in definition.get("Parameters", [])},
+            # A step without a name can't be referred to (references name steps by their string names).
             property_files={
-                s.get("Name"): frozenset(f.get("PropertyFileName") for f in s.get("PropertyFiles", [])) for s in steps
+                name: frozenset(f.get("PropertyFileName") for f in s.get("PropertyFiles", []))
+                for s in steps
+                if (name := s.get("Name")) is not None
             },
         )
 

@@ -158,7 +158,7 @@ def _raise_contract_problems(project: ProjectConfig, graph: PipelineGraph, defin
         raise ConfigError(problems)
 
 
-def _at_step(project: ProjectConfig, graph: PipelineGraph, step_name: str, message: str, hint: str = ""):
+def _at_step(project: ProjectConfig, graph: PipelineGraph, step_name: str, message: str, hint: str = "") -> Problem:
     """A problem at the ``step_name`` key of the config step a definition step comes from (longest prefix)."""
     owners = [n for n in graph.nodes if step_name.startswith(n.name)]
     if not owners:
@@ -224,7 +224,9 @@ def check_pipeline(project: ProjectConfig, graph: PipelineGraph, regions: tuple[
     resolved for and checked against the region). :class:`ConfigError` with every problem of every region."""
     base = InfraBindings.from_settings(project.settings)
     runs = [base] + [base.with_(image_region=r, sdk_region=r) for r in regions if r != base.image_region]
-    problems, warnings, first = [], set(), None
+    problems: list[Problem] = []
+    warnings: set[Problem] = set()
+    first: CompiledPipeline | None = None
     for index, bindings in enumerate(runs):
         try:
             compiled = compile_pipeline(project, graph, bindings)
@@ -236,6 +238,7 @@ def check_pipeline(project: ProjectConfig, graph: PipelineGraph, regions: tuple[
             warnings |= set(compiled.warnings)
     if problems:
         raise ConfigError(problems)
+    assert first is not None  # each run either compiled or added its problems, and there is at least one run
     return replace(first, warnings=tuple(sorted(warnings)))
 
 

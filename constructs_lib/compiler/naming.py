@@ -19,7 +19,9 @@ PIPELINE_TAG_KEY = "smp:pipeline"
 
 def package_group_name(project: ProjectConfig, node: StepNode) -> str:
     """``registry.ModelPackageGroupName``, else ``<pipelineName>-<model>`` (at most 63 characters)."""
-    configured = project.models[node.model].registry.ModelPackageGroupName
+    registry = project.models[node.model].registry
+    assert registry is not None  # a RegisterModel step's unit has a registry section (the graph checked it, SMP-G5)
+    configured = registry.ModelPackageGroupName
     return configured or f"{project.pipeline.pipelineName}-{node.model}"[:63].rstrip("-")
 
 
@@ -51,6 +53,7 @@ def _images(project: ProjectConfig, graph: PipelineGraph) -> list[tuple[str, str
         if (
             n.step_class is StepClass.CREATE_MODEL and model.transform is None
         ) or n.step_class is StepClass.REGISTER_MODEL:
+            assert model.registry is not None  # the graph checked it (SMP-G5, and SMP-G7 without transform)
             images.append(("registry", model.registry.InferenceSpecification.image_uri))
     return images
 

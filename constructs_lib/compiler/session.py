@@ -258,7 +258,7 @@ def sdk_noise_silenced() -> Iterator[None]:
         try:
             yield
         finally:
-            for logger, level in zip(loggers, levels):
+            for logger, level in zip(loggers, levels, strict=True):  # levels is built from loggers
                 logger.setLevel(level)
 
 

@@ -14,6 +14,7 @@ ID = "SMP-C4"
 def check(ctx: CompileContext) -> None:
     for node in ctx.graph.nodes:
         if "Processing" in node.kind.definition_types:  # Processing jobs run the bootstrap (see ..bootstrap)
+            assert node.kind.section is not None  # the kinds with Processing jobs (preprocess, evaluate) have one
             _processing_entry_point(ctx, node.model, node.kind.section, node.section.entry_point)
 
 

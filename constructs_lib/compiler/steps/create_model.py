@@ -20,7 +20,10 @@ def model_data(ctx: CompileContext, node: StepNode) -> Any:
     for source in ctx.graph.unit(node.model).values():
         if source.kind.output is Output.MODEL:
             return ctx.model_artifacts[source.name]
-    return ctx.value(ctx.model(node).train.model_data_uri)
+    train = ctx.model(node).train
+    # Without a model source in the unit, the graph checked that train.model_data_uri is set (SMP-G6).
+    assert train is not None
+    return ctx.value(train.model_data_uri)
 
 
 def serving_environment(ctx: CompileContext, node: StepNode, env: dict[str, str]) -> dict[str, Any]:
@@ -53,6 +56,7 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     if model.transform is not None:
         image = ctx.image(node, ("transform", "image_uri"), model.transform.image_uri, model.transform.instance_type)
     else:
+        assert model.registry is not None  # without transform, the graph checked registry is there (SMP-G7)
         image = ctx.image(
             node, ("registry", "InferenceSpecification", "image_uri"), model.registry.InferenceSpecification.image_uri
         )

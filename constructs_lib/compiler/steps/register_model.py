@@ -38,10 +38,12 @@ CONDITIONS = {
 def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     model = ctx.model(node)
     registry = model.registry
+    assert registry is not None  # the graph checked that the step's unit has this section (SMP-G5)
     spec = registry.InferenceSpecification
     metrics = ctx.graph.unit(node.model).get(StepClass.METRICS)
     model_metrics = None
     if metrics is not None:
+        assert model.evaluate is not None  # the Metrics step's section (SMP-G5)
         report_dir = (
             ctx.built[metrics.name].properties.ProcessingOutputConfig.Outputs[EVALUATION_CHANNEL].S3Output.S3Uri
         )

@@ -36,6 +36,7 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
     """Each configured channel gets its own files (the original overwrote all with the last one); chained
     outputs become channels ``<source>-<channel>``."""
     section = ctx.model(node).train
+    assert section is not None  # the graph checked that the step's unit has this section (SMP-G5)
     out: dict[str, Channel] = {}
     origin: dict[str, str] = {}
 
@@ -106,6 +107,9 @@ def wheelhouse_environment(ctx: CompileContext, node: StepNode, entry_dir: str) 
 def trainer(ctx: CompileContext, node: StepNode) -> ModelTrainer:
     """The training job of the unit's ``train`` section (also the Tuning step's training job definition)."""
     section = ctx.model(node).train
+    assert (
+        section is not None
+    )  # the graph checked that the step's unit has this section (SMP-G5; Tuning needs train too)
     b = ctx.bindings
     ctx.script_exists(node, section.entry_point, ("train", "entry_point"))
     entry_dir, _, program = section.entry_point.rpartition("/")
