@@ -145,7 +145,10 @@ def join_output(batch, response, content_type):
             f"{len(out_lines)} output lines"
         )
     joined = []
-    for record, output in zip(batch, out_lines):
+    # Indexed rather than zip(strict=True): this file must run on interpreters older than 3.10, and the
+    # lengths are checked equal just above.
+    for index, record in enumerate(batch):
+        output = out_lines[index]
         if _media(content_type) == JSON:
             item = json.loads(record)
             item["SageMakerOutput"] = json.loads(output)
