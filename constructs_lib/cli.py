@@ -11,8 +11,13 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from constructs_lib.errors import ConfigError
+
+if TYPE_CHECKING:  # the commands import these lazily (start-up cost)
+    from constructs_lib.config.loader import ProjectConfig
+    from constructs_lib.graph.model import PipelineGraph
 
 EXIT_USER_ERROR = 2
 
@@ -82,7 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _load(args):
+def _load(args: argparse.Namespace) -> tuple[ProjectConfig, PipelineGraph]:
     from constructs_lib.config.loader import load_project
     from constructs_lib.graph.builder import build_graph
 
@@ -92,7 +97,7 @@ def _load(args):
     return project, build_graph(project)
 
 
-def cmd_validate(args) -> int:
+def cmd_validate(args: argparse.Namespace) -> int:
     project, graph = _load(args)
     if args.quick:
         print(
@@ -127,7 +132,7 @@ def _deployment_regions() -> tuple[str, ...]:
     )
 
 
-def cmd_explain(args) -> int:
+def cmd_explain(args: argparse.Namespace) -> int:
     from constructs_lib.compiler.explain import explain
     from constructs_lib.compiler.facade import compile_pipeline, print_warnings
 
@@ -138,7 +143,7 @@ def cmd_explain(args) -> int:
     return 0
 
 
-def cmd_graph(args) -> int:
+def cmd_graph(args: argparse.Namespace) -> int:
     from constructs_lib.graph.render import FORMATS
 
     _, graph = _load(args)
@@ -146,28 +151,28 @@ def cmd_graph(args) -> int:
     return 0
 
 
-def cmd_schema(args) -> int:
+def cmd_schema(args: argparse.Namespace) -> int:
     from constructs_lib.config.json_schema import config_json_schema
 
     sys.stdout.write(json.dumps(config_json_schema(), indent=2, sort_keys=True) + "\n")
     return 0
 
 
-def cmd_reference(args) -> int:
+def cmd_reference(args: argparse.Namespace) -> int:
     from constructs_lib.config.reference import render_reference
 
     sys.stdout.write(render_reference())
     return 0
 
 
-def cmd_definition(args) -> int:
+def cmd_definition(args: argparse.Namespace) -> int:
     from constructs_lib.compiler.facade import write_definition
 
     project, graph = _load(args)
     return write_definition(project, graph, Path(args.out) if args.out else None)
 
 
-def cmd_summary(args) -> int:
+def cmd_summary(args: argparse.Namespace) -> int:
     from constructs_lib.summary import summarize
 
     path = Path(args.cdk_out)

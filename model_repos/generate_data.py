@@ -106,7 +106,10 @@ def main(argv=None):
     for path, df in ((CHURN_CSV, customers), (LTV_CSV, revenue)):
         text = to_csv_text(df)
         if args.check:
-            current = open(path, encoding="utf-8").read() if os.path.exists(path) else None
+            current = None
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as fh:
+                    current = fh.read()
             if current != text:
                 stale.append(path)
         else:

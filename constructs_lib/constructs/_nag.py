@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, overload
 
 import aws_cdk as cdk
 from constructs import IConstruct
@@ -108,6 +108,10 @@ def skip_cfn_lint(resource: cdk.CfnResource, rule_id: str) -> None:
     resource.add_metadata("cfn-lint", {**current, "config": {**config, "ignore_checks": ignored}})
 
 
+@overload
+def policy_resource(scope: IConstruct) -> IConstruct: ...
+@overload
+def policy_resource(scope: None) -> None: ...
 def policy_resource(scope: IConstruct | None) -> IConstruct | None:
     """The L1 ``AWS::IAM::Policy`` of an ``iam.Policy`` (e.g. a role's DefaultPolicy): the narrowest
     construct to acknowledge a policy finding on. None when ``scope`` is None."""

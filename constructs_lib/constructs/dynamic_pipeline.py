@@ -14,7 +14,7 @@ import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -111,6 +111,7 @@ class DynamicPipelineConstruct(Construct):
                 names[placeholder] = name  # a pseudo parameter: ${AWS::AccountId} needs no variable
                 values[placeholder] = cdk.Aws.ACCOUNT_ID if placeholder == PLACEHOLDER_ACCOUNT else cdk.Aws.REGION
                 continue
+            assert value is not None, f"no deploy-time value for placeholder {name}"  # bindings name only these
             names[placeholder], values[placeholder] = name, value
         self._asset_locations: dict[str, cdk.FileAssetLocation] = {}
         self._asset_keys: dict[str, str] = {}
@@ -118,12 +119,12 @@ class DynamicPipelineConstruct(Construct):
         for index, asset in enumerate(self._compiled.assets, start=1):
             location, digest = _stage_asset(self, asset, project.root)
             self._asset_locations[asset.placeholder_uri] = location
-            key = self._asset_keys[asset.placeholder_uri] = (
+            asset_key = self._asset_keys[asset.placeholder_uri] = (
                 f"{ASSET_PREFIX}{digest}/{os.path.basename(location.object_key)}"
             )
             self._asset_deployments.append(self._deploy_asset(index, location, digest, artifact_store))
             names[asset.placeholder_uri] = f"Asset{index}"
-            values[asset.placeholder_uri] = f"s3://{artifact_store.bucket_name}/{key}"
+            values[asset.placeholder_uri] = f"s3://{artifact_store.bucket_name}/{asset_key}"
         self._grant_asset_reads(execution_role, artifact_store)
         self._accept_asset_copy_findings(artifact_store)
 
@@ -264,7 +265,7 @@ class DynamicPipelineConstruct(Construct):
                     "SMP_SECURITYGROUPS, SMP_KMSKEY) and an explicit account/region, or split the pipeline."
                 )
             resolved = resolved.replace(placeholder, value)
-        path = Path(cdk.Stage.of(self).asset_outdir) / f"definition.{self._pipeline_name}.json"
+        path = _asset_outdir(self) / f"definition.{self._pipeline_name}.json"
         path.write_text(resolved, encoding="utf-8")
         from aws_cdk import aws_s3_assets as s3_assets
 
@@ -281,15 +282,18 @@ class DynamicPipelineConstruct(Construct):
         pipeline's key, retained, and under ``smp-assets/`` writable only by this copy: ``_grant_asset_reads``).
         ``<sha256>/`` in the key: a changed file is a new object, never an overwrite.
         """
-        source_bucket = self.node.try_find_child("CdkAssetBucket") or s3.Bucket.from_bucket_name(
-            self, "CdkAssetBucket", location.bucket_name
+        imported = self.node.try_find_child("CdkAssetBucket")  # by an earlier asset's call, just below
+        source_bucket = (
+            cast(s3.IBucket, imported)
+            if imported is not None
+            else s3.Bucket.from_bucket_name(self, "CdkAssetBucket", location.bucket_name)
         )
         key = artifact_store.key
         deployment = s3_deployment.BucketDeployment(
             self,
             f"DeployAsset{index}",
             destination_bucket=artifact_store.bucket,
-            sources=[s3_deployment.Source.bucket(source_bucket, location.object_key)],  # type: ignore[arg-type]
+            sources=[s3_deployment.Source.bucket(source_bucket, location.object_key)],
             destination_key_prefix=f"{ASSET_PREFIX}{digest}/",
             extract=False,
             prune=False,
@@ -309,7 +313,7 @@ class DynamicPipelineConstruct(Construct):
         what = "the aws-cdk-lib BucketDeployment Lambda that copies the job assets into the artifact bucket"
         _nag.accept_cdk_handler(cdk.Stack.of(self), "Custom::CDKBucketDeployment", what)
         role = self._asset_deployments[0].handler_role
-        source = self.node.find_child("CdkAssetBucket")
+        source = cast(s3.IBucket, self.node.find_child("CdkAssetBucket"))  # imported by _deploy_asset
         reason = (
             "aws-cdk-lib's BucketDeployment grants its deploy-time handler read on the CDK asset bucket "
             "(bucket.grantRead) and read-write on the artifact bucket and key (grantReadWrite); it copies "
@@ -327,7 +331,7 @@ class DynamicPipelineConstruct(Construct):
             _nag.acknowledge(role, f"{_nag.AWS_SOLUTIONS}-IAM5[Action::{action}]", reason)
         _nag.acknowledge_wildcard_resources(
             role, [artifact_store.bucket.arn_for_objects("*"), source.arn_for_objects("*")], reason
-        )  # type: ignore[attr-defined]
+        )
 
     def _grant_asset_reads(self, execution_role: ExecutionRole, artifact_store: ArtifactStore) -> None:
         """Jobs read their code and local data from the artifact bucket: exactly those objects, and cannot
@@ -362,6 +366,13 @@ class DynamicPipelineConstruct(Construct):
         )
 
 
+def _asset_outdir(scope: Construct) -> Path:
+    """The cloud assembly folder of ``scope``'s stage (every construct of an app is in one: the App is a Stage)."""
+    stage = cdk.Stage.of(scope)
+    assert stage is not None, f"{scope.node.path} is in no CDK Stage"
+    return Path(stage.asset_outdir)
+
+
 def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> tuple[cdk.FileAssetLocation, str]:
     """Copy (or pack) the asset into the cloud assembly and register it under a key that keeps its name.
 
@@ -375,7 +386,7 @@ def _stage_asset(scope: Construct, asset: AssetEntry, root: Path) -> tuple[cdk.F
     name = asset.object_name
     stem, dot, extension = name.rpartition(".")
     stem, extension = (stem, dot + extension) if dot and stem else (name, "")
-    outdir = Path(cdk.Stage.of(scope).asset_outdir)
+    outdir = _asset_outdir(scope)
     staged = outdir / f"asset.{digest}.{name}"
     if not staged.exists():
         staged.parent.mkdir(parents=True, exist_ok=True)

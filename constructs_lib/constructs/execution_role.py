@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
@@ -310,7 +310,7 @@ class ExecutionRole(Construct):
         # Also acknowledges the object ARN pattern it adds to this role's policy.
         artifact_store.grant_read_write(role, prefix=artifact_prefix)
         if job_kinds and self._key_arn is not None:
-            self._add_volume_key_grants()
+            self._add_volume_key_grants(self._key_arn)
         if job_kinds:
             self._add_image_pulls(ecr_repository_arns)
         if create_log_groups:
@@ -345,7 +345,9 @@ class ExecutionRole(Construct):
 
     # -- statements ----------------------------------------------------------------------------
 
-    def _add(self, sid: str, actions: Sequence[str], resources: Sequence[str], conditions=None) -> None:
+    def _add(
+        self, sid: str, actions: Sequence[str], resources: Sequence[str], conditions: Mapping[str, Any] | None = None
+    ) -> None:
         self._role.add_to_principal_policy(
             iam.PolicyStatement(
                 sid=sid,
@@ -448,13 +450,13 @@ class ExecutionRole(Construct):
             )
         )
 
-    def _add_volume_key_grants(self) -> None:
+    def _add_volume_key_grants(self, key_arn: str) -> None:
         # SageMaker creates a grant on the volume key for the job's encrypted EBS volumes; only for AWS
         # resources (kms:GrantIsForAWSResource), so job code cannot hand the key to a principal of its choice.
         self._add(
             "KmsGrantsForJobVolumes",
             ["kms:CreateGrant"],
-            [self._key_arn],
+            [key_arn],
             {"Bool": {"kms:GrantIsForAWSResource": "true"}},
         )
 
@@ -669,7 +671,8 @@ def _check_props(
         statuses = created_props["model_approval_statuses"]
         if isinstance(statuses, str):
             errors.append("model_approval_statuses must be a list of statuses, not a string")
-        for status in statuses or ():  # type: ignore[union-attr]
+        # the constructor types model_approval_statuses Sequence[str] | None (a str is reported above)
+        for status in cast("Iterable[object]", statuses or ()):
             if not isinstance(statuses, str) and status not in _APPROVAL_STATUSES:
                 errors.append(
                     f"model_approval_statuses: unknown status {status!r} (known: {', '.join(_APPROVAL_STATUSES)})"
@@ -697,6 +700,7 @@ def _arn_list_errors(prop: str, values: object, pattern: re.Pattern[str], what: 
         return [f"{prop} must be a list of ARNs, not a string"]
     return [
         f"{prop}: not {what}: {arn!r}"
-        for arn in values or ()  # type: ignore[union-attr]
+        # the constructor types these props Sequence[str] | None (a str is reported above)
+        for arn in cast("Iterable[str]", values or ())
         if not cdk.Token.is_unresolved(arn) and not pattern.match(arn)
     ]

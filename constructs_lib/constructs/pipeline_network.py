@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import cast
 
 import aws_cdk as cdk
 from aws_cdk import aws_ec2 as ec2
@@ -468,7 +469,8 @@ def _check_props(
             errors.append(f"vpc_cidr is not an IPv4 CIDR range (got {vpc_cidr!r})")
     zones = created_props.get("availability_zones")
     if zones is not None:
-        zone_list = [zones] if isinstance(zones, str) else list(zones)  # type: ignore[arg-type]
+        # not a str: the constructor types availability_zones Sequence[str] | None
+        zone_list = [zones] if isinstance(zones, str) else list(cast("Iterable[str]", zones))
         if isinstance(zones, str) or len(set(zone_list)) < 2:
             errors.append(f"availability_zones must list at least two distinct zones (got {zones!r})")
     prefix_list_id = created_props.get("s3_prefix_list_id")

@@ -13,12 +13,14 @@ import secrets
 import signal
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING, Any, TextIO
 
 from constructs_lib.errors import did_you_mean
 from constructs_lib.localrun.expr import LocalRunError, Scope, StepFailed
-from constructs_lib.runtime.model import RuntimeUserError
+from constructs_lib.runtime.model import RuntimeUserError, Snapshot
 from constructs_lib.runtime.params import parse_assignments, resolve_parameters
 from constructs_lib.runtime.progress import (
     EXIT_FAILED,
@@ -30,6 +32,12 @@ from constructs_lib.runtime.progress import (
     duration,
     failure_lines,
 )
+
+if TYPE_CHECKING:  # the runner's modules load when it runs
+    from constructs_lib.config.loader import ProjectConfig
+    from constructs_lib.localrun.engine import StepRecord
+    from constructs_lib.localrun.plan import Plan, Step
+    from constructs_lib.localrun.store import LocalStore
 
 DEFAULT_WORKDIR = ".smp-run"
 TAIL_LINES = 20
@@ -45,7 +53,7 @@ The work dir holds the local S3 store (s3/), the model registry (registry/), the
 folder per execution (executions/<id>/ with logs/<step>.log and execution.json)."""
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "run",
         help="run the compiled pipeline locally (no AWS, no Docker, no network)",
@@ -210,7 +218,7 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
     return definition, manifest, project.root
 
 
-def _compile_key(project) -> str:
+def _compile_key(project: ProjectConfig) -> str:
     """What a compiled definition depends on: the config files, the framework settings, the compiler's own
     code and the SageMaker SDK version (the assets' content is checked against the manifest on reuse)."""
     import hashlib
@@ -248,7 +256,7 @@ def _assets_unchanged(manifest: dict, root: Path) -> bool:
     return True
 
 
-def typed_parameters(plan, given: dict[str, str]) -> dict[str, Any]:
+def typed_parameters(plan: Plan, given: dict[str, str]) -> dict[str, Any]:
     values, _ = resolve_parameters(given, plan.name, plan.parameters, None)
     out: dict[str, Any] = {}
     for param in plan.parameters:
@@ -267,7 +275,7 @@ def typed_parameters(plan, given: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def select(plan, args) -> list[str]:
+def select(plan: Plan, args: argparse.Namespace) -> list[str]:
     order = plan.order()
     names = list(plan.steps)
     for name in ([args.from_step] if args.from_step else []) + list(args.only):
@@ -282,13 +290,13 @@ def select(plan, args) -> list[str]:
     elif args.only:
         chosen = set(args.only)
         # a step in a Condition branch runs with its condition
-        chosen |= {plan.steps[n].branch[0] for n in args.only if plan.steps[n].branch}
+        chosen |= {branch[0] for n in args.only if (branch := plan.steps[n].branch)}
     else:
         return order
     return [n for n in order if n in chosen]
 
 
-def input_uris(step, args: dict) -> list[tuple[str, Any]]:
+def input_uris(step: Step, args: dict) -> list[tuple[str, Any]]:
     """(what, raw value) of every input a step reads, before resolution."""
     out: list[tuple[str, Any]] = []
     if step.type == "Processing":
@@ -317,7 +325,7 @@ def input_uris(step, args: dict) -> list[tuple[str, Any]]:
     return out
 
 
-def preflight_inputs(plan, selected: list[str], scope: Scope, store) -> None:
+def preflight_inputs(plan: Plan, selected: list[str], scope: Scope, store: LocalStore) -> None:
     """Every input whose URI does not depend on a step's result must exist before anything runs."""
     problems = []
     for name in selected:
@@ -510,14 +518,14 @@ def _run(args: argparse.Namespace) -> int:
 class LocalLiveRenderer(LiveRenderer):
     """``start --wait``'s live view; here Ctrl-C stops the run itself, and the view says so."""
 
-    def lines(self, snapshot):
+    def lines(self, snapshot: Snapshot) -> list[str]:
         return [
             line.replace("Ctrl-C stops following, not the execution", "Ctrl-C stops the run")
             for line in super().lines(snapshot)
         ]
 
 
-def _lock_workdir(workdir: Path):
+def _lock_workdir(workdir: Path) -> TextIO:
     """One run per work dir at a time (its store, registry and cache are not shared between processes)."""
     import fcntl
 
@@ -533,7 +541,7 @@ def _lock_workdir(workdir: Path):
     return handle
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     """SIGTERM/SIGHUP stop a run as Ctrl-C does: every job's process group is ended first."""
     raise KeyboardInterrupt
 
@@ -553,7 +561,9 @@ def _slug(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _write_report(path: str | None, pipeline: str, status: str, records, registered: list[dict]) -> None:
+def _write_report(
+    path: str | None, pipeline: str, status: str, records: Mapping[str, StepRecord], registered: list[dict]
+) -> None:
     if not path:
         return
     report = {

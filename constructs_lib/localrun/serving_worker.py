@@ -63,14 +63,14 @@ def default_output_fn(prediction, accept, context=None):
         value = prediction.tolist() if hasattr(prediction, "tolist") else prediction
         return json.dumps(value), JSON
     if media == CSV:
-        stream = io.StringIO()
+        text_stream = io.StringIO()
         array = np.asarray(prediction)
-        np.savetxt(stream, array if array.ndim else array.reshape(1), delimiter=",", fmt="%s")
-        return stream.getvalue(), CSV
+        np.savetxt(text_stream, array if array.ndim else array.reshape(1), delimiter=",", fmt="%s")
+        return text_stream.getvalue(), CSV
     if media == NPY:
-        stream = io.BytesIO()
-        np.save(stream, np.asarray(prediction))
-        return stream.getvalue(), NPY
+        byte_stream = io.BytesIO()
+        np.save(byte_stream, np.asarray(prediction))
+        return byte_stream.getvalue(), NPY
     raise ClientError(f"accept type {accept} is not supported by the default output_fn")
 
 
@@ -125,7 +125,9 @@ def batches(records, strategy, max_bytes, split):
         for record in records:
             yield [record]
         return
-    batch, size = [], 0
+    # a type comment, not an annotation: any interpreter runs this file
+    batch = []  # type: list[bytes]
+    size = 0
     for record in records:
         if batch and size + len(record) + 1 > max_bytes:
             yield batch
@@ -145,7 +147,10 @@ def join_output(batch, response, content_type):
             f"{len(out_lines)} output lines"
         )
     joined = []
-    for record, output in zip(batch, out_lines):
+    # Indexed rather than zip(strict=True): this file must run on interpreters older than 3.10, and the
+    # lengths are checked equal just above.
+    for index, record in enumerate(batch):
+        output = out_lines[index]
         if _media(content_type) == JSON:
             item = json.loads(record)
             item["SageMakerOutput"] = json.loads(output)

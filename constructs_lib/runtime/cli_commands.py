@@ -13,10 +13,11 @@ import ipaddress
 import re
 import sys
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from constructs_lib.errors import ConfigError, did_you_mean
 from constructs_lib.runtime.model import (
+    DeployedPipeline,
     ExecutionNotFound,
     PipelineNotFound,
     PipelinesClient,
@@ -141,7 +142,7 @@ def _add_wait(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
-def add_parsers(subparsers) -> None:
+def add_parsers(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``start`` and ``status`` to an argparse subparsers object."""
     p = subparsers.add_parser(
         "start",
@@ -309,7 +310,7 @@ def _follow(command: str, client: PipelinesClient, arn: str, args: argparse.Name
 # ----------------------------------------------------------------------------------------------------------
 
 
-def _guarded(command: str, fn, args: argparse.Namespace) -> int:
+def _guarded(command: str, fn: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Every user error becomes one stderr line and exit 2."""
     try:
         return fn(args)
@@ -383,7 +384,7 @@ def _target(
     return project.pipeline.pipelineName, params, "" if args.pipeline else f"sagemakerPipeline.pipelineName in {source}"
 
 
-def _describe(client: PipelinesClient, name: str, source: str):
+def _describe(client: PipelinesClient, name: str, source: str) -> DeployedPipeline:
     """The deployed pipeline, or an error naming the closest existing pipelines."""
     try:
         return client.describe_pipeline(name)

@@ -96,13 +96,14 @@ def resolve_parameters(
     out: dict[str, str] = {}
     deployed_by_name = {p.name: p for p in deployed} if deployed is not None else None
     config_types = dict(config.types) if config is not None else None
+    config_source = config.source if config is not None else ""  # used only when config_types is set
     for name, value in given.items():
         if deployed_by_name is not None:
             param = deployed_by_name.get(name)
             if param is None:
                 if config_types is not None and name in config_types:
                     raise RuntimeUserError(
-                        f"unknown parameter '{name}': {config.source} declares it, but the deployed pipeline "
+                        f"unknown parameter '{name}': {config_source} declares it, but the deployed pipeline "
                         f"'{pipeline}' does not",
                         "deploy the current config first (cdk deploy), or drop this --param",
                     )
@@ -115,20 +116,20 @@ def resolve_parameters(
             if config_types is not None:
                 if name not in config_types:
                     warnings.append(
-                        f"parameter '{name}' is in the deployed pipeline but not in {config.source} "
+                        f"parameter '{name}' is in the deployed pipeline but not in {config_source} "
                         "(the deployment is older than the config?)"
                     )
                 elif config_types[name] != param.type:
                     warnings.append(
                         f"parameter '{name}' is a {param.type} in the deployed pipeline but a "
-                        f"{config_types[name]} in {config.source}; the deployed type was checked"
+                        f"{config_types[name]} in {config_source}; the deployed type was checked"
                     )
         elif config_types is not None:
             if name not in config_types:
-                hint = did_you_mean(name, config_types, what=f"parameters in {config.source}")
+                hint = did_you_mean(name, config_types, what=f"parameters in {config_source}")
                 raise RuntimeUserError(
                     f"unknown parameter '{name}' for pipeline '{pipeline}'",
-                    hint or f"{config.source} declares no parameters",
+                    hint or f"{config_source} declares no parameters",
                 )
             out[name] = check_value(name, config_types[name], value)
         else:

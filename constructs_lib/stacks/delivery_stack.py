@@ -434,8 +434,10 @@ class DeliveryStack(cdk.Stack):
                 )
             ],
         )
+        cfn_logs = logs.node.default_child
+        assert isinstance(cfn_logs, s3.CfnBucket), "an s3.Bucket's default child is its CfnBucket"
         _nag.skip_checkov(
-            logs.node.default_child,
+            cfn_logs,
             "CKV_AWS_18",
             "This bucket is the server access log destination of the pipeline artifact bucket; "
             "logging it again would need another bucket or a self-referencing loop.",
@@ -459,7 +461,9 @@ class DeliveryStack(cdk.Stack):
         cfn_bucket.versioning_configuration = s3.CfnBucket.VersioningConfigurationProperty(status="Enabled")
         # The bucket is retained (aws-cdk-lib's default); its key must be too, or the kept artifacts are unreadable.
         if bucket.encryption_key is not None:
-            bucket.encryption_key.node.default_child.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
+            cfn_key = bucket.encryption_key.node.default_child
+            assert isinstance(cfn_key, cdk.CfnResource), "CDK Pipelines creates the key (a kms.Key)"
+            cfn_key.apply_removal_policy(cdk.RemovalPolicy.RETAIN)
         cfn_bucket.lifecycle_configuration = s3.CfnBucket.LifecycleConfigurationProperty(
             rules=[
                 s3.CfnBucket.RuleProperty(
@@ -705,9 +709,10 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _descendant(scope: IConstruct, *ids: str) -> IConstruct | None:
+    current: IConstruct | None = scope
     for construct_id in ids:
-        scope = scope.node.try_find_child(construct_id) if scope is not None else None
-    return scope
+        current = current.node.try_find_child(construct_id) if current is not None else None
+    return current
 
 
 def _output(stack: cdk.Stack, construct_id: str) -> cdk.CfnOutput:

@@ -600,12 +600,14 @@ def template_files(synth, tmp_path_factory) -> list[Path]:
 def test_cfn_lint_is_clean_on_the_delivery_and_stage_templates(template_files) -> None:
     region = DELIVERY["region"]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(template_files, pool.map(lambda p: run_cfn_lint(p, regions=(region,)), template_files)))
+        results = dict(
+            zip(template_files, pool.map(lambda p: run_cfn_lint(p, regions=(region,)), template_files), strict=True)
+        )
     assert {p.name: r for p, r in results.items() if r} == {}
 
 
 @pytest.mark.slow
 def test_checkov_is_clean_on_the_delivery_and_stage_templates(template_files) -> None:
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(template_files, pool.map(run_checkov, template_files)))
+        results = dict(zip(template_files, pool.map(run_checkov, template_files), strict=True))
     assert {p.name: r for p, r in results.items() if r} == {}

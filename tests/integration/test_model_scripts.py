@@ -248,7 +248,7 @@ def test_confs_cover_all_step_kinds_and_cross_model_wiring():
     for line in churn["sagemakerPipeline"]["dependencies"]:
         names = [n.strip() for n in line.split(" >> ")]
         assert all(n in owner for n in names), line
-        edges += list(zip(names, names[1:]))
+        edges += list(zip(names, names[1:], strict=False))  # consecutive pairs: one shorter by design
     assert ("churn-Register", "ltv-Register") in edges
     assert any(owner[a] != owner[b] for a, b in edges)
 

@@ -168,7 +168,7 @@ class LocalPipeline:
         proc = self._run(
             ["bash", str(script), *args["AppSpecification"].get("ContainerArguments", [])],
             job,
-            {k: v for k, v in args.get("Environment", {}).items()},
+            dict(args.get("Environment", {})),
         )
         for o in outputs:
             key = f"Steps.{step['Name']}.ProcessingOutputConfig.Outputs['{o['OutputName']}'].S3Output.S3Uri"

@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from constructs_lib.config.loader import DEFAULT_CONFIG_GLOB, config_globs, load_project
 from constructs_lib.errors import ConfigError
@@ -113,5 +114,5 @@ def test_defaults_from_the_original_readme() -> None:
 
 def test_models_are_frozen() -> None:
     project = load_project([str(FULL)], environ={})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         project.models["churn"].train.instance_type = "ml.c5.large"  # type: ignore[misc]
