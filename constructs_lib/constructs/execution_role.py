@@ -157,7 +157,9 @@ def job_limits_from_definition(
         for kind, (types, runtime, known) in found.items()
     }
     # Kinds without instance settings (Model): only their isolation.
-    limits.update({kind: JobLimits(network_isolation=True) for kind, on in isolated.items() if on and kind not in found})
+    limits.update(
+        {kind: JobLimits(network_isolation=True) for kind, on in isolated.items() if on and kind not in found}
+    )
     return limits
 
 

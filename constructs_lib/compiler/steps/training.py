@@ -19,7 +19,6 @@ from constructs_lib.compiler.assets import archive_members
 from constructs_lib.compiler.context import CompileContext
 from constructs_lib.graph.model import StepNode
 
-
 #: The channel of the source archive of a training job with network isolation, and where the toolkit finds it.
 ISOLATED_CODE_CHANNEL = "code"
 ISOLATED_SUBMIT_DIRECTORY = f"/opt/ml/input/data/{ISOLATED_CODE_CHANNEL}/sourcedir.tar.gz"

@@ -55,7 +55,9 @@ def test_isolated_jobs_and_models_enable_network_isolation(isolated: str) -> Non
     by_type: dict[str, list[dict[str, Any]]] = {}
     for step in _steps(isolated).values():
         by_type.setdefault(step["Type"], []).append(step["Arguments"])
-    assert by_type["Processing"] and all(a["NetworkConfig"]["EnableNetworkIsolation"] is True for a in by_type["Processing"])
+    assert by_type["Processing"] and all(
+        a["NetworkConfig"]["EnableNetworkIsolation"] is True for a in by_type["Processing"]
+    )
     assert all(a["EnableNetworkIsolation"] is True for a in by_type["Training"] + by_type["Model"])
     assert check_definition(isolated) == []
 

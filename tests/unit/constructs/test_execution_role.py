@@ -7,7 +7,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 from security import new_app, run_cfn_lint, run_checkov, synth_template, write_template
 
 from constructs_lib.constructs.artifact_store import ArtifactStore
@@ -378,6 +378,64 @@ def test_network_isolation_is_required_when_asked() -> None:
     for sid in ("SageMakerProcessingJobCreate", "SageMakerModelCreate"):
         assert built.statement(sid)["Condition"]["Bool"]["sagemaker:NetworkIsolation"] == "true"
     assert "Bool" not in built.statement("SageMakerTransformJobCreate").get("Condition", {})
+
+
+def test_network_isolation_is_required_on_the_kinds_whose_jobs_all_ask_for_it() -> None:
+    built = _build(
+        ExplicitStack(new_app(), "IsolatedKinds"),
+        step_kinds={"Processing", "Training", "Model"},
+        job_limits={
+            "Processing": JobLimits(("ml.m5.large",), 600, network_isolation=True),
+            "Training": JobLimits(("ml.m5.large",), 600),  # not every training job is isolated
+            "Model": JobLimits(network_isolation=True),
+        },
+    )
+    for sid in ("SageMakerProcessingJobCreate", "SageMakerModelCreate"):
+        built.template.has_resource_properties(
+            "AWS::IAM::Policy",
+            {
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Sid": sid,
+                                    "Condition": Match.object_like(
+                                        {"Bool": Match.object_like({"sagemaker:NetworkIsolation": "true"})}
+                                    ),
+                                }
+                            )
+                        ]
+                    )
+                }
+            },
+        )
+    assert "sagemaker:NetworkIsolation" not in built.statement("SageMakerTrainingJobCreate")["Condition"]["Bool"]
+
+
+def test_job_limits_of_a_model_take_network_isolation_only() -> None:
+    with pytest.raises(ValueError, match=r"job_limits\['Model'\]: only network_isolation applies"):
+        _build(
+            ExplicitStack(new_app(), "BadModelLimits"),
+            step_kinds={"Model"},
+            job_limits={"Model": JobLimits(("ml.m5.large",), network_isolation=True)},
+        )
+
+
+def test_network_isolation_of_the_definition_is_read_per_kind() -> None:
+    definition = {
+        "Steps": [
+            {"Type": "Processing", "Arguments": {"NetworkConfig": {"EnableNetworkIsolation": True}}},
+            {"Type": "Training", "Arguments": {"EnableNetworkIsolation": True}},
+            {"Type": "Training", "Arguments": {"EnableNetworkIsolation": False}},
+            {"Type": "Tuning", "Arguments": {"TrainingJobDefinition": {"EnableNetworkIsolation": True}}},
+            {"Type": "Model", "Arguments": {"EnableNetworkIsolation": {"Get": "Parameters.Isolate"}}},
+        ]
+    }
+    limits = job_limits_from_definition(json.dumps(definition))
+    assert limits["Processing"].network_isolation and limits["Tuning"].network_isolation
+    assert not limits["Training"].network_isolation  # one job without it
+    assert "Model" not in limits  # a parameter could turn it off: no requirement
 
 
 def test_job_log_groups_exist_before_the_jobs_when_asked() -> None:
