@@ -175,12 +175,14 @@ DEFINITION_TYPES: Mapping[str, DefinitionType] = {
             resources=("TransformResources",),
         ),
         # No logs, but CreateModel checks that the role can pull the model's image. The compiled CreateModel
-        # request carries no Tags (its step builder adds none), so models stay scoped by name prefix only.
+        # request carries the pipeline's Tags (compiler/steps/create_model.py), so models are scoped by tag too.
         DefinitionType(
             "Model",
             "CreateModel",
             "ModelName",
-            JobPermissions("model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",), vpc=True, isolation=True),
+            JobPermissions(
+                "model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",), vpc=True, isolation=True, tagged=True
+            ),
             isolation=("EnableNetworkIsolation",),
         ),
         DefinitionType("RegisterModel", "CreateModelPackage", registers_model=True),

@@ -83,6 +83,10 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
         dependencies={},
         log_level=None,
     )
-    step = ModelStep(step_args=builder.build(), **ctx.step_options(node))
+    args = builder.build()
+    # The pipeline's tag (and its tags): the execution role creates, describes and tags only models that carry
+    # smp:pipeline=<pipeline> (aws:RequestTag / aws:ResourceTag), as it does jobs. build() takes no tags.
+    args.create_model_request["Tags"] = ctx.tags({})
+    step = ModelStep(step_args=args, **ctx.step_options(node))
     ctx.built[node.name] = step
     return [step]

@@ -303,13 +303,32 @@ def test_transform_jobs_only_with_the_key_instance_types_and_tag(enforced: Built
     }
 
 
-def test_models_only_in_the_pipeline_network(enforced: Built) -> None:
+def test_models_only_in_the_pipeline_network_and_with_its_tag(enforced: Built) -> None:
     assert enforced.statement("SageMakerModelCreate")["Condition"] == {
+        "StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
         "ForAllValues:StringEquals": _vpc(),
         "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
     }
-    # The compiled CreateModel request has no Tags: models stay scoped by name prefix, not by tag.
-    assert "Condition" not in enforced.statement("SageMakerModelManage")
+    # The compiled CreateModel request carries the pipeline tag: models are described only when they have it.
+    enforced.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "SageMakerManageOwnJobs",
+                                "Action": Match.array_with(["sagemaker:DescribeModel"]),
+                                "Condition": {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+    assert not [s for s in enforced.statements if s.get("Sid") == "SageMakerModelManage"]
 
 
 def test_describe_and_stop_only_this_pipelines_jobs(enforced: Built) -> None:
@@ -320,7 +339,7 @@ def test_describe_and_stop_only_this_pipelines_jobs(enforced: Built) -> None:
             for verb in ("Describe", "Stop")
             for kind in ("HyperParameterTuning", "Processing", "Training", "Transform")
         ]
-        + ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"]
+        + ["sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:DescribeModel"]
     )
     assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}}
     assert not [s for s in enforced.statements if s.get("Sid", "").endswith("JobManage")]
@@ -331,6 +350,7 @@ def test_tags_only_on_new_or_own_jobs(enforced: Built) -> None:
     assert new["Action"] == own["Action"] == "sagemaker:AddTags"
     assert sorted(r.split(":")[-1] for r in new["Resource"]) == [
         "hyper-parameter-tuning-job/pipelines-*",
+        "model/pipelines-*",
         "processing-job/pipelines-*",
         "training-job/pipelines-*",
         "transform-job/pipelines-*",
@@ -347,7 +367,6 @@ def test_tags_only_on_new_or_own_jobs(enforced: Built) -> None:
         if "sagemaker:AddTags" in _list(s["Action"])
         and "Condition" not in s
         and "model-package" not in str(s["Resource"])
-        and ":model/" not in str(s["Resource"])
     ]
 
 
