@@ -199,8 +199,9 @@ class ExecutionRole(Construct):
       every ``Create*`` call is allowed only with the settings the compiled definition uses (the network's
       subnets and security groups, with a ``Null`` check since ``ForAllValues`` passes when a key is absent;
       the artifact key on volumes and outputs; inter-container traffic encryption; ``job_limits``; network
-      isolation with ``network_isolation``); with ``pipeline_tag``, jobs are created only with the tag
-      ``smp:pipeline=<pipeline_tag>`` and described, stopped and tagged only when they carry it;
+      isolation where ``job_limits`` or ``network_isolation`` ask for it); with ``pipeline_tag``, jobs and models are
+      created only with the tag ``smp:pipeline=<pipeline_tag>`` and described, stopped and tagged only when they
+      carry it;
       ``CreateModelPackage`` only into ``model_package_group_arns`` and only with a status in
       ``model_approval_statuses``;
     - ``iam:PassRole`` on itself only, to ``sagemaker.amazonaws.com`` only;
