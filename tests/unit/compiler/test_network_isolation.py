@@ -13,7 +13,7 @@ import pytest
 from constructs_lib.compiler.contract import check_definition
 from constructs_lib.constructs.execution_role import JobLimits, job_limits_from_definition
 from constructs_lib.errors import ConfigError
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, ROOT
 from tests.unit.compiler.conftest import compile_globs
 
 SEMANTICS = FIXTURES / "compile" / "semantics"
@@ -96,3 +96,18 @@ def test_serving_code_with_isolation_is_refused(tmp_path: Path) -> None:
     (problem,) = info.value.problems
     assert problem.key_path == "conf.models.m.transform.network_isolation"
     assert "entry_point" in problem.message
+
+
+def test_isolated_tuning_jobs_enable_it_in_the_training_job_definition(tmp_path: Path) -> None:
+    shutil.copytree(ROOT / "model_repos", tmp_path / "model_repos", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(FIXTURES / "tuning", tmp_path / "tests" / "fixtures" / "tuning")
+    conf = tmp_path / "tests" / "fixtures" / "tuning" / "conf.yaml"
+    conf.write_text(conf.read_text().replace("\n      train:\n", "\n      train:\n        network_isolation: true\n"))
+    definition = compile_globs(["tests/fixtures/tuning/conf.yaml"], tmp_path).definition
+    (tuning,) = [s["Arguments"] for s in _steps(definition).values() if s["Type"] == "Tuning"]
+    training = tuning["TrainingJobDefinition"]
+    assert training["EnableNetworkIsolation"] is True
+    assert training["StaticHyperParameters"]["sagemaker_submit_directory"] == ISOLATED_SUBMIT_DIRECTORY
+    assert ISOLATED_CODE_CHANNEL in [c["ChannelName"] for c in training["InputDataConfig"]]
+    assert job_limits_from_definition(definition)["Tuning"].network_isolation
+    assert check_definition(definition) == []
