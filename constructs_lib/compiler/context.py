@@ -268,11 +268,13 @@ class CompileContext:
             options["cache_config"] = self.cache(node)
         return options
 
-    def network_config(self) -> NetworkConfig:
+    def network_config(self, isolated: bool = False) -> NetworkConfig:
         return NetworkConfig(
             subnets=list(self.bindings.subnets),
             security_group_ids=list(self.bindings.security_groups),
             encrypt_inter_container_traffic=True,
+            # False is left out: the request (and the golden definitions) stay as they were without the option.
+            enable_network_isolation=True if isolated else None,
         )
 
     def tags(self, tags: dict[str, str]) -> list[dict[str, str]]:

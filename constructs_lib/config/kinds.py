@@ -66,6 +66,8 @@ class DefinitionType:
     """Path in ``Arguments`` to the instance settings (``InstanceType``), for the role's job limits."""
     stopping: tuple[str, ...] = ("StoppingCondition",)
     """Path in ``Arguments`` to the ``MaxRuntimeInSeconds`` holder, for the role's job limits."""
+    isolation: tuple[str, ...] = ()
+    """Path in ``Arguments`` to ``EnableNetworkIsolation``, for the role's ``sagemaker:NetworkIsolation`` condition."""
     registers_model: bool = False
     """CreateModelPackage into model package groups (the role scopes it to the pipeline's groups)."""
 
@@ -113,9 +115,15 @@ DEFINITION_TYPES: Mapping[str, DefinitionType] = {
             "ProcessingJobName",
             _PROCESSING_JOB,
             resources=("ProcessingResources", "ClusterConfig"),
+            isolation=("NetworkConfig", "EnableNetworkIsolation"),
         ),
         DefinitionType(
-            "Training", "CreateTrainingJob", "TrainingJobName", _TRAINING_JOB, resources=("ResourceConfig",)
+            "Training",
+            "CreateTrainingJob",
+            "TrainingJobName",
+            _TRAINING_JOB,
+            resources=("ResourceConfig",),
+            isolation=("EnableNetworkIsolation",),
         ),
         # The tuning job starts training jobs named after it (so with the same name prefix) that write to the
         # training log group and metric namespace. CreateHyperParameterTuningJob supports the same condition keys as
@@ -147,6 +155,7 @@ DEFINITION_TYPES: Mapping[str, DefinitionType] = {
             ),
             resources=("TrainingJobDefinition", "ResourceConfig"),
             stopping=("TrainingJobDefinition", "StoppingCondition"),
+            isolation=("TrainingJobDefinition", "EnableNetworkIsolation"),
         ),
         # CreateTransformJob has no VPC keys: a transform job runs in the VPC of its model (CreateModel below).
         DefinitionType(
@@ -166,12 +175,15 @@ DEFINITION_TYPES: Mapping[str, DefinitionType] = {
             resources=("TransformResources",),
         ),
         # No logs, but CreateModel checks that the role can pull the model's image. The compiled CreateModel
-        # request carries no Tags (its step builder adds none), so models stay scoped by name prefix only.
+        # request carries the pipeline's Tags (compiler/steps/create_model.py), so models are scoped by tag too.
         DefinitionType(
             "Model",
             "CreateModel",
             "ModelName",
-            JobPermissions("model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",), vpc=True, isolation=True),
+            JobPermissions(
+                "model", "sagemaker:CreateModel", ("sagemaker:DescribeModel",), vpc=True, isolation=True, tagged=True
+            ),
+            isolation=("EnableNetworkIsolation",),
         ),
         DefinitionType("RegisterModel", "CreateModelPackage", registers_model=True),
         # Evaluated by the Pipelines service itself: no request, no permission.

@@ -241,6 +241,11 @@ class _JobSection(_Section):
     """Tags for the job: ``{key: value}`` or ``[{Key: k, Value: v}]``."""
     env: Env = Field(default_factory=dict)
     """Environment variables set in the container."""
+    network_isolation: Bool = False
+    """Run the job with network isolation (``transform``: its model, CreateModel): its containers reach no
+    network at all, not PyPI, not S3, not other AWS services; SageMaker still downloads the inputs and uploads the
+    outputs. The execution role then requires it on the jobs of this kind. Needs ``wheelhouse/`` beside a
+    ``requirements.txt``; not with ``transform.entry_point`` (the serving container downloads that code)."""
 
 
 class ProcessingSection(_JobSection):

@@ -47,13 +47,15 @@ DEFAULT_MODEL_APPROVAL_STATUSES = ("PendingManualApproval",)
 
 @dataclass(frozen=True)
 class JobLimits:
-    """What the jobs of one step kind may ask for: instance types and longest runtime (None: no limit)."""
+    """What the jobs of one step kind may ask for: instance types and longest runtime (None: no limit); with
+    ``network_isolation``, only requests that enable network isolation (every job of the kind asks for it)."""
 
     instance_types: tuple[str, ...] | None = None
     max_runtime_in_seconds: int | None = None
+    network_isolation: bool = False
 
     def union(self, other: JobLimits) -> JobLimits:
-        """Limits that allow what either allows (None: unlimited wins)."""
+        """Limits that allow what either allows (None: unlimited wins; isolation only if both require it)."""
         types = (
             None
             if self.instance_types is None or other.instance_types is None
@@ -64,7 +66,7 @@ class JobLimits:
             if self.max_runtime_in_seconds is None or other.max_runtime_in_seconds is None
             else max(self.max_runtime_in_seconds, other.max_runtime_in_seconds)
         )
-        return JobLimits(types, runtime)
+        return JobLimits(types, runtime, self.network_isolation and other.network_isolation)
 
 
 def approval_statuses_from_definition(
@@ -96,7 +98,8 @@ def approval_statuses_from_definition(
 def job_limits_from_definition(
     definition: str, parameter_defaults: Mapping[str, Any] | None = None
 ) -> dict[str, JobLimits]:
-    """The instance types and longest runtime each job kind of a compiled definition asks for.
+    """The instance types and longest runtime each job kind of a compiled definition asks for, and whether all
+    its jobs enable network isolation (``EnableNetworkIsolation`` literally true: a parameter could turn it off).
 
     A value given by a pipeline parameter counts with its default (or ``parameter_defaults``): starting an
     execution with another instance type or a longer runtime is then refused by the role. A value the role
@@ -106,6 +109,7 @@ def job_limits_from_definition(
     defaults = {p["Name"]: p.get("DefaultValue") for p in data.get("Parameters", [])}
     defaults.update(parameter_defaults or {})
     found: dict[str, tuple[set[str] | None, int | None, bool]] = {}
+    isolated: dict[str, bool] = {}
 
     def value(raw: Any) -> Any:
         if isinstance(raw, dict) and set(raw) == {"Get"} and str(raw["Get"]).startswith("Parameters."):
@@ -119,6 +123,11 @@ def job_limits_from_definition(
                 visit(arguments.get("IfSteps", []) + arguments.get("ElseSteps", []))
                 continue
             declared = DEFINITION_TYPES.get(step.get("Type", ""))
+            if declared is not None and declared.isolation:
+                flag: Any = arguments
+                for key in declared.isolation:
+                    flag = flag.get(key) if isinstance(flag, dict) else None
+                isolated[step["Type"]] = isolated.get(step["Type"], True) and flag is True
             if declared is None or not declared.resources:
                 continue
             resources = declared.resources
@@ -139,10 +148,19 @@ def job_limits_from_definition(
             found[step["Type"]] = (types, runtime, runtime_known)
 
     visit(data.get("Steps", []))
-    return {
-        kind: JobLimits(tuple(sorted(types)) if types else None, runtime if known and runtime else None)
+    limits = {
+        kind: JobLimits(
+            tuple(sorted(types)) if types else None,
+            runtime if known and runtime else None,
+            isolated.get(kind, False),
+        )
         for kind, (types, runtime, known) in found.items()
     }
+    # Kinds without instance settings (Model): only their isolation.
+    limits.update(
+        {kind: JobLimits(network_isolation=True) for kind, on in isolated.items() if on and kind not in found}
+    )
+    return limits
 
 
 _REGISTER_MODEL = next(d.name for d in DEFINITION_TYPES.values() if d.registers_model)
@@ -181,8 +199,9 @@ class ExecutionRole(Construct):
       every ``Create*`` call is allowed only with the settings the compiled definition uses (the network's
       subnets and security groups, with a ``Null`` check since ``ForAllValues`` passes when a key is absent;
       the artifact key on volumes and outputs; inter-container traffic encryption; ``job_limits``; network
-      isolation with ``network_isolation``); with ``pipeline_tag``, jobs are created only with the tag
-      ``smp:pipeline=<pipeline_tag>`` and described, stopped and tagged only when they carry it;
+      isolation where ``job_limits`` or ``network_isolation`` ask for it); with ``pipeline_tag``, jobs and models are
+      created only with the tag ``smp:pipeline=<pipeline_tag>`` and described, stopped and tagged only when they
+      carry it;
       ``CreateModelPackage`` only into ``model_package_group_arns`` and only with a status in
       ``model_approval_statuses``;
     - ``iam:PassRole`` on itself only, to ``sagemaker.amazonaws.com`` only;
@@ -422,9 +441,10 @@ class ExecutionRole(Construct):
             put("ArnEqualsIfExists", "sagemaker:OutputKmsKey", self._key_arn)
         if kind.traffic_encryption:
             put("Bool", "sagemaker:InterContainerTrafficEncryption", "true")
-        if kind.isolation and self._isolation:
-            put("Bool", "sagemaker:NetworkIsolation", "true")
         limits = self._limits.get(kind.name)
+        if kind.isolation and (self._isolation or (limits is not None and limits.network_isolation)):
+            # Bool fails when the key is absent: a request without EnableNetworkIsolation is refused too.
+            put("Bool", "sagemaker:NetworkIsolation", "true")
         if kind.limits and limits is not None and limits.instance_types:
             put("ForAllValues:StringEquals", "sagemaker:InstanceTypes", list(limits.instance_types))
             put("Null", "sagemaker:InstanceTypes", "false")
@@ -678,11 +698,13 @@ def _check_props(
                     f"model_approval_statuses: unknown status {status!r} (known: {', '.join(_APPROVAL_STATUSES)})"
                 )
         for kind, limit in dict(created_props["job_limits"] or {}).items():  # type: ignore[call-overload]
-            if kind not in _JOB_KINDS or not _JOB_KINDS[kind].limits:
-                limited = ", ".join(sorted(k for k, j in _JOB_KINDS.items() if j.limits))
+            if kind not in _JOB_KINDS or not (_JOB_KINDS[kind].limits or _JOB_KINDS[kind].isolation):
+                limited = ", ".join(sorted(k for k, j in _JOB_KINDS.items() if j.limits or j.isolation))
                 errors.append(f"job_limits: {kind!r} is not a job kind with limits ({limited})")
             elif not isinstance(limit, JobLimits):
                 errors.append(f"job_limits[{kind!r}] must be a JobLimits")
+            elif not _JOB_KINDS[kind].limits and (limit.instance_types or limit.max_runtime_in_seconds):
+                errors.append(f"job_limits[{kind!r}]: only network_isolation applies to this kind")
         network = created_props["network"]
         if network is not None and not (
             list(getattr(network, "subnet_ids", None) or [])

@@ -282,8 +282,9 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
     code = root / "code"
     if submit.startswith("s3://"):
         extract_tar_gz(ctx.store.read_bytes(submit, f"sagemaker_submit_directory of step '{step.name}':"), code, submit)
-    else:
-        raise StepFailed(f"sagemaker_submit_directory {submit!r} is not an S3 URI")
+    elif not submit.startswith("/opt/ml/input/data/"):
+        # (a path there: network isolation, the archive arrives in an input channel, extracted below)
+        raise StepFailed(f"sagemaker_submit_directory {submit!r} is not an S3 URI or a file of an input channel")
     mode = args.get("AlgorithmSpecification", {}).get("TrainingInputMode", "File")
     channels, input_config = [], {}
     for channel in args.get("InputDataConfig", []):
@@ -303,6 +304,11 @@ def run_training(step: Step, args: dict, ctx: RunContext) -> dict:
         }
         if "ContentType" in channel:
             input_config[name]["ContentType"] = channel["ContentType"]
+    if not submit.startswith("s3://"):
+        archive = inside(root, submit, "sagemaker_submit_directory")
+        if not archive.is_file():
+            raise StepFailed(f"sagemaker_submit_directory {submit}: no such file in the job's input channels")
+        extract_tar_gz(archive.read_bytes(), code, submit)
     config = root / "input" / "config"
     config.mkdir(parents=True, exist_ok=True)
     (config / "hyperparameters.json").write_text(json.dumps(raw))

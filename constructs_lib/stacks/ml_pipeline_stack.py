@@ -55,7 +55,8 @@ class MlPipelineStack(cdk.Stack):
     :param s3_prefix_list_id: the region's S3 prefix list (skips a deploy-time lookup).
     :param extra_endpoints: interface endpoints for job code that calls SageMaker or STS (``SageMakerApi``,
         ``SageMakerRuntime``, ``Sts``). Default: none (see ``PipelineNetwork``).
-    :param network_isolation: require network isolation on the jobs (their definition must set it).
+    :param network_isolation: require network isolation on every job and model (their definition must set it).
+        Default: False (the role requires it on the job kinds whose jobs all set ``network_isolation``).
     :param create_job_log_groups: create SageMaker's account-wide job log groups (one stack per account/region).
     :param model_approval_statuses: what RegisterModel may set. Default: ``PendingManualApproval`` and what the
         definition sets with this environment's parameter defaults (starting an execution with another status

@@ -447,3 +447,17 @@ def test_ctrl_c_stops_every_job_process(tmp_path) -> None:
     assert proc.returncode == 130
     assert "interrupted: every job was stopped" in err
     assert marked() == []
+
+
+def test_isolated_training_finds_its_code_in_the_code_channel(bundled, tmp_path) -> None:
+    """``train.network_isolation``: sagemaker_submit_directory is the archive in the ``code`` channel, not S3."""
+    project = project_copy(tmp_path)
+    conf = project / "model_repos" / "churn" / "conf" / "conf.yaml"
+    text = conf.read_text()
+    conf.write_text(text.replace("\n      train:\n", "\n      train:\n        network_isolation: true\n", 1))
+    work = workdir_copy(bundled, tmp_path)
+    report = tmp_path / "isolated.json"
+    result = run_cli(["--workdir", str(work), "--report", str(report), "--jobs", "1"], cwd=project)
+    assert result.returncode == 0, result.stdout + result.stderr
+    steps = {s["name"]: s for s in json.loads(report.read_text())["steps"]}
+    assert steps["churn-Training"]["status"] == "Succeeded" and not steps["churn-Training"]["cached"]

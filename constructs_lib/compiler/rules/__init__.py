@@ -22,6 +22,7 @@ RULE_MODULES = (
     "unused_model",
     "transform_volume_size_ignored",
     "requirements_need_wheels",
+    "isolated_jobs_need_wheels",
     "processing_subfolder_imports",
     "unused_tune_section",
 )

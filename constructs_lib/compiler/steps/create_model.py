@@ -61,16 +61,32 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
             node, ("registry", "InferenceSpecification", "image_uri"), model.registry.InferenceSpecification.image_uri
         )
     b = ctx.bindings
+    isolated = model.transform is not None and model.transform.network_isolation
+    if isolated and model.transform is not None and model.transform.entry_point:
+        ctx.problem(
+            node,
+            ("transform", "network_isolation"),
+            "a model with network isolation cannot download its serving code (transform.entry_point) from S3",
+            "drop transform.entry_point (serve with the container's own handler) or network_isolation",
+        )
     builder = ModelBuilder(
         image_uri=image,
         s3_model_data_url=model_data(ctx, node),
         role_arn=b.role_arn,
         sagemaker_session=ctx.session,
-        network=Networking(subnets=list(b.subnets), security_group_ids=list(b.security_groups)),
+        network=Networking(
+            subnets=list(b.subnets),
+            security_group_ids=list(b.security_groups),
+            enable_network_isolation=True if isolated else None,
+        ),
         env_vars=serving_environment(ctx, node, env),
         dependencies={},
         log_level=None,
     )
-    step = ModelStep(step_args=builder.build(), **ctx.step_options(node))
+    args = builder.build()
+    # The pipeline's tag (and its tags): the execution role creates, describes and tags only models that carry
+    # smp:pipeline=<pipeline> (aws:RequestTag / aws:ResourceTag), as it does jobs. build() takes no tags.
+    args.create_model_request["Tags"] = ctx.tags({})
+    step = ModelStep(step_args=args, **ctx.step_options(node))
     ctx.built[node.name] = step
     return [step]

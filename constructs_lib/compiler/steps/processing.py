@@ -38,7 +38,7 @@ def processor(
         volume_kms_key=ctx.bindings.kms_key,
         output_kms_key=ctx.bindings.kms_key,
         max_runtime_in_seconds=max_runtime,
-        network_config=ctx.network_config(),
+        network_config=ctx.network_config(section.network_isolation),
         env={k: ctx.bindings.resolve(v) for k, v in section.env.items()} or None,
         tags=ctx.tags(section.tags) or None,
         base_job_name=section.base_job_name or node.name,

@@ -19,6 +19,10 @@ from constructs_lib.compiler.assets import archive_members
 from constructs_lib.compiler.context import CompileContext
 from constructs_lib.graph.model import StepNode
 
+#: The channel of the source archive of a training job with network isolation, and where the toolkit finds it.
+ISOLATED_CODE_CHANNEL = "code"
+ISOLATED_SUBMIT_DIRECTORY = f"/opt/ml/input/data/{ISOLATED_CODE_CHANNEL}/sourcedir.tar.gz"
+
 
 def _channel(name: str, uri: Any) -> Channel:
     return Channel(
@@ -79,6 +83,11 @@ def channels(ctx: CompileContext, node: StepNode) -> list[Channel]:
             )
     for item in ctx.chained_inputs(node, "{source}-{channel}"):
         add(item.name, item.uri, f"step '{item.source}'")
+    if section.network_isolation:
+        # An isolated container cannot download sagemaker_submit_directory from S3: SageMaker puts the archive in
+        # the channel ISOLATED_CODE_CHANNEL instead (what the SDK v2 estimators do with enable_network_isolation).
+        entry_dir = section.entry_point.rpartition("/")[0]
+        add(ISOLATED_CODE_CHANNEL, ctx.sourcedir_uri(node, ("source_directory",), entry_dir), "the job's code")
     if not out:
         ctx.problem(
             node,
@@ -115,7 +124,9 @@ def trainer(ctx: CompileContext, node: StepNode) -> ModelTrainer:
     entry_dir, _, program = section.entry_point.rpartition("/")
     hyperparameters: dict[str, Any] = {
         "sagemaker_program": program,
-        "sagemaker_submit_directory": ctx.sourcedir_uri(node, ("source_directory",), entry_dir),
+        "sagemaker_submit_directory": ISOLATED_SUBMIT_DIRECTORY
+        if section.network_isolation
+        else ctx.sourcedir_uri(node, ("source_directory",), entry_dir),
     }
     for name, value in section.hyperparams.items():
         hyperparameters[name] = ctx.value(value)
@@ -134,6 +145,8 @@ def trainer(ctx: CompileContext, node: StepNode) -> ModelTrainer:
             subnets=list(b.subnets),
             security_group_ids=list(b.security_groups),
             enable_inter_container_traffic_encryption=True,
+            # False is left out: the request stays as it was without the option.
+            enable_network_isolation=True if section.network_isolation else None,
         ),
         stopping_condition=StoppingCondition(max_runtime_in_seconds=section.max_runtime_seconds),
         output_data_config=OutputDataConfig(s3_output_path=ctx.output_uri(node.name, "model"), kms_key_id=b.kms_key),

@@ -32,12 +32,14 @@ def _range(spec: ParameterRange) -> Any:
 
 
 class _SecureTuningStep(TuningStep):
-    """The SDK (3.27) builds the training job definition without the ModelTrainer's volume key and
-    inter-container traffic encryption, which a Training step's request carries: put them back, so that the
+    """The SDK (3.27) builds the training job definition without the ModelTrainer's volume key, inter-container
+    traffic encryption and network isolation, which a Training step's request carries: put them back, so that the
     tuning job's training jobs are as locked down as a Training step's (and the execution role's conditions on
     CreateHyperParameterTuningJob hold)."""
 
     volume_kms_key: str | None = None
+    #: ``train.network_isolation``: the SDK leaves it out of the training job definition too.
+    network_isolation: bool = False
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -46,6 +48,8 @@ class _SecureTuningStep(TuningStep):
         definition["EnableInterContainerTrafficEncryption"] = True
         if self.volume_kms_key:
             definition["ResourceConfig"]["VolumeKmsKeyId"] = self.volume_kms_key
+        if self.network_isolation:
+            definition["EnableNetworkIsolation"] = True
         return request
 
 
@@ -66,6 +70,8 @@ def build(ctx: CompileContext, node: StepNode) -> list[Any]:
     )
     step = _SecureTuningStep(**ctx.step_options(node), step_args=tuner.tune(inputs=channels(ctx, node)))
     step.volume_kms_key = ctx.bindings.kms_key
+    train = ctx.model(node).train
+    step.network_isolation = train is not None and train.network_isolation
     ctx.built[node.name] = step
     # The training jobs' output path (training.trainer), flattened into one Join with the best job's name.
     ctx.model_artifacts[node.name] = Join(

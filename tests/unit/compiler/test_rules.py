@@ -49,6 +49,10 @@ def _requirements_and_wheels(data: dict, root: Path) -> None:
     (root / "scripts" / "wheelhouse").mkdir()
 
 
+def _isolate(data: dict, root: Path) -> None:
+    _models(data)["churn"]["train"]["network_isolation"] = True
+
+
 def _subfolder(imports: str) -> Callable[[dict, Path], None]:
     def change(data: dict, root: Path) -> None:
         (root / "scripts" / "prep").mkdir()
@@ -64,6 +68,11 @@ CASES = {
     "SMP-C1": (None, _extra_model, "model 'spare' is not in the pipeline"),
     "SMP-C2": (None, _volume_size, "transform.volume_size has no effect"),
     "SMP-C3": (_requirements_and_wheels, _requirements, "installed from PyPI at job start"),
+    "SMP-C6": (
+        lambda d, root: (_requirements_and_wheels(d, root), _isolate(d, root)),
+        lambda d, root: (_requirements(d, root), _isolate(d, root)),
+        "the train job runs with network isolation and reaches no package index",
+    ),
     "SMP-C5": (
         None,
         lambda d, root: _models(d)["churn"].update(

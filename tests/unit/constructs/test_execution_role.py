@@ -7,7 +7,7 @@ import json
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_sagemaker as sagemaker
-from aws_cdk.assertions import Template
+from aws_cdk.assertions import Match, Template
 from security import new_app, run_cfn_lint, run_checkov, synth_template, write_template
 
 from constructs_lib.constructs.artifact_store import ArtifactStore
@@ -303,13 +303,32 @@ def test_transform_jobs_only_with_the_key_instance_types_and_tag(enforced: Built
     }
 
 
-def test_models_only_in_the_pipeline_network(enforced: Built) -> None:
+def test_models_only_in_the_pipeline_network_and_with_its_tag(enforced: Built) -> None:
     assert enforced.statement("SageMakerModelCreate")["Condition"] == {
+        "StringEquals": {"aws:RequestTag/smp:pipeline": TAG},
         "ForAllValues:StringEquals": _vpc(),
         "Null": {"sagemaker:VpcSubnets": "false", "sagemaker:VpcSecurityGroupIds": "false"},
     }
-    # The compiled CreateModel request has no Tags: models stay scoped by name prefix, not by tag.
-    assert "Condition" not in enforced.statement("SageMakerModelManage")
+    # The compiled CreateModel request carries the pipeline tag: models are described only when they have it.
+    enforced.template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Sid": "SageMakerManageOwnJobs",
+                                "Action": Match.array_with(["sagemaker:DescribeModel"]),
+                                "Condition": {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}},
+                            }
+                        )
+                    ]
+                )
+            }
+        },
+    )
+    assert not [s for s in enforced.statements if s.get("Sid") == "SageMakerModelManage"]
 
 
 def test_describe_and_stop_only_this_pipelines_jobs(enforced: Built) -> None:
@@ -320,7 +339,7 @@ def test_describe_and_stop_only_this_pipelines_jobs(enforced: Built) -> None:
             for verb in ("Describe", "Stop")
             for kind in ("HyperParameterTuning", "Processing", "Training", "Transform")
         ]
-        + ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"]
+        + ["sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:DescribeModel"]
     )
     assert manage["Condition"] == {"StringEquals": {"aws:ResourceTag/smp:pipeline": TAG}}
     assert not [s for s in enforced.statements if s.get("Sid", "").endswith("JobManage")]
@@ -331,6 +350,7 @@ def test_tags_only_on_new_or_own_jobs(enforced: Built) -> None:
     assert new["Action"] == own["Action"] == "sagemaker:AddTags"
     assert sorted(r.split(":")[-1] for r in new["Resource"]) == [
         "hyper-parameter-tuning-job/pipelines-*",
+        "model/pipelines-*",
         "processing-job/pipelines-*",
         "training-job/pipelines-*",
         "transform-job/pipelines-*",
@@ -347,7 +367,6 @@ def test_tags_only_on_new_or_own_jobs(enforced: Built) -> None:
         if "sagemaker:AddTags" in _list(s["Action"])
         and "Condition" not in s
         and "model-package" not in str(s["Resource"])
-        and ":model/" not in str(s["Resource"])
     ]
 
 
@@ -378,6 +397,64 @@ def test_network_isolation_is_required_when_asked() -> None:
     for sid in ("SageMakerProcessingJobCreate", "SageMakerModelCreate"):
         assert built.statement(sid)["Condition"]["Bool"]["sagemaker:NetworkIsolation"] == "true"
     assert "Bool" not in built.statement("SageMakerTransformJobCreate").get("Condition", {})
+
+
+def test_network_isolation_is_required_on_the_kinds_whose_jobs_all_ask_for_it() -> None:
+    built = _build(
+        ExplicitStack(new_app(), "IsolatedKinds"),
+        step_kinds={"Processing", "Training", "Model"},
+        job_limits={
+            "Processing": JobLimits(("ml.m5.large",), 600, network_isolation=True),
+            "Training": JobLimits(("ml.m5.large",), 600),  # not every training job is isolated
+            "Model": JobLimits(network_isolation=True),
+        },
+    )
+    for sid in ("SageMakerProcessingJobCreate", "SageMakerModelCreate"):
+        built.template.has_resource_properties(
+            "AWS::IAM::Policy",
+            {
+                "PolicyDocument": {
+                    "Statement": Match.array_with(
+                        [
+                            Match.object_like(
+                                {
+                                    "Sid": sid,
+                                    "Condition": Match.object_like(
+                                        {"Bool": Match.object_like({"sagemaker:NetworkIsolation": "true"})}
+                                    ),
+                                }
+                            )
+                        ]
+                    )
+                }
+            },
+        )
+    assert "sagemaker:NetworkIsolation" not in built.statement("SageMakerTrainingJobCreate")["Condition"]["Bool"]
+
+
+def test_job_limits_of_a_model_take_network_isolation_only() -> None:
+    with pytest.raises(ValueError, match=r"job_limits\['Model'\]: only network_isolation applies"):
+        _build(
+            ExplicitStack(new_app(), "BadModelLimits"),
+            step_kinds={"Model"},
+            job_limits={"Model": JobLimits(("ml.m5.large",), network_isolation=True)},
+        )
+
+
+def test_network_isolation_of_the_definition_is_read_per_kind() -> None:
+    definition = {
+        "Steps": [
+            {"Type": "Processing", "Arguments": {"NetworkConfig": {"EnableNetworkIsolation": True}}},
+            {"Type": "Training", "Arguments": {"EnableNetworkIsolation": True}},
+            {"Type": "Training", "Arguments": {"EnableNetworkIsolation": False}},
+            {"Type": "Tuning", "Arguments": {"TrainingJobDefinition": {"EnableNetworkIsolation": True}}},
+            {"Type": "Model", "Arguments": {"EnableNetworkIsolation": {"Get": "Parameters.Isolate"}}},
+        ]
+    }
+    limits = job_limits_from_definition(json.dumps(definition))
+    assert limits["Processing"].network_isolation and limits["Tuning"].network_isolation
+    assert not limits["Training"].network_isolation  # one job without it
+    assert "Model" not in limits  # a parameter could turn it off: no requirement
 
 
 def test_job_log_groups_exist_before_the_jobs_when_asked() -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+from pathlib import Path
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
@@ -24,8 +26,8 @@ ENV = cdk.Environment(account="123456789012", region="eu-west-1")
 
 
 class Built:
-    def __init__(self, globs: list[str] | None = None) -> None:
-        project = load_project(globs, cwd=ROOT, environ={})
+    def __init__(self, globs: list[str] | None = None, cwd: Path = ROOT) -> None:
+        project = load_project(globs, cwd=cwd, environ={})
         self.name = project.pipeline.pipelineName
         self.stack = MlPipelineStack(
             new_app(), "Stack", project=project, graph=build_graph(project), env=ENV, s3_prefix_list_id="pl-6da54004"
@@ -92,6 +94,32 @@ def test_every_job_carries_the_pipeline_tag_the_role_requires(built: Built, kind
         assert {"Key": PIPELINE_TAG_KEY, "Value": built.name} in job["Tags"]
     create = built.statement(f"SageMaker{kind}JobCreate")
     assert create["Condition"]["StringEquals"] == {f"aws:RequestTag/{PIPELINE_TAG_KEY}": built.name}
+
+
+def test_every_model_carries_the_pipeline_tag_the_role_requires(built: Built) -> None:
+    assert built.jobs("Model")
+    for model in built.jobs("Model"):
+        assert {"Key": PIPELINE_TAG_KEY, "Value": built.name} in model["Tags"]
+    create = built.statement("SageMakerModelCreate")
+    assert create["Condition"]["StringEquals"] == {f"aws:RequestTag/{PIPELINE_TAG_KEY}": built.name}
+    assert "sagemaker:DescribeModel" in built.statement("SageMakerManageOwnJobs")["Action"]
+
+
+def test_role_requires_network_isolation_where_the_definition_sets_it(built: Built, tmp_path: Path) -> None:
+    """``train.network_isolation`` in every model: CreateTrainingJob requires it; other kinds do not."""
+    shutil.copytree(ROOT / "model_repos", tmp_path / "model_repos", ignore=shutil.ignore_patterns("__pycache__"))
+    for conf in (tmp_path / "model_repos").glob("*/conf/conf.yaml"):
+        text = conf.read_text()
+        conf.write_text(text.replace("\n      train:\n", "\n      train:\n        network_isolation: true\n"))
+    isolated = Built(cwd=tmp_path)
+    assert all(job["EnableNetworkIsolation"] is True for job in isolated.jobs("Training"))
+    assert isolated.statement("SageMakerTrainingJobCreate")["Condition"]["Bool"] == {
+        "sagemaker:InterContainerTrafficEncryption": "true",
+        "sagemaker:NetworkIsolation": "true",
+    }
+    assert "sagemaker:NetworkIsolation" not in isolated.statement("SageMakerProcessingJobCreate")["Condition"]["Bool"]
+    # The bundled example without the option: no isolation condition anywhere.
+    assert "sagemaker:NetworkIsolation" not in json.dumps(built.statements)
 
 
 def test_role_allows_exactly_the_definitions_instance_types_and_runtimes(built: Built) -> None:
