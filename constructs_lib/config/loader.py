@@ -288,7 +288,7 @@ def choose_pipeline(projects: Mapping[str, ProjectConfig], pipeline: str | None)
     name is unknown, or when there are several and none is named."""
     if pipeline is None and len(projects) == 1:
         return next(iter(projects.values()))
-    if pipeline in projects:
+    if pipeline is not None and pipeline in projects:
         return projects[pipeline]
     names = ", ".join(projects)
     first = next(iter(projects.values()))
@@ -297,8 +297,7 @@ def choose_pipeline(projects: Mapping[str, ProjectConfig], pipeline: str | None)
         hint = "choose one with --pipeline NAME"
     else:
         message = f"no pipeline named {pipeline!r} (pipelines here: {names})"
-        hint = did_you_mean(pipeline, projects, what="pipelines") + "; choose one with --pipeline NAME"
-        hint = hint.lstrip("; ")
+        hint = did_you_mean(pipeline, projects, what="pipelines") or "choose one with --pipeline NAME"
     raise ConfigError([*first.warnings, Problem("", 0, 0, "--pipeline", message, hint)])
 
 
