@@ -95,11 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _load(args: argparse.Namespace) -> tuple[ProjectConfig, PipelineGraph]:
     from constructs_lib.config.loader import choose_pipeline, load_projects
+    from constructs_lib.graph.builder import build_graph
 
     projects = load_projects(args.config, allow_env=args.allow_env)
     project = choose_pipeline(projects, args.pipeline)
     _print_warnings(project)
-    return project, graph_of(project, several=len(projects) > 1)
+    return project, build_graph(project, name_pipeline=len(projects) > 1)
 
 
 def _print_warnings(project: ProjectConfig) -> None:
@@ -107,21 +108,9 @@ def _print_warnings(project: ProjectConfig) -> None:
         print(warning.format(), file=sys.stderr)
 
 
-def graph_of(project: ProjectConfig, *, several: bool) -> PipelineGraph:
-    """The step graph; with several pipelines its problems start ``pipeline NAME:``."""
-    from constructs_lib.config.loader import name_pipeline
-    from constructs_lib.graph.builder import build_graph
-
-    try:
-        return build_graph(project)
-    except ConfigError as exc:
-        if not several:
-            raise
-        raise ConfigError(name_pipeline(p, project.pipeline.pipelineName) for p in exc.problems) from None
-
-
 def cmd_validate(args: argparse.Namespace) -> int:
     from constructs_lib.config.loader import choose_pipeline, load_projects
+    from constructs_lib.graph.builder import build_graph
 
     projects = load_projects(args.config, allow_env=args.allow_env)
     chosen = [choose_pipeline(projects, args.pipeline)] if args.pipeline else list(projects.values())
@@ -131,7 +120,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     problems: list[Problem] = []
     for project in chosen:
         try:
-            graphs.append(graph_of(project, several=len(projects) > 1))
+            graphs.append(build_graph(project, name_pipeline=len(projects) > 1))
         except ConfigError as exc:
             problems += exc.problems
     if problems:

@@ -335,7 +335,9 @@ def _shared_group_names(projects: Mapping[str, ProjectConfig]) -> list[Problem]:
     owner: dict[str, str] = {}
     problems: list[Problem] = []
     for name, project in projects.items():
-        for model in project.pipeline.models:
+        for model, unit in project.pipeline.models.items():
+            if not any(step.step_class == "RegisterModel" for step in unit.steps):
+                continue  # a pipeline that only preprocesses a shared model registers nothing for it
             config = project.models.get(model)
             registry = getattr(config, "registry", None) if config is not None else None
             group = getattr(registry, "ModelPackageGroupName", None)

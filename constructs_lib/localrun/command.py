@@ -199,12 +199,12 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
                 "`definition --out FILE` writes both files; keep them together",
             )
         return definition, manifest, Path.cwd()
-    from constructs_lib.cli import graph_of
     from constructs_lib.config.loader import choose_pipeline, load_projects
+    from constructs_lib.graph.builder import build_graph
 
     projects = load_projects(args.config)
     project = choose_pipeline(projects, getattr(args, "pipeline", None))
-    graph = graph_of(project, several=len(projects) > 1)
+    graph = build_graph(project, name_pipeline=len(projects) > 1)
     cache = Path(args.workdir).resolve() / "compiled" / f"{_compile_key(project)}.json"
     if cache.is_file():
         try:
