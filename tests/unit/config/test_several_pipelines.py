@@ -150,3 +150,10 @@ def test_validate_compiles_every_pipeline(capsys) -> None:
     assert main(["validate", "--config", GLOB]) == 0
     out = capsys.readouterr().out
     assert "ok: pipeline churn-pipeline:" in out and "ok: pipeline customer-ltv:" in out
+
+
+def test_run_needs_pipeline_when_there_are_several(tmp_path, capsys) -> None:
+    assert main(["run", "--config", GLOB, "--workdir", str(tmp_path)]) == 2
+    assert "2 pipelines here: churn-pipeline, customer-ltv" in capsys.readouterr().err
+    assert main(["run", "--config", GLOB, "--pipeline", "churn-pipline", "--workdir", str(tmp_path)]) == 2
+    assert "did you mean 'churn-pipeline'?" in capsys.readouterr().err
