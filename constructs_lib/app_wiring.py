@@ -9,7 +9,7 @@ from typing import Any
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
-from constructs_lib.config.loader import load_projects
+from constructs_lib.config.loader import load_projects, name_pipeline
 from constructs_lib.constructs.pipeline_network import optional_interface_endpoints
 from constructs_lib.errors import ConfigError, Problem, did_you_mean
 from constructs_lib.graph.builder import build_graph
@@ -51,18 +51,24 @@ def build_pipeline_stacks(app: cdk.App) -> dict[str, MlPipelineStack]:
     account, region = _context(app, "account"), _context(app, "region")
     env = cdk.Environment(account=str(account), region=str(region)) if account and region else None
     options = _security_options(app)
-    stacks = {
-        name: MlPipelineStack(
-            app,
-            names[name],
-            project=project,
-            graph=graphs[name],
-            env=env,
-            description=f"SageMaker pipeline {name} (constructs_lib)",
-            **options,
-        )
-        for name, project in projects.items()
-    }
+    stacks: dict[str, MlPipelineStack] = {}
+    for name, project in projects.items():
+        try:  # the stack compiles its pipeline: compile-time problems surface here
+            stacks[name] = MlPipelineStack(
+                app,
+                names[name],
+                project=project,
+                graph=graphs[name],
+                env=env,
+                description=f"SageMaker pipeline {name} (constructs_lib)",
+                **options,
+            )
+        except ConfigError as exc:
+            if not several:
+                raise
+            problems += [name_pipeline(p, name) for p in exc.problems]
+    if problems:
+        raise ConfigError(problems)
     if _context(app, "environments") and _context(app, "delivery"):
         if several:
             raise ConfigError(

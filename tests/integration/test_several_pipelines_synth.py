@@ -107,3 +107,24 @@ def test_stack_name_context_with_several_pipelines_is_refused(monkeypatch) -> No
         "cdk.json: context.stackName: names one stack, but the config files define 2 pipelines: churn-pipeline, "
         'customer-ltv (use context stackNames: {"<pipelineName>": "<stackName>", ...})'
     ]
+
+
+def test_compile_problems_in_the_app_name_the_pipeline(monkeypatch) -> None:
+    """A problem raised while a stack compiles its pipeline (stand-in: a stack that raises) says which."""
+    import aws_cdk as cdk
+
+    from constructs_lib import app_wiring
+    from constructs_lib.errors import ConfigError, Problem
+
+    def failing_stack(*args, project, **kwargs):
+        raise ConfigError([Problem("x.yaml", 1, 1, "conf.models.churn", "cannot compile")])
+
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("SMP_MODEL_CONFIGPATH", raising=False)
+    monkeypatch.setattr(app_wiring, "MlPipelineStack", failing_stack)
+    with pytest.raises(ConfigError) as info:
+        app_wiring.build_app(cdk.App(context=_context()))
+    assert [p.message for p in info.value.errors] == [
+        "pipeline churn-pipeline: cannot compile",
+        "pipeline customer-ltv: cannot compile",
+    ]

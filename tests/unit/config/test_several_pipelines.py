@@ -157,3 +157,15 @@ def test_run_needs_pipeline_when_there_are_several(tmp_path, capsys) -> None:
     assert "2 pipelines here: churn-pipeline, customer-ltv" in capsys.readouterr().err
     assert main(["run", "--config", GLOB, "--pipeline", "churn-pipline", "--workdir", str(tmp_path)]) == 2
     assert "did you mean 'churn-pipeline'?" in capsys.readouterr().err
+
+
+def test_validate_names_the_pipeline_whose_compile_fails(monkeypatch, capsys) -> None:
+    from constructs_lib.compiler import facade
+    from constructs_lib.errors import Problem
+
+    def check(project, graph, regions):
+        raise ConfigError([Problem("x.yaml", 1, 1, "conf", "cannot compile")])
+
+    monkeypatch.setattr(facade, "check_pipeline", check)
+    assert main(["validate", "--config", GLOB]) == 2
+    assert "x.yaml:1:1: conf: pipeline churn-pipeline: cannot compile" in capsys.readouterr().err
