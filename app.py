@@ -3,7 +3,8 @@
 
 Context keys (cdk.json or `cdk synth -c key=value`), all optional:
   modelConfigPath   glob of the model config files (default model_repos/*/conf/conf.yaml; SMP_MODEL_CONFIGPATH wins)
-  stackName         name of the sandbox stack (default <pipelineName>-stack)
+  stackName         name of the sandbox stack (default <pipelineName>-stack; one pipeline only)
+  stackNames        with several pipelines: {pipelineName: stackName} (one stack per pipeline)
   account, region   pin the sandbox stack to an environment (default: environment-agnostic)
   environments      per-environment stages of the delivery pipeline (see README "Delivery")
   delivery          the delivery pipeline's source (see README "Delivery")

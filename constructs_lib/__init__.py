@@ -27,6 +27,7 @@ _EXPORTS: dict[str, str] = {
     "Problem": "constructs_lib.errors",
     "ProjectConfig": "constructs_lib.config.loader",
     "load_project": "constructs_lib.config.loader",
+    "load_projects": "constructs_lib.config.loader",
     "PipelineGraph": "constructs_lib.graph.model",
     "build_graph": "constructs_lib.graph.builder",
     # compiler (extra: compile)
@@ -64,6 +65,7 @@ __all__ = [
     "build_graph",
     "compile_pipeline",
     "load_project",
+    "load_projects",
     "render",
 ]
 
@@ -72,7 +74,7 @@ if TYPE_CHECKING:  # for type checkers and editors; at run time the names are re
     from constructs_lib.compiler.bindings import InfraBindings
     from constructs_lib.compiler.facade import compile_pipeline, render
     from constructs_lib.compiler.result import CompiledPipeline
-    from constructs_lib.config.loader import ProjectConfig, load_project
+    from constructs_lib.config.loader import ProjectConfig, load_project, load_projects
     from constructs_lib.constructs.artifact_store import ArtifactStore
     from constructs_lib.constructs.dynamic_pipeline import DynamicPipelineConstruct
     from constructs_lib.constructs.execution_role import ExecutionRole

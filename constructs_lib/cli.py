@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from constructs_lib.errors import ConfigError
+from constructs_lib.errors import ConfigError, Problem
 
 if TYPE_CHECKING:  # the commands import these lazily (start-up cost)
     from constructs_lib.config.loader import ProjectConfig
@@ -37,6 +37,12 @@ def _add_config(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="an environment variable config files may reference as ${NAME} (repeatable; "
         "SMP_VAR_* and cdk.json context allowedEnvironmentVariables are always allowed)",
+    )
+    parser.add_argument(
+        "--pipeline",
+        metavar="NAME",
+        help="the pipeline (its pipelineName), needed when the config files define several; "
+        "validate checks every pipeline without it",
     )
 
 
@@ -88,33 +94,62 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load(args: argparse.Namespace) -> tuple[ProjectConfig, PipelineGraph]:
-    from constructs_lib.config.loader import load_project
+    from constructs_lib.config.loader import choose_pipeline, load_projects
     from constructs_lib.graph.builder import build_graph
 
-    project = load_project(args.config, allow_env=args.allow_env)
+    projects = load_projects(args.config, allow_env=args.allow_env)
+    project = choose_pipeline(projects, args.pipeline)
+    _print_warnings(project)
+    return project, build_graph(project, name_pipeline=len(projects) > 1)
+
+
+def _print_warnings(project: ProjectConfig) -> None:
     for warning in project.warnings:
         print(warning.format(), file=sys.stderr)
-    return project, build_graph(project)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    project, graph = _load(args)
+    from constructs_lib.config.loader import choose_pipeline, load_projects
+    from constructs_lib.graph.builder import build_graph
+
+    projects = load_projects(args.config, allow_env=args.allow_env)
+    chosen = [choose_pipeline(projects, args.pipeline)] if args.pipeline else list(projects.values())
+    _print_warnings(chosen[0])
+    # Every pipeline is checked before any problem is reported, so one run lists them all.
+    graphs: list[PipelineGraph] = []
+    problems: list[Problem] = []
+    for project in chosen:
+        try:
+            graphs.append(build_graph(project, name_pipeline=len(projects) > 1))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
     if args.quick:
-        print(
-            f"ok (config and graph only): pipeline {graph.pipeline_name}: {len(project.files)} file(s), "
-            f"{len(graph.models)} model(s), {len(graph.nodes)} step(s), {len(graph.edges)} edge(s)"
-        )
+        for project, graph in zip(chosen, graphs, strict=True):
+            print(
+                f"ok (config and graph only): pipeline {graph.pipeline_name}: {len(project.files)} file(s), "
+                f"{len(graph.models)} model(s), {len(graph.nodes)} step(s), {len(graph.edges)} edge(s)"
+            )
         return 0
     from constructs_lib.compiler.facade import check_pipeline, print_warnings
 
-    # Compiling is the complete check: what `definition` (and the CDK app's compile) refuses, validate refuses.
-    compiled = check_pipeline(project, graph, () if project.settings.region else _deployment_regions())
-    print_warnings(compiled)
-    warnings = f", {len(compiled.warnings)} warning(s)" if compiled.warnings else ""
-    print(
-        f"ok: pipeline {graph.pipeline_name}: {len(project.files)} file(s), {len(graph.models)} model(s), "
-        f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s){warnings}"
-    )
+    for project, graph in zip(chosen, graphs, strict=True):
+        # Compiling is the complete check: what `definition` (and the CDK app's compile) refuses, validate refuses.
+        try:
+            compiled = check_pipeline(project, graph, () if project.settings.region else _deployment_regions())
+        except ConfigError as exc:
+            if len(projects) == 1:
+                raise
+            from constructs_lib.config.loader import name_pipeline
+
+            raise ConfigError(name_pipeline(p, graph.pipeline_name) for p in exc.problems) from None
+        print_warnings(compiled)
+        warnings = f", {len(compiled.warnings)} warning(s)" if compiled.warnings else ""
+        print(
+            f"ok: pipeline {graph.pipeline_name}: {len(project.files)} file(s), {len(graph.models)} model(s), "
+            f"{len(graph.nodes)} step(s), {len(graph.edges)} edge(s){warnings}"
+        )
     return 0
 
 

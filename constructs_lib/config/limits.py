@@ -326,7 +326,7 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                     check_string("EntityName", group, "the default model package group name <pipelineName>-<model>"),
                     "set registry.ModelPackageGroupName",
                 )
-            if group in groups and model in pipeline.models and groups[group] in pipeline.models:
+            if group in groups and _registers(pipeline, model) and _registers(pipeline, groups[group]):
                 at(
                     group_key,
                     iter([f"model package group '{group}' is also the group of model '{groups[group]}'"]),
@@ -335,6 +335,13 @@ def limit_problems(project: ProjectConfig) -> list[Problem]:
                 )
             groups.setdefault(group, model)
     return problems
+
+
+def _registers(pipeline: Any, model: str) -> bool:
+    """``model`` has a RegisterModel step in ``pipeline`` (a model shared with another pipeline may only be
+    preprocessed in this one)."""
+    unit = pipeline.models.get(model)
+    return unit is not None and any(step.step_class == "RegisterModel" for step in unit.steps)
 
 
 def main() -> None:  # pragma: no cover - maintenance command

@@ -190,21 +190,22 @@ def _substitute(doc: SourceDoc, environ: Mapping[str, str], allowed: frozenset[s
     return walk_strings(doc.data, (), visit), problems
 
 
-def load_project(
+def load_projects(
     cli_globs: Sequence[str] | None = None,
     *,
     environ: Mapping[str, str] | None = None,
-    cwd: Path | None = None,
+    cwd: Path | str | None = None,
     allow_env: Sequence[str] = (),
-) -> ProjectConfig:
-    """Load, validate and merge every config file. Raises :class:`ConfigError` with all problems (and the
-    warnings found so far); on success the warnings are in :attr:`ProjectConfig.warnings`.
+) -> dict[str, ProjectConfig]:
+    """One :class:`ProjectConfig` per pipeline, by pipeline name (sorted). Every file with a
+    ``sagemakerPipeline`` section (an anchor) defines one pipeline with the models it lists; the models'
+    definitions may come from any matched file, and a model may be used by several pipelines.
 
-    ``allow_env``: environment variables config files may reference (besides ``SMP_VAR_*`` and cdk.json's
-    ``allowedEnvironmentVariables``).
+    Raises :class:`ConfigError` with every problem of every pipeline; with several pipelines, a problem found
+    while checking one of them starts ``pipeline NAME:``.
     """
     environ = os.environ if environ is None else environ
-    cwd = (cwd or Path.cwd()).resolve()
+    cwd = Path(cwd or Path.cwd()).resolve()
     allowed = allowed_env_vars(cwd, allow_env)
     paths, problems = discover(config_globs(cli_globs, environ, cwd), cwd)
 
@@ -229,25 +230,131 @@ def load_project(
     problems += found
     if _errors(problems) or merged is None:
         raise ConfigError(problems)
-    models, model_files, anchor = merged
-    pipeline = parsed[anchor].conf.sagemakerPipeline
-    assert pipeline is not None  # _merge picks as the anchor a file that has a sagemakerPipeline section
-    project = ProjectConfig(
-        root=cwd,
-        files=tuple(docs),
-        models=models,
-        pipeline=pipeline,
-        settings=settings,
-        anchor_file=anchor,
-        model_files=model_files,
-        docs=docs,
-    )
-    problems += _check_parameter_refs(project)
-    problems += local_path_problems(project)
-    problems += limit_problems(project)
+    models, model_files, anchors = merged
+    several = len(anchors) > 1
+    if several:
+        problems += _unused_models(models, model_files, anchors, parsed, docs)
+    projects: dict[str, ProjectConfig] = {}
+    for pipeline_name, anchor in sorted(anchors.items()):
+        pipeline = parsed[anchor].conf.sagemakerPipeline
+        assert pipeline is not None  # _merge picks as anchors files that have a sagemakerPipeline section
+        # With one pipeline every model is kept (as before); with several, each holds the models it lists.
+        used = models if not several else {m: c for m, c in models.items() if m in pipeline.models}
+        project = ProjectConfig(
+            root=cwd,
+            files=tuple(docs),
+            models=used,
+            pipeline=pipeline,
+            settings=settings,
+            anchor_file=anchor,
+            model_files={m: f for m, f in model_files.items() if m in used},
+            docs=docs,
+        )
+        found = _check_parameter_refs(project, whole_files=not several)
+        found += local_path_problems(project)
+        found += limit_problems(project)
+        problems += [name_pipeline(p, pipeline_name) for p in found] if several else found
+        projects[pipeline_name] = project
+    if several:
+        problems += _shared_group_names(projects)
     if _errors(problems):
         raise ConfigError(problems)
-    return dataclasses.replace(project, warnings=tuple(sorted(set(problems))))
+    warnings = tuple(sorted(set(problems)))
+    return {name: dataclasses.replace(project, warnings=warnings) for name, project in projects.items()}
+
+
+def load_project(
+    cli_globs: Sequence[str] | None = None,
+    *,
+    pipeline: str | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    allow_env: Sequence[str] = (),
+) -> ProjectConfig:
+    """Load, validate and merge every config file into the project of one pipeline. Raises
+    :class:`ConfigError` with all problems (and the warnings found so far); on success the warnings are in
+    :attr:`ProjectConfig.warnings`.
+
+    ``pipeline``: the pipeline's name; needed when the files define several pipelines (see
+    :func:`load_projects`). ``allow_env``: environment variables config files may reference (besides
+    ``SMP_VAR_*`` and cdk.json's ``allowedEnvironmentVariables``).
+    """
+    projects = load_projects(cli_globs, environ=environ, cwd=cwd, allow_env=allow_env)
+    return choose_pipeline(projects, pipeline)
+
+
+def choose_pipeline(projects: Mapping[str, ProjectConfig], pipeline: str | None) -> ProjectConfig:
+    """The project of ``pipeline`` (``None``: the only one). ``ConfigError`` naming the pipelines when the
+    name is unknown, or when there are several and none is named."""
+    if pipeline is None and len(projects) == 1:
+        return next(iter(projects.values()))
+    if pipeline is not None and pipeline in projects:
+        return projects[pipeline]
+    names = ", ".join(projects)
+    first = next(iter(projects.values()))
+    if pipeline is None:
+        message = f"{len(projects)} pipelines here: {names}"
+        hint = "choose one with --pipeline NAME"
+    else:
+        message = f"no pipeline named {pipeline!r} (pipelines here: {names})"
+        hint = did_you_mean(pipeline, projects, what="pipelines") or "choose one with --pipeline NAME"
+    raise ConfigError([*first.warnings, Problem("", 0, 0, "--pipeline", message, hint)])
+
+
+def name_pipeline(problem: Problem, pipeline: str) -> Problem:
+    """``problem`` with its message starting ``pipeline NAME:`` (a model shared by two pipelines that breaks
+    one of them says which)."""
+    if problem.message.startswith(f"pipeline {pipeline}: "):
+        return problem
+    return dataclasses.replace(problem, message=f"pipeline {pipeline}: {problem.message}")
+
+
+def _unused_models(
+    models: Mapping[str, ModelConfig],
+    model_files: Mapping[str, str],
+    anchors: Mapping[str, str],
+    parsed: Mapping[str, ConfigFile],
+    docs: Mapping[str, SourceDoc],
+) -> list[Problem]:
+    """With several pipelines, a model no pipeline lists is an error: it would be silently left out."""
+    used = {m for anchor in anchors.values() for m in parsed[anchor].conf.sagemakerPipeline.models}  # type: ignore[union-attr]
+    return [
+        docs[model_files[model]].problem(
+            ("conf", "models", model),
+            f"model '{model}' is used by no pipeline (pipelines here: {', '.join(sorted(anchors))})",
+            "list it in the models of a sagemakerPipeline section, or remove it",
+        )
+        for model in models
+        if model not in used
+    ]
+
+
+def _shared_group_names(projects: Mapping[str, ProjectConfig]) -> list[Problem]:
+    """Two pipelines registering into one explicitly named model package group: each pipeline's stack would
+    create that group."""
+    owner: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name, project in projects.items():
+        for model, unit in project.pipeline.models.items():
+            if not any(step.step_class == "RegisterModel" for step in unit.steps):
+                continue  # a pipeline that only preprocesses a shared model registers nothing for it
+            config = project.models.get(model)
+            registry = getattr(config, "registry", None) if config is not None else None
+            group = getattr(registry, "ModelPackageGroupName", None)
+            if not isinstance(group, str):
+                continue
+            if group in owner and owner[group] != name:
+                problems.append(
+                    project.model_problem(
+                        model,
+                        ("registry", "ModelPackageGroupName"),
+                        f"pipeline {name}: model package group '{group}' is also used by pipeline {owner[group]}",
+                        "each pipeline's stack creates its groups: leave ModelPackageGroupName unset "
+                        "(the default is <pipelineName>-<model>) or give each pipeline its own name",
+                    )
+                )
+            owner.setdefault(group, name)
+    return problems
 
 
 def _not_repeating(found: list[Problem], earlier: list[Problem]) -> list[Problem]:
@@ -293,7 +400,8 @@ def _validate_file(
 
 def _merge(
     parsed: Mapping[str, ConfigFile], docs: Mapping[str, SourceDoc], problems: list[Problem]
-) -> tuple[dict[str, ModelConfig], dict[str, str], str] | None:
+) -> tuple[dict[str, ModelConfig], dict[str, str], dict[str, str]] | None:
+    """All models (each defined once) and, by pipeline name, the file of each pipeline's section."""
     models: dict[str, ModelConfig] = {}
     model_files: dict[str, str] = {}
     for name, config in parsed.items():
@@ -329,10 +437,14 @@ def _merge(
                 )
             )
         return None
-    anchor = anchors[0]
-    for other in anchors[1:]:
-        one, two = parsed[anchor].conf.sagemakerPipeline, parsed[other].conf.sagemakerPipeline
-        if one is not None and two is not None and two != one:
+    by_name: dict[str, str] = {}
+    for other in anchors:
+        two = parsed[other].conf.sagemakerPipeline
+        assert two is not None
+        anchor = by_name.setdefault(two.pipelineName, other)
+        one = parsed[anchor].conf.sagemakerPipeline
+        # Two sections of one pipeline: identical ones count once (the original's multi-file examples).
+        if one is not None and two != one:
             key = _first_difference(one.model_dump(), two.model_dump())
             line, _ = docs[anchor].locate(("conf", "sagemakerPipeline") + key)
             problems.append(
@@ -343,7 +455,7 @@ def _merge(
                     "exactly one file (the anchor model's) holds sagemakerPipeline; remove one",
                 )
             )
-    return models, model_files, anchor
+    return models, model_files, by_name
 
 
 def _first_difference(a: Any, b: Any, at: tuple = ()) -> tuple:
@@ -459,8 +571,12 @@ def secret_warnings(doc: SourceDoc) -> list[Problem]:
 _INTEGER_FIELDS = {"instance_count", "max_payload", "max_parallel_execution_steps", "max_attempts", "interval_seconds"}
 
 
-def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
-    """Every ``${params.X}`` names a declared parameter of a fitting type; framework vars are known."""
+def _check_parameter_refs(project: ProjectConfig, *, whole_files: bool = True) -> list[Problem]:
+    """Every ``${params.X}`` names a declared parameter of a fitting type; framework vars are known.
+
+    ``whole_files``: look at every string of every file (one pipeline); otherwise only at this pipeline's
+    section and its models (several pipelines: another pipeline's parameters are not this one's).
+    """
     declared = {p.name: p.type for p in project.pipeline.parameters}
     problems: list[Problem] = []
     seen: set[str] = set()
@@ -472,7 +588,7 @@ def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
                 )
             )
         seen.add(p.name)
-    for doc in project.docs.values():
+    for name_, doc in project.docs.items():
 
         def visit(value: str, at: tuple, doc: SourceDoc = doc) -> str:
             for name in parameter_names(value):
@@ -495,7 +611,15 @@ def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
                     )
             return value
 
-        walk_strings(doc.data, (), visit)
+        if whole_files:
+            walk_strings(doc.data, (), visit)
+            continue
+        conf = doc.data.get("conf", {}) if isinstance(doc.data, dict) else {}
+        if name_ == project.anchor_file:
+            walk_strings(conf.get("sagemakerPipeline"), ("conf", "sagemakerPipeline"), visit)
+        for model, file in project.model_files.items():
+            if file == name_:
+                walk_strings(conf["models"][model], ("conf", "models", model), visit)
     schedule = project.pipeline.schedule
     if schedule is not None:
         for name in schedule.parameters:
@@ -510,4 +634,13 @@ def _check_parameter_refs(project: ProjectConfig) -> list[Problem]:
     return problems
 
 
-__all__ = ["ProjectConfig", "load_project", "config_globs", "DEFAULT_CONFIG_GLOB", "FRAMEWORK_VARIABLES"]
+__all__ = [
+    "ProjectConfig",
+    "load_project",
+    "load_projects",
+    "choose_pipeline",
+    "name_pipeline",
+    "config_globs",
+    "DEFAULT_CONFIG_GLOB",
+    "FRAMEWORK_VARIABLES",
+]

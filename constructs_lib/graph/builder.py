@@ -6,14 +6,27 @@ import re
 
 from constructs_lib.config.kinds import CLASS_BY_NAME, KINDS, MODEL_SOURCES, producers_for
 from constructs_lib.config.loader import ProjectConfig
+from constructs_lib.config.loader import name_pipeline as named
 from constructs_lib.config.schema import StepClass
 from constructs_lib.errors import ConfigError, did_you_mean
 from constructs_lib.graph.model import Edge, EdgeKind, PipelineGraph, StepNode
 from constructs_lib.graph.rules import GraphCheck, run_rules
 
 
-def build_graph(project: ProjectConfig) -> PipelineGraph:
-    """The checked graph, or :class:`ConfigError` listing every problem found."""
+def build_graph(project: ProjectConfig, *, name_pipeline: bool = False) -> PipelineGraph:
+    """The checked graph, or :class:`ConfigError` listing every problem found.
+
+    ``name_pipeline``: each problem starts ``pipeline NAME:`` (when the config files define several).
+    """
+    if not name_pipeline:
+        return _build_graph(project)
+    try:
+        return _build_graph(project)
+    except ConfigError as exc:
+        raise ConfigError(named(p, project.pipeline.pipelineName) for p in exc.problems) from None
+
+
+def _build_graph(project: ProjectConfig) -> PipelineGraph:
     check = GraphCheck(project, [])
     nodes = _nodes(project, check)
     check.nodes = nodes

@@ -71,6 +71,11 @@ def add_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) 
         "context modelConfigPath, else model_repos/*/conf/conf.yaml",
     )
     p.add_argument(
+        "--pipeline",
+        metavar="NAME",
+        help="the pipeline to run (its pipelineName), needed when the config files define several",
+    )
+    p.add_argument(
         "--definition",
         metavar="FILE",
         help="run this compiled definition (from `definition --out FILE`; its FILE.assets.json is read "
@@ -194,11 +199,12 @@ def load_definition(args: argparse.Namespace) -> tuple[dict, dict, Path]:
                 "`definition --out FILE` writes both files; keep them together",
             )
         return definition, manifest, Path.cwd()
-    from constructs_lib.config.loader import load_project
+    from constructs_lib.config.loader import choose_pipeline, load_projects
     from constructs_lib.graph.builder import build_graph
 
-    project = load_project(args.config)
-    graph = build_graph(project)
+    projects = load_projects(args.config)
+    project = choose_pipeline(projects, getattr(args, "pipeline", None))
+    graph = build_graph(project, name_pipeline=len(projects) > 1)
     cache = Path(args.workdir).resolve() / "compiled" / f"{_compile_key(project)}.json"
     if cache.is_file():
         try:

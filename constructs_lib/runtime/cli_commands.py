@@ -97,7 +97,8 @@ def _add_target(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pipeline",
         metavar="NAME",
-        help="deployed pipeline name. Default: sagemakerPipeline.pipelineName of the config",
+        help="deployed pipeline name; with several pipelines in the config files, also the one whose "
+        "parameter types are used. Default: sagemakerPipeline.pipelineName of the config",
     )
     parser.add_argument(
         "--config",
@@ -353,7 +354,7 @@ def _target(
 ) -> tuple[str, ConfigParameters | None, str]:
     """The pipeline name, the config's parameter types for it (when the config describes that pipeline), and
     where the name came from (for hints)."""
-    from constructs_lib.config.loader import load_project
+    from constructs_lib.config.loader import load_project, load_projects
 
     if args.pipeline:
         if not _PIPELINE_NAME.match(args.pipeline):
@@ -364,7 +365,7 @@ def _target(
         if not with_parameters:
             return args.pipeline, None, ""
         try:
-            project = load_project(args.config)
+            projects = load_projects(args.config)
         except ConfigError as exc:
             if args.config:
                 raise
@@ -375,8 +376,9 @@ def _target(
                     f"(see: {PROG} validate)",
                 )
             return args.pipeline, None, ""
-        if project.pipeline.pipelineName != args.pipeline:
+        if args.pipeline not in projects:
             return args.pipeline, None, ""
+        project = projects[args.pipeline]
     else:
         project = load_project(args.config)
     source = project.anchor_file

@@ -200,3 +200,22 @@ def test_step_states_in_status(client, capsys) -> None:
     assert "steps        2 started of 3" in out
     assert any(line.split()[:2] == ["Prep", "Succeeded"] and "(cached)" in line for line in out.splitlines())
     assert any(line.split()[:2] == ["Register", "Pending"] for line in out.splitlines())
+
+
+def test_several_configured_pipelines_need_pipeline(client, capsys, monkeypatch) -> None:
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)  # the two_pipelines fixture's script paths are relative to the repository
+    monkeypatch.delenv("SMP_MODEL_CONFIGPATH", raising=False)
+    two = "tests/fixtures/two_pipelines/*.yaml"
+    client.pipelines = ["churn-pipeline", "customer-ltv"]
+    assert run(["start", "--config", two]) == 2
+    assert "2 pipelines here: churn-pipeline, customer-ltv (choose one with --pipeline NAME)" in capsys.readouterr().err
+    client.parameters = None  # definition unreadable: customer-ltv's config decides the parameters
+    assert run(["start", "--config", two, "--pipeline", "customer-ltv", "--param", "Nope=1"]) == 2
+    assert "unknown parameter" in capsys.readouterr().err.lower()
+    assert (
+        run(["start", "--config", two, "--pipeline", "customer-ltv", "--param", "TrainingInstanceType=ml.m5.xlarge"])
+        == 0
+    )
+    assert client.started == [("customer-ltv", {"TrainingInstanceType": "ml.m5.xlarge"})]
