@@ -93,21 +93,40 @@ def _worker() -> _Worker:
     return _Worker()
 
 
+def started() -> bool:
+    """Whether the worker process runs (the app called :func:`prewarm` or submitted a job)."""
+    return _worker.cache_info().currsize > 0
+
+
 def prewarm() -> None:
     """Start the worker now, so that it imports the SageMaker SDK while the caller imports the CDK."""
     _worker()
 
 
 class CompileJob:
-    """A pipeline being compiled in the background; :meth:`result` waits for it."""
+    """A pipeline being compiled in the background (or, with ``in_process``, compiled here and now);
+    :meth:`result` waits for it."""
 
-    def __init__(self, project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings):
+    def __init__(
+        self, project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings, *, in_process: bool = False
+    ):
         self.bindings = bindings
-        self._job = _worker().submit((project, graph, bindings))
+        self._job: int | None = None
+        self._compiled: CompiledPipeline | None = None
+        if in_process:
+            from constructs_lib.compiler.facade import compile_pipeline
+
+            self._compiled = compile_pipeline(project, graph, bindings)
+        else:
+            self._job = _worker().submit((project, graph, bindings))
 
     def result(self) -> CompiledPipeline:
         """The :class:`~constructs_lib.compiler.result.CompiledPipeline` (or the compile's exception)."""
-        return _worker().result(self._job)
+        if self._compiled is not None:
+            return self._compiled
+        assert self._job is not None  # one of the two is set by __init__
+        result: CompiledPipeline = _worker().result(self._job)
+        return result
 
 
 def main() -> None:

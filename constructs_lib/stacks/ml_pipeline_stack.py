@@ -13,6 +13,7 @@ from typing import Any
 import aws_cdk as cdk
 from constructs import Construct
 
+from constructs_lib.compiler import background
 from constructs_lib.compiler.naming import ecr_repositories, image_refs, image_uris, model_package_groups, step_kinds
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import Schedule
@@ -60,6 +61,9 @@ class MlPipelineStack(cdk.Stack):
     :param model_approval_statuses: what RegisterModel may set. Default: ``PendingManualApproval`` and what the
         definition sets with this environment's parameter defaults (starting an execution with another status
         is refused).
+    :param compile_in_background: compile the definition in the worker process
+        (``constructs_lib.compiler.background``) while the constructs are built. Default: only when the app
+        already started that worker (``prewarm()``, as this repository's ``app.py`` does); else in this process.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class MlPipelineStack(cdk.Stack):
         network_isolation: bool = False,
         create_job_log_groups: bool = False,
         model_approval_statuses: Sequence[str] | None = None,
+        compile_in_background: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -94,8 +99,10 @@ class MlPipelineStack(cdk.Stack):
         key_arn = pick(existing_kms_key_arn, _key_arn(self, settings.kms_key)) if bucket else None
         subnets = pick(existing_subnet_ids, list(settings.subnets) or None)
         groups_ids = pick(existing_security_group_ids, list(settings.security_groups) or None)
-        # The definition compiles in another process (the SageMaker SDK's import alone takes ~2 s) while the
+        # The definition may compile in another process (the SageMaker SDK's import alone takes ~2 s) while the
         # constructs below are built; the created network has two subnets and one job security group.
+        if compile_in_background is None:
+            compile_in_background = background.started()
         compile_job = DynamicPipelineConstruct.start_compile(
             project,
             graph,
@@ -103,6 +110,7 @@ class MlPipelineStack(cdk.Stack):
             security_groups=len(groups_ids) if subnets and groups_ids else 1,
             kms_key=not bucket or bool(key_arn),
             region=self._known_region,
+            in_process=not compile_in_background,
         )
         self.artifact_store = ArtifactStore(
             self, "ArtifactStore", existing_bucket_name=bucket, existing_kms_key_arn=key_arn
@@ -162,7 +170,7 @@ class MlPipelineStack(cdk.Stack):
             PipelineSchedule(
                 self,
                 "Schedule",
-                pipeline_arn=self.pipeline.pipeline_arn,
+                pipeline=self.pipeline,
                 expression=schedule.expression,
                 parameters=schedule.parameters,
                 enabled=schedule.enabled,
