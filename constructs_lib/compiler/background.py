@@ -104,8 +104,8 @@ def prewarm() -> None:
 
 
 class CompileJob:
-    """A pipeline being compiled in the background (or, with ``in_process``, compiled here and now);
-    :meth:`result` waits for it."""
+    """A pipeline being compiled in the background (or, with ``in_process``, compiled in this process when its
+    result is first asked for); :meth:`result` waits for it."""
 
     def __init__(
         self, project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings, *, in_process: bool = False
@@ -113,18 +113,22 @@ class CompileJob:
         self.bindings = bindings
         self._job: int | None = None
         self._compiled: CompiledPipeline | None = None
+        self._pending: tuple[ProjectConfig, PipelineGraph] | None = None
         if in_process:
-            from constructs_lib.compiler.facade import compile_pipeline
-
-            self._compiled = compile_pipeline(project, graph, bindings)
+            self._pending = (project, graph)
         else:
             self._job = _worker().submit((project, graph, bindings))
 
     def result(self) -> CompiledPipeline:
         """The :class:`~constructs_lib.compiler.result.CompiledPipeline` (or the compile's exception)."""
+        if self._compiled is None and self._pending is not None:
+            from constructs_lib.compiler.facade import compile_pipeline
+
+            self._compiled = compile_pipeline(*self._pending, self.bindings)
+            self._pending = None
         if self._compiled is not None:
             return self._compiled
-        assert self._job is not None  # one of the two is set by __init__
+        assert self._job is not None  # in_process or not, __init__ set one of them
         result: CompiledPipeline = _worker().result(self._job)
         return result
 

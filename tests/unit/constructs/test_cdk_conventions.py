@@ -7,7 +7,10 @@ import json
 
 import aws_cdk as cdk
 import pytest
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Match, Template
 from security import nag_findings, new_app, synth_template
@@ -232,3 +235,165 @@ def test_background_and_in_process_compiles_give_identical_templates(project) ->
     ]
     assert templates[0] == templates[1]
     assert background.started()
+
+
+# -- bring your own network and role as CDK interfaces ------------------------------------------------------
+
+VPC_ATTRIBUTES = dict(
+    vpc_id="vpc-0123456789abcdef0",
+    availability_zones=["eu-west-1a", "eu-west-1b"],
+    isolated_subnet_ids=["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"],
+    private_subnet_ids=["subnet-0aaaabbbbccccdddd", "subnet-0eeeeffff00001111"],
+    isolated_subnet_route_table_ids=["rtb-0123456789abcdef0", "rtb-0123456789abcdef1"],
+    private_subnet_route_table_ids=["rtb-0123456789abcdef2", "rtb-0123456789abcdef3"],
+)
+ROLE_ARN = "arn:aws:iam::123456789012:role/ExistingSageMakerRole"
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _network_error(stack: cdk.Stack, **props) -> str:
+    with pytest.raises(ValueError) as error:
+        PipelineNetwork(stack, "Net", **props)
+    return str(error.value)
+
+
+def test_network_from_a_vpc_and_security_groups_creates_nothing_and_selects_subnets() -> None:
+    stack = cdk.Stack(new_app(), "Byo", env=cdk.Environment(account="123456789012", region="eu-west-1"))
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", **VPC_ATTRIBUTES)
+    group = ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123456789abcdef0")
+    network = PipelineNetwork(
+        stack,
+        "Net",
+        existing_vpc=vpc,
+        subnet_selection=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        existing_security_groups=[group],
+    )
+    assert network.subnet_ids == VPC_ATTRIBUTES["isolated_subnet_ids"]
+    assert network.security_group_ids == ["sg-0123456789abcdef0"]
+    assert network.vpc is not None and network.vpc.vpc_id == "vpc-0123456789abcdef0"
+    default = PipelineNetwork(stack, "Default", existing_vpc=vpc, existing_security_group_ids=["sg-0123456789abcdef0"])
+    cdk.CfnWaitConditionHandle(stack, "Placeholder")  # a template needs one resource
+    template = Template.from_stack(stack)
+    for kind in ("AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::SecurityGroup", "AWS::EC2::VPCEndpoint"):
+        template.resource_count_is(kind, 0)
+    assert default.subnet_ids == VPC_ATTRIBUTES["private_subnet_ids"]  # CDK's default selection: private subnets
+
+
+def test_network_interface_and_id_twins_are_rejected_in_one_error() -> None:
+    stack = cdk.Stack(new_app(), "Twins")
+    vpc = ec2.Vpc.from_vpc_attributes(stack, "Vpc", **VPC_ATTRIBUTES)
+    group = ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123456789abcdef0")
+    message = _network_error(
+        stack,
+        existing_vpc=vpc,
+        existing_subnet_ids=["subnet-0123456789abcdef0"],
+        existing_security_groups=[group],
+        existing_security_group_ids=["sg-0123456789abcdef0"],
+        vpc_cidr="10.1.0.0/16",
+    )
+    assert "Either provide existing_vpc or existing_subnet_ids, but not both" in message
+    assert "Either provide existing_security_groups or existing_security_group_ids, but not both" in message
+    assert "Either provide an existing network or the props of a new one (vpc_cidr), but not both" in message
+
+
+def test_network_needs_subnets_and_groups_together_and_selection_only_with_a_vpc() -> None:
+    stack = cdk.Stack(new_app(), "Half")
+    group = ec2.SecurityGroup.from_security_group_id(stack, "Sg", "sg-0123456789abcdef0")
+    message = _network_error(
+        stack, existing_security_groups=[group], subnet_selection=ec2.SubnetSelection(subnet_group_name="x")
+    )
+    assert "subnet_selection is only used with existing_vpc" in message
+    assert "must be given together" in message
+
+
+def test_a_vpc_without_the_selected_subnets_is_a_clear_error() -> None:
+    stack = cdk.Stack(new_app(), "NoSubnets")
+    vpc = ec2.Vpc.from_vpc_attributes(
+        stack,
+        "Vpc",
+        vpc_id="vpc-0123456789abcdef0",
+        availability_zones=["eu-west-1a"],
+        private_subnet_ids=["subnet-0aaaabbbbccccdddd"],
+    )
+    message = _network_error(
+        stack,
+        existing_vpc=vpc,
+        subnet_selection=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+        existing_security_group_ids=["sg-0123456789abcdef0"],
+    )
+    assert message.startswith("Invalid PipelineNetwork props:\n  - existing_vpc: ")
+    assert "Traceback" not in message
+
+
+def test_execution_role_from_an_irole_attaches_nothing() -> None:
+    stack = cdk.Stack(new_app(), "Role")
+    imported = iam.Role.from_role_arn(stack, "Imported", ROLE_ARN, mutable=False)
+    role = ExecutionRole(stack, "Execution", existing_role=imported)
+    cdk.CfnWaitConditionHandle(stack, "Placeholder")  # a template needs one resource
+    assert stack.resolve(role.role_arn) == ROLE_ARN
+    template = Template.from_stack(stack)
+    template.resource_count_is("AWS::IAM::Role", 0)
+    template.resource_count_is("AWS::IAM::Policy", 0)
+
+
+def test_execution_role_interface_and_arn_twins_are_rejected_in_one_error() -> None:
+    stack = cdk.Stack(new_app(), "RoleTwins")
+    with pytest.raises(ValueError) as error:
+        ExecutionRole(
+            stack,
+            "Execution",
+            existing_role=iam.Role.from_role_arn(stack, "Imported", ROLE_ARN),
+            existing_role_arn=ROLE_ARN,
+            role_name="new",
+        )
+    message = str(error.value)
+    assert "Either provide existing_role or existing_role_arn, but not both" in message
+    assert "Either provide existing_role or the props of a new role (role_name), but not both" in message
+
+
+def test_pipeline_stack_takes_the_interfaces_and_is_nag_clean(project) -> None:
+    app = new_app()
+    env = cdk.Environment(account="123456789012", region="eu-west-1")
+    resources = cdk.Stack(app, "Shared", env=env)  # where the user's app imports its resources
+    cdk.CfnWaitConditionHandle(resources, "Placeholder")  # a template needs one resource
+    key = kms.Key.from_key_arn(resources, "Key", KEY_ARN)
+    stack = MlPipelineStack(
+        app,
+        "Byo",
+        project=project[0],
+        graph=project[1],
+        env=env,
+        existing_bucket=s3.Bucket.from_bucket_attributes(
+            resources, "Bucket", bucket_name="my-artifacts", encryption_key=key
+        ),
+        existing_role=iam.Role.from_role_arn(resources, "Role", ROLE_ARN, mutable=False),
+        existing_vpc=ec2.Vpc.from_vpc_attributes(resources, "Vpc", **VPC_ATTRIBUTES),
+        subnet_selection=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_ISOLATED),
+        existing_security_groups=[ec2.SecurityGroup.from_security_group_id(resources, "Sg", "sg-0123456789abcdef0")],
+    )
+    template = Template.from_stack(stack)
+    for kind in ("AWS::S3::Bucket", "AWS::KMS::Key", "AWS::EC2::VPC", "AWS::EC2::SecurityGroup"):
+        template.resource_count_is(kind, 0)
+    assert [r for r in template.find_resources("AWS::IAM::Role").values() if "sagemaker" in json.dumps(r)] == []
+    template.has_resource_properties("AWS::SageMaker::Pipeline", {"RoleArn": ROLE_ARN})
+    body, variables = template.find_resources("AWS::SageMaker::Pipeline").popitem()[1]["Properties"][
+        "PipelineDefinition"
+    ]["PipelineDefinitionBody"]["Fn::Sub"]
+    assert variables["Subnet1"] == "subnet-0123456789abcdef0" and variables["Subnet2"] == "subnet-0fedcba9876543210"
+    assert variables["SecurityGroup1"] == "sg-0123456789abcdef0" and variables["KmsKeyArn"] == KEY_ARN
+    assert variables["ArtifactBucket"] == "my-artifacts" and "Subnet3" not in variables
+    assert nag_findings(app) == []
+
+
+def test_pipeline_stack_reports_interface_and_string_twins(project) -> None:
+    app = new_app()
+    stack = cdk.Stack(app, "Shared")
+    with pytest.raises(ValueError, match="Either provide existing_bucket or existing_bucket_name, but not both"):
+        MlPipelineStack(
+            app,
+            "Twins",
+            project=project[0],
+            graph=project[1],
+            existing_bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "my-artifacts"),
+            existing_bucket_name="my-artifacts",
+        )
