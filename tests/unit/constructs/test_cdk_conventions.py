@@ -13,7 +13,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_sagemaker as sagemaker
 from aws_cdk.assertions import Match, Template
-from security import nag_findings, new_app, synth_template
+from security import nag_findings, new_app, run_cfn_lint, run_checkov, synth_template, write_template
 
 from constructs_lib.compiler import background
 from constructs_lib.config.loader import load_project
@@ -351,7 +351,8 @@ def test_execution_role_interface_and_arn_twins_are_rejected_in_one_error() -> N
     assert "Either provide existing_role or the props of a new role (role_name), but not both" in message
 
 
-def test_pipeline_stack_takes_the_interfaces_and_is_nag_clean(project) -> None:
+@pytest.mark.slow
+def test_pipeline_stack_takes_the_interfaces_and_is_nag_clean(project, tmp_path) -> None:
     app = new_app()
     env = cdk.Environment(account="123456789012", region="eu-west-1")
     resources = cdk.Stack(app, "Shared", env=env)  # where the user's app imports its resources
@@ -383,6 +384,9 @@ def test_pipeline_stack_takes_the_interfaces_and_is_nag_clean(project) -> None:
     assert variables["SecurityGroup1"] == "sg-0123456789abcdef0" and variables["KmsKeyArn"] == KEY_ARN
     assert variables["ArtifactBucket"] == "my-artifacts" and "Subnet3" not in variables
     assert nag_findings(app) == []
+    path = write_template(synth_template(stack), tmp_path / "byo.json")
+    assert run_cfn_lint(path, regions=("eu-west-1",)) == []
+    assert run_checkov(path) == []
 
 
 def test_pipeline_stack_reports_interface_and_string_twins(project) -> None:
