@@ -401,3 +401,31 @@ def test_pipeline_stack_reports_interface_and_string_twins(project) -> None:
             existing_bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "my-artifacts"),
             existing_bucket_name="my-artifacts",
         )
+
+
+def test_aws_cdk_lib_takes_the_construct_as_an_ipipeline(project) -> None:
+    """aws-cdk-lib's own consumer of IPipeline (an EventBridge Scheduler target, written in TypeScript) reads the
+    ARN and calls the grant of this Python construct through jsii."""
+    from aws_cdk import aws_scheduler as scheduler
+    from aws_cdk import aws_scheduler_targets as targets
+
+    stack = cdk.Stack(new_app(), "SchedulerTarget")
+    pipeline = _pipeline_alone(stack, project)
+    scheduler.Schedule(
+        stack,
+        "Weekly",
+        schedule=scheduler.ScheduleExpression.rate(cdk.Duration.days(7)),
+        target=targets.SageMakerStartPipelineExecution(pipeline),
+    )
+    template = Template.from_stack(stack)
+    template.has_resource_properties("AWS::Scheduler::Schedule", {"Target": Match.object_like({"Arn": PIPELINE_ARN})})
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": [
+                    {"Action": "sagemaker:StartPipelineExecution", "Effect": "Allow", "Resource": PIPELINE_ARN}
+                ]
+            }
+        },
+    )
