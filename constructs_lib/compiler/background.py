@@ -93,21 +93,44 @@ def _worker() -> _Worker:
     return _Worker()
 
 
+def started() -> bool:
+    """Whether the worker process runs (the app called :func:`prewarm` or submitted a job)."""
+    return _worker.cache_info().currsize > 0
+
+
 def prewarm() -> None:
     """Start the worker now, so that it imports the SageMaker SDK while the caller imports the CDK."""
     _worker()
 
 
 class CompileJob:
-    """A pipeline being compiled in the background; :meth:`result` waits for it."""
+    """A pipeline being compiled in the background (or, with ``in_process``, compiled in this process when its
+    result is first asked for); :meth:`result` waits for it."""
 
-    def __init__(self, project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings):
+    def __init__(
+        self, project: ProjectConfig, graph: PipelineGraph, bindings: InfraBindings, *, in_process: bool = False
+    ):
         self.bindings = bindings
-        self._job = _worker().submit((project, graph, bindings))
+        self._job: int | None = None
+        self._compiled: CompiledPipeline | None = None
+        self._pending: tuple[ProjectConfig, PipelineGraph] | None = None
+        if in_process:
+            self._pending = (project, graph)
+        else:
+            self._job = _worker().submit((project, graph, bindings))
 
     def result(self) -> CompiledPipeline:
         """The :class:`~constructs_lib.compiler.result.CompiledPipeline` (or the compile's exception)."""
-        return _worker().result(self._job)
+        if self._compiled is None and self._pending is not None:
+            from constructs_lib.compiler.facade import compile_pipeline
+
+            self._compiled = compile_pipeline(*self._pending, self.bindings)
+            self._pending = None
+        if self._compiled is not None:
+            return self._compiled
+        assert self._job is not None  # in_process or not, __init__ set one of them
+        result: CompiledPipeline = _worker().result(self._job)
+        return result
 
 
 def main() -> None:

@@ -139,11 +139,17 @@ class ArtifactStore(Construct):
     encryption, SSL-only, versioned). Every resource has ``RemovalPolicy.RETAIN``: ``cdk destroy``
     never deletes data.
 
-    Imported mode: ``existing_bucket_name`` (and ``existing_kms_key_arn`` when the bucket is
-    encrypted with a customer-managed key). Nothing is created.
+    Imported mode: ``existing_bucket`` (an ``s3.IBucket``: imported with ``Bucket.from_bucket_name`` or
+    ``from_bucket_attributes``, or a bucket of your app) or ``existing_bucket_name``, and ``existing_key`` (a
+    ``kms.IKey``) or ``existing_kms_key_arn`` when the bucket is encrypted with a customer-managed key. Nothing
+    is created; grants go through the interfaces, so imported and in-app resources behave alike.
 
-    Props of the two modes cannot be mixed; all input errors are reported together.
+    Props of the two modes cannot be mixed, nor an interface with its string twin; all input errors are
+    reported together.
 
+    :param existing_bucket: A bucket to use instead of creating one. Default: a new bucket is created.
+    :param existing_key: The KMS key that encrypts the existing bucket. Only with an existing bucket.
+        Default: ``existing_bucket.encryption_key``, else no key (SSE-S3 bucket).
     :param existing_bucket_name: Name of a bucket to use instead of creating one.
         Default: a new bucket is created.
     :param existing_kms_key_arn: ARN of the KMS key that encrypts ``existing_bucket_name``; grants
@@ -162,6 +168,8 @@ class ArtifactStore(Construct):
         scope: Construct,
         construct_id: str,
         *,
+        existing_bucket: s3.IBucket | None = None,
+        existing_key: kms.IKey | None = None,
         existing_bucket_name: str | None = None,
         existing_kms_key_arn: str | None = None,
         bucket_name: str | None = None,
@@ -176,13 +184,28 @@ class ArtifactStore(Construct):
             "abort_incomplete_multipart_upload_after": abort_incomplete_multipart_upload_after,
             "access_logs_expiration": access_logs_expiration,
         }
-        _check_props(existing_bucket_name, existing_kms_key_arn, created_props)
+        _check_props(
+            existing_bucket_name,
+            existing_kms_key_arn,
+            created_props,
+            existing_bucket=existing_bucket,
+            existing_key=existing_key,
+        )
 
         self._key: kms.IKey | None
         self._access_logs_bucket: s3.IBucket | None
+        if existing_bucket is not None:
+            self._bucket = existing_bucket
+            if existing_key is None and existing_kms_key_arn is not None:
+                existing_key = kms.Key.from_key_arn(self, "ImportedKey", existing_kms_key_arn)
+            self._key = existing_key if existing_key is not None else existing_bucket.encryption_key
+            self._access_logs_bucket = None
+            return
         if existing_bucket_name is not None:
             self._key = (
-                kms.Key.from_key_arn(self, "ImportedKey", existing_kms_key_arn)
+                existing_key
+                if existing_key is not None
+                else kms.Key.from_key_arn(self, "ImportedKey", existing_kms_key_arn)
                 if existing_kms_key_arn is not None
                 else None
             )
@@ -292,7 +315,7 @@ class ArtifactStore(Construct):
 
     @property
     def key(self) -> kms.IKey | None:
-        """The KMS key of the bucket; None when imported without ``existing_kms_key_arn``."""
+        """The KMS key of the bucket; None when imported without a key (an SSE-S3 bucket)."""
         return self._key
 
     @property
@@ -391,15 +414,24 @@ def _check_props(
     existing_bucket_name: str | None,
     existing_kms_key_arn: str | None,
     created_props: dict[str, object],
+    *,
+    existing_bucket: s3.IBucket | None = None,
+    existing_key: kms.IKey | None = None,
 ) -> None:
     errors: list[str] = []
     given = sorted(name for name, value in created_props.items() if value is not None)
-    if existing_bucket_name is not None and given:
-        errors.append(
-            f"Either provide existing_bucket_name or the props of a new bucket ({', '.join(given)}), but not both"
-        )
-    if existing_kms_key_arn is not None and existing_bucket_name is None:
-        errors.append("existing_kms_key_arn is only used with existing_bucket_name")
+    if existing_bucket is not None and existing_bucket_name is not None:
+        errors.append("Either provide existing_bucket or existing_bucket_name, but not both")
+    if existing_key is not None and existing_kms_key_arn is not None:
+        errors.append("Either provide existing_key or existing_kms_key_arn, but not both")
+    existing = "existing_bucket" if existing_bucket is not None else "existing_bucket_name"
+    has_existing = existing_bucket is not None or existing_bucket_name is not None
+    if has_existing and given:
+        errors.append(f"Either provide {existing} or the props of a new bucket ({', '.join(given)}), but not both")
+    if existing_kms_key_arn is not None and not has_existing:
+        errors.append("existing_kms_key_arn is only used with existing_bucket or existing_bucket_name")
+    if existing_key is not None and not has_existing:
+        errors.append("existing_key is only used with existing_bucket or existing_bucket_name")
     if (
         existing_bucket_name is not None
         and not cdk.Token.is_unresolved(existing_bucket_name)

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
 import aws_cdk as cdk
+import jsii
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_s3_deployment as s3_deployment
 from aws_cdk import aws_sagemaker as sagemaker
+from aws_cdk.interfaces import aws_sagemaker as sagemaker_refs
 from constructs import Construct
 
 from constructs_lib.compiler.assets import AssetEntry, asset_bytes
@@ -45,8 +47,27 @@ DEFAULT_INLINE_LIMIT = 800_000
 ASSET_PREFIX = "smp-assets/"
 
 
-class DynamicPipelineConstruct(Construct):
+#: What ``grant_read`` allows: describe the pipeline and list, describe and follow its executions.
+PIPELINE_READ_ACTIONS = (
+    "sagemaker:DescribePipeline",
+    "sagemaker:DescribePipelineDefinitionForExecution",
+    "sagemaker:ListPipelineExecutions",
+    "sagemaker:ListPipelineParametersForExecution",
+    "sagemaker:ListPipelineVersions",
+)
+EXECUTION_READ_ACTIONS = (
+    "sagemaker:DescribePipelineExecution",
+    "sagemaker:ListPipelineExecutionSteps",
+    "sagemaker:ListPipelineParametersForExecution",
+)
+
+
+@jsii.implements(sagemaker.IPipeline)
+class DynamicPipelineConstruct(cdk.Resource):
     """A SageMaker pipeline compiled from model config files, deployed with CloudFormation.
+
+    An ``aws_sagemaker.IPipeline``: ``pipeline_arn``, ``pipeline_name``, ``grant_start_pipeline_execution``
+    (e.g. for a ``PipelineSchedule``, or any role of the app) and ``grant_read``.
 
     :param project: the loaded config (``constructs_lib.config.loader.load_project``); constructs never parse YAML.
     :param graph: its checked step graph (``constructs_lib.graph.builder.build_graph``).
@@ -58,7 +79,7 @@ class DynamicPipelineConstruct(Construct):
         must be declared in ``sagemakerPipeline.parameters`` and the value must fit its type.
     :param inline_limit: definitions longer than this go to S3. Default: 800,000 characters.
     :param compile_job: a compile started earlier with :meth:`start_compile` (it runs in another process
-        while the app builds other constructs). Default: compile now.
+        while the app builds other constructs). Default: compile now, in this process.
     """
 
     def __init__(
@@ -76,7 +97,7 @@ class DynamicPipelineConstruct(Construct):
         inline_limit: int = DEFAULT_INLINE_LIMIT,
         compile_job: CompileJob | None = None,
     ) -> None:
-        super().__init__(scope, construct_id)
+        super().__init__(scope, construct_id, physical_name=pipeline_name or project.pipeline.pipelineName)
         _check_parameter_defaults(project, parameter_defaults or {})
         stack = cdk.Stack.of(self)
         key = artifact_store.key
@@ -88,7 +109,8 @@ class DynamicPipelineConstruct(Construct):
             region=None if cdk.Token.is_unresolved(stack.region) else stack.region,
         )
         if compile_job is None or compile_job.bindings != bindings:
-            compile_job = CompileJob(project, graph, bindings)
+            # In this process: the worker is the app's choice (start_compile), never forced on it.
+            compile_job = CompileJob(project, graph, bindings, in_process=True)
         self._compiled = compile_job.result()
         self._pipeline_name = pipeline_name or project.pipeline.pipelineName
         definition = _with_parameter_defaults(self._compiled.definition, parameter_defaults or {})
@@ -190,14 +212,17 @@ class DynamicPipelineConstruct(Construct):
         security_groups: int,
         kms_key: bool,
         region: str | None = None,
+        in_process: bool = False,
     ) -> CompileJob:
-        """Start compiling in the background, before the constructs the definition refers to exist."""
+        """Start compiling in the background (the worker process of ``constructs_lib.compiler.background``),
+        before the constructs the definition refers to exist; ``in_process``: compile here, now."""
         return CompileJob(
             project,
             graph,
             cls.placeholder_bindings(
                 project, subnets=subnets, security_groups=security_groups, kms_key=kms_key, region=region
             ),
+            in_process=in_process,
         )
 
     # -- public, read-only -------------------------------------------------------------------------------
@@ -218,6 +243,38 @@ class DynamicPipelineConstruct(Construct):
     @property
     def pipeline_arn(self) -> str:
         return self._pipeline_arn
+
+    @property
+    def pipeline_ref(self) -> sagemaker_refs.PipelineReference:
+        """``IPipelineRef``: the pipeline's name and ARN."""
+        return self._pipeline.pipeline_ref
+
+    def grant_start_pipeline_execution(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` start executions of this pipeline (``sagemaker:StartPipelineExecution`` on its ARN)."""
+        return iam.Grant.add_to_principal(
+            grantee=grantee, actions=["sagemaker:StartPipelineExecution"], resource_arns=[self._pipeline_arn]
+        )
+
+    def grant_read(self, grantee: iam.IGrantable) -> iam.Grant:
+        """Let ``grantee`` describe this pipeline and list, describe and follow its executions."""
+        executions = f"{self._pipeline_arn}/execution/*"
+        grant = iam.Grant.add_to_principal(
+            grantee=grantee, actions=list(PIPELINE_READ_ACTIONS), resource_arns=[self._pipeline_arn]
+        )
+        grant = grant.combine(
+            iam.Grant.add_to_principal(
+                grantee=grantee, actions=list(EXECUTION_READ_ACTIONS), resource_arns=[executions]
+            )
+        )
+        principal = grantee.grant_principal
+        if Construct.is_construct(principal):
+            _nag.acknowledge_wildcard_resources(
+                principal,  # type: ignore[arg-type]
+                [executions],
+                f"Executions of the pipeline {self._pipeline_name} have generated ids: reading them needs "
+                "an ARN pattern under the pipeline's ARN.",
+            )
+        return grant
 
     @property
     def model_package_groups(self) -> Mapping[str, sagemaker.CfnModelPackageGroup]:

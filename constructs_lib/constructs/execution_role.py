@@ -213,9 +213,11 @@ class ExecutionRole(Construct):
       namespaces only; with ``create_log_groups`` the groups themselves (encrypted, with retention);
     - with ``network``: the ENI calls of VPC jobs, in the form SageMaker validates (see ``_add_vpc_access``).
 
-    Imported mode: ``existing_role_arn`` (immutable: nothing is attached to it).
+    Imported mode: ``existing_role`` (an ``iam.IRole``, e.g. ``Role.from_role_arn(..., mutable=False)`` or a role
+    of your app) or ``existing_role_arn`` (imported immutable). This construct attaches nothing to it.
 
-    Props of the two modes cannot be mixed; all input errors are reported together.
+    Props of the two modes cannot be mixed, nor ``existing_role`` with ``existing_role_arn``; all input errors
+    are reported together.
 
     :param step_kinds: Step kinds of the pipeline: Processing, Training, Tuning, Transform, Model,
         RegisterModel, Condition, Fail (``DEFINITION_TYPES`` of :mod:`constructs_lib.config.kinds`). Required in
@@ -244,6 +246,8 @@ class ExecutionRole(Construct):
         region may own them) with ``log_retention`` and a new KMS key. Default: False (SageMaker creates them).
     :param log_retention: Retention of created log groups. Default: one year.
     :param existing_role_arn: ARN of a role to use instead of creating one. Default: a new role.
+    :param existing_role: A role to use instead of creating one (instead of ``existing_role_arn``).
+        Default: a new role.
     """
 
     def __init__(
@@ -266,10 +270,12 @@ class ExecutionRole(Construct):
         create_log_groups: bool | None = None,
         log_retention: logs.RetentionDays | None = None,
         existing_role_arn: str | None = None,
+        existing_role: iam.IRole | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         kinds = _check_props(
             existing_role_arn=existing_role_arn,
+            existing_role=existing_role,
             step_kinds=step_kinds,
             created_props={
                 "step_kinds": step_kinds,
@@ -290,8 +296,11 @@ class ExecutionRole(Construct):
         )
 
         self._log_groups: dict[str, logs.LogGroup] = {}
+        if existing_role is not None:
+            self._role: iam.IRole = existing_role
+            return
         if existing_role_arn is not None:
-            self._role: iam.IRole = iam.Role.from_role_arn(self, "ImportedRole", existing_role_arn, mutable=False)
+            self._role = iam.Role.from_role_arn(self, "ImportedRole", existing_role_arn, mutable=False)
             return
 
         assert artifact_store is not None  # checked above
@@ -642,16 +651,22 @@ def _check_props(
     existing_role_arn: str | None,
     step_kinds: Iterable[str] | None,
     created_props: dict[str, object],
+    existing_role: iam.IRole | None = None,
 ) -> frozenset[str]:
     errors: list[str] = []
     kinds: frozenset[str] = frozenset()
-    if existing_role_arn is not None:
+    if existing_role is not None and existing_role_arn is not None:
+        errors.append("Either provide existing_role or existing_role_arn, but not both")
+    if existing_role is not None or existing_role_arn is not None:
+        existing = "existing_role" if existing_role is not None else "existing_role_arn"
         given = sorted(name for name, value in created_props.items() if value is not None)
         if given:
-            errors.append(
-                f"Either provide existing_role_arn or the props of a new role ({', '.join(given)}), but not both"
-            )
-        if not cdk.Token.is_unresolved(existing_role_arn) and not _ROLE_ARN.match(existing_role_arn):
+            errors.append(f"Either provide {existing} or the props of a new role ({', '.join(given)}), but not both")
+        if (
+            existing_role_arn is not None
+            and not cdk.Token.is_unresolved(existing_role_arn)
+            and not _ROLE_ARN.match(existing_role_arn)
+        ):
             errors.append(f"existing_role_arn is not an IAM role ARN (got {existing_role_arn!r})")
     else:
         if step_kinds is None:

@@ -108,10 +108,21 @@ class PipelineNetwork(Construct):
     lookup are done by Lambdas that aws-cdk-lib generates (one per stack); their cdk-nag, checkov and
     cfn-lint findings are settled on those CDK-internal resources only.
 
-    Imported mode: ``existing_subnet_ids`` and ``existing_security_group_ids``; no lookups, nothing
-    created, ``vpc`` is None.
+    Imported mode: the subnets (``existing_vpc`` with ``subnet_selection``, or ``existing_subnet_ids``) and the
+    security groups (``existing_security_groups`` or ``existing_security_group_ids``); no lookups, nothing
+    created; ``vpc`` is ``existing_vpc`` (None with subnet IDs). The definition only needs the IDs: the subnets
+    are resolved with ``existing_vpc.select_subnets(subnet_selection)`` at synth time (``Vpc.from_vpc_attributes``
+    works offline; ``Vpc.from_lookup`` needs credentials at the first synth, then cdk.context.json).
 
-    Props of the two modes cannot be mixed; all input errors are reported together.
+    Props of the two modes cannot be mixed, nor an interface with its ID twin; all input errors are reported
+    together.
+
+    :param existing_vpc: The VPC whose subnets jobs run in, instead of a new VPC (instead of
+        ``existing_subnet_ids``). Requires security groups. Default: a new VPC is created.
+    :param subnet_selection: Which subnets of ``existing_vpc``. Only with ``existing_vpc``. Default: CDK's
+        default selection (the VPC's private subnets).
+    :param existing_security_groups: Security groups for jobs (instead of ``existing_security_group_ids``).
+        Requires subnets. Default: a new job security group is created.
 
     :param existing_subnet_ids: Subnets for jobs, instead of a new VPC. Requires
         ``existing_security_group_ids``. Default: a new VPC is created.
@@ -149,6 +160,9 @@ class PipelineNetwork(Construct):
         *,
         existing_subnet_ids: Sequence[str] | None = None,
         existing_security_group_ids: Sequence[str] | None = None,
+        existing_vpc: ec2.IVpc | None = None,
+        subnet_selection: ec2.SubnetSelection | None = None,
+        existing_security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         vpc_cidr: str | None = None,
         availability_zones: Sequence[str] | None = None,
         interface_endpoints: Mapping[str, ec2.IInterfaceVpcEndpointService] | None = None,
@@ -167,9 +181,28 @@ class PipelineNetwork(Construct):
             "s3_prefix_list_id": s3_prefix_list_id,
             "extra_endpoints": extra_endpoints,
         }
+        _check_interface_props(
+            existing_vpc=existing_vpc,
+            subnet_selection=subnet_selection,
+            existing_security_groups=existing_security_groups,
+            existing_subnet_ids=existing_subnet_ids,
+            existing_security_group_ids=existing_security_group_ids,
+            created_props=created_props,
+        )
+        if existing_vpc is not None or existing_security_groups is not None:
+            # The interfaces stand in for their ID twins in the checks below (ids may be tokens).
+            if existing_vpc is not None and existing_subnet_ids is None:
+                try:
+                    existing_subnet_ids = select_subnets(existing_vpc, subnet_selection)
+                except RuntimeError as error:  # jsii: e.g. no subnets of the selected type
+                    message = str(error).splitlines()[0]
+                    raise ValueError(f"Invalid PipelineNetwork props:\n  - existing_vpc: {message}") from None
+            if existing_security_groups is not None and existing_security_group_ids is None:
+                existing_security_group_ids = [group.security_group_id for group in existing_security_groups]
         _check_props(existing_subnet_ids, existing_security_group_ids, created_props)
 
         self._vpc: ec2.Vpc | None = None
+        self._existing_vpc = existing_vpc
         self._job_security_group: ec2.SecurityGroup | None = None
         self._endpoint_security_group: ec2.SecurityGroup | None = None
         self._interface_endpoints: dict[str, ec2.InterfaceVpcEndpoint] = {}
@@ -291,8 +324,8 @@ class PipelineNetwork(Construct):
 
     @property
     def vpc(self) -> ec2.IVpc | None:
-        """The VPC; None when subnets were imported."""
-        return self._vpc
+        """The VPC (created, or ``existing_vpc``); None when subnets were imported by ID."""
+        return self._vpc if self._vpc is not None else self._existing_vpc
 
     @property
     def subnet_ids(self) -> list[str]:
@@ -421,6 +454,58 @@ def _first_two_zones() -> list[str]:
 _SUBNET_ID = re.compile(r"^subnet-[0-9a-f]{8,17}$")
 _SECURITY_GROUP_ID = re.compile(r"^sg-[0-9a-f]{8,17}$")
 _PREFIX_LIST_ID = re.compile(r"^pl-[0-9a-f]{8,17}$")
+
+
+def select_subnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection | None) -> list[str]:
+    """``vpc.select_subnets(selection)`` (jsii takes the selection's fields as keywords)."""
+    if selection is None:
+        return vpc.select_subnets().subnet_ids
+    return vpc.select_subnets(
+        availability_zones=selection.availability_zones,
+        one_per_az=selection.one_per_az,
+        subnet_filters=selection.subnet_filters,
+        subnet_group_name=selection.subnet_group_name,
+        subnets=selection.subnets,
+        subnet_type=selection.subnet_type,
+    ).subnet_ids
+
+
+def _check_interface_props(
+    *,
+    existing_vpc: ec2.IVpc | None,
+    subnet_selection: ec2.SubnetSelection | None,
+    existing_security_groups: Sequence[ec2.ISecurityGroup] | None,
+    existing_subnet_ids: Sequence[str] | None,
+    existing_security_group_ids: Sequence[str] | None,
+    created_props: Mapping[str, object],
+) -> None:
+    """The Solutions Constructs habit: an interface or its ID twin, not both; every error at once."""
+    errors: list[str] = []
+    if existing_vpc is not None and existing_subnet_ids is not None:
+        errors.append("Either provide existing_vpc or existing_subnet_ids, but not both")
+    if existing_security_groups is not None and existing_security_group_ids is not None:
+        errors.append("Either provide existing_security_groups or existing_security_group_ids, but not both")
+    if subnet_selection is not None and existing_vpc is None:
+        errors.append("subnet_selection is only used with existing_vpc")
+    if existing_security_groups is not None and (
+        isinstance(existing_security_groups, (str, ec2.SecurityGroup)) or not list(existing_security_groups)
+    ):
+        errors.append("existing_security_groups must be a non-empty list of security groups")
+    subnets = existing_vpc is not None or existing_subnet_ids is not None
+    groups = existing_security_groups is not None or existing_security_group_ids is not None
+    if (existing_vpc is not None or existing_security_groups is not None) and subnets != groups:
+        errors.append(
+            "subnets (existing_vpc or existing_subnet_ids) and security groups (existing_security_groups or "
+            "existing_security_group_ids) must be given together"
+        )
+    if existing_vpc is not None or existing_security_groups is not None:
+        given = sorted(name for name, value in created_props.items() if value is not None)
+        if given:
+            errors.append(
+                f"Either provide an existing network or the props of a new one ({', '.join(given)}), but not both"
+            )
+    if errors:
+        raise ValueError("Invalid PipelineNetwork props:\n  - " + "\n  - ".join(errors))
 
 
 def _check_props(

@@ -12,13 +12,18 @@ from collections.abc import Mapping
 import aws_cdk as cdk
 from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_sagemaker as sagemaker
 from constructs import Construct
 
 _EXPRESSION = re.compile(r"^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\(\S+ \S+ \S+ \S+ \S+ \S+\))$")
 
 
 class PipelineSchedule(Construct):
-    """Start ``pipeline_arn`` on ``expression`` (EventBridge ``rate(...)``/``cron(...)``, UTC).
+    """Start ``pipeline`` on ``expression`` (EventBridge ``rate(...)``/``cron(...)``, UTC).
+
+    :param pipeline: any ``aws_sagemaker.IPipeline`` (e.g. a ``DynamicPipelineConstruct``); the rule's role gets
+        its ``grant_start_pipeline_execution``.
+    :param pipeline_arn: instead of ``pipeline``: the ARN of a pipeline (the role may start exactly that one).
 
     :param parameters: pipeline parameter values for the scheduled executions. Default: the defaults.
     :param enabled: create the rule enabled. Default: True.
@@ -30,24 +35,35 @@ class PipelineSchedule(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        pipeline_arn: str,
+        pipeline: sagemaker.IPipeline | None = None,
+        pipeline_arn: str | None = None,
         expression: str,
         parameters: Mapping[str, str] | None = None,
         enabled: bool = True,
         description: str | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
+        errors = []
+        if (pipeline is None) == (pipeline_arn is None):
+            errors.append("Either provide pipeline or pipeline_arn, not both (one is required)")
         if not _EXPRESSION.match(expression):
-            raise ValueError(f"invalid schedule expression {expression!r}: use rate(1 day) or cron(0 3 * * ? *)")
+            errors.append(f"invalid schedule expression {expression!r}: use rate(1 day) or cron(0 3 * * ? *)")
+        if errors:
+            raise ValueError("Invalid PipelineSchedule props:\n  - " + "\n  - ".join(errors))
         self._role = iam.Role(
             self,
             "Role",
             assumed_by=iam.ServicePrincipal("events.amazonaws.com"),
             description="Lets EventBridge start the scheduled SageMaker pipeline",
         )
-        self._role.add_to_principal_policy(
-            iam.PolicyStatement(actions=["sagemaker:StartPipelineExecution"], resources=[pipeline_arn])
-        )
+        if pipeline is not None:
+            pipeline.grant_start_pipeline_execution(self._role)
+            pipeline_arn = pipeline.pipeline_arn
+        else:
+            assert pipeline_arn is not None  # checked above
+            iam.Grant.add_to_principal(
+                grantee=self._role, actions=["sagemaker:StartPipelineExecution"], resource_arns=[pipeline_arn]
+            )
         target = events.CfnRule.TargetProperty(
             arn=pipeline_arn,
             id="Pipeline",

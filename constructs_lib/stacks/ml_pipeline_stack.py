@@ -11,8 +11,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import aws_cdk as cdk
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from constructs_lib.compiler import background
 from constructs_lib.compiler.naming import ecr_repositories, image_refs, image_uris, model_package_groups, step_kinds
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import Schedule
@@ -24,7 +29,7 @@ from constructs_lib.constructs.execution_role import (
     approval_statuses_from_definition,
     job_limits_from_definition,
 )
-from constructs_lib.constructs.pipeline_network import PipelineNetwork
+from constructs_lib.constructs.pipeline_network import PipelineNetwork, select_subnets
 from constructs_lib.constructs.pipeline_schedule import PipelineSchedule
 from constructs_lib.graph.model import PipelineGraph
 
@@ -49,6 +54,11 @@ class MlPipelineStack(cdk.Stack):
     :param existing_bucket_name: / :param existing_kms_key_arn: use this bucket (and key) for artifacts.
     :param existing_role_arn: use this execution role.
     :param existing_subnet_ids: / :param existing_security_group_ids: run jobs in this network.
+    :param existing_bucket: / :param existing_key: / :param existing_role: / :param existing_vpc: /
+        :param subnet_selection: / :param existing_security_groups: the same as CDK interfaces (``s3.IBucket``,
+        ``kms.IKey``, ``iam.IRole``, ``ec2.IVpc`` with ``ec2.SubnetSelection``, ``ec2.ISecurityGroup``), passed to
+        ``ArtifactStore``, ``ExecutionRole`` and ``PipelineNetwork``; an interface replaces the framework setting
+        of its string twin, and giving both twins is an error.
     :param parameter_defaults: per-environment default values of pipeline parameters.
     :param schedule: a schedule, or None for none. Default: ``sagemakerPipeline.schedule``.
     :param pipeline_name: default: ``sagemakerPipeline.pipelineName``.
@@ -61,6 +71,9 @@ class MlPipelineStack(cdk.Stack):
     :param model_approval_statuses: what RegisterModel may set. Default: ``PendingManualApproval`` and what the
         definition sets with this environment's parameter defaults (starting an execution with another status
         is refused).
+    :param compile_in_background: compile the definition in the worker process
+        (``constructs_lib.compiler.background``) while the constructs are built. Default: only when the app
+        already started that worker (``prewarm()``, as this repository's ``app.py`` does); else in this process.
     """
 
     def __init__(
@@ -75,6 +88,12 @@ class MlPipelineStack(cdk.Stack):
         existing_role_arn: str | None = _UNSET,
         existing_subnet_ids: Sequence[str] | None = _UNSET,
         existing_security_group_ids: Sequence[str] | None = _UNSET,
+        existing_bucket: s3.IBucket | None = None,
+        existing_key: kms.IKey | None = None,
+        existing_role: iam.IRole | None = None,
+        existing_vpc: ec2.IVpc | None = None,
+        subnet_selection: ec2.SubnetSelection | None = None,
+        existing_security_groups: Sequence[ec2.ISecurityGroup] | None = None,
         parameter_defaults: Mapping[str, Any] | None = None,
         schedule: Schedule | None = _UNSET,
         pipeline_name: str | None = None,
@@ -83,6 +102,7 @@ class MlPipelineStack(cdk.Stack):
         network_isolation: bool = False,
         create_job_log_groups: bool = False,
         model_approval_statuses: Sequence[str] | None = None,
+        compile_in_background: bool | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -91,37 +111,71 @@ class MlPipelineStack(cdk.Stack):
         def pick(value: Any, default: Any) -> Any:
             return default if value is _UNSET else value
 
-        bucket = pick(existing_bucket_name, settings.bucket)
-        key_arn = pick(existing_kms_key_arn, _key_arn(self, settings.kms_key)) if bucket else None
-        subnets = pick(existing_subnet_ids, list(settings.subnets) or None)
-        groups_ids = pick(existing_security_group_ids, list(settings.security_groups) or None)
-        # The definition compiles in another process (the SageMaker SDK's import alone takes ~2 s) while the
+        # An interface prop replaces the framework setting of its string twin (both given: the construct says so).
+        bucket = pick(existing_bucket_name, None if existing_bucket is not None else settings.bucket)
+        imported_bucket = bool(bucket) or existing_bucket is not None
+        key_arn = (
+            pick(existing_kms_key_arn, None if existing_key is not None else _key_arn(self, settings.kms_key))
+            if imported_bucket
+            else None
+        )
+        subnets = pick(existing_subnet_ids, None if existing_vpc is not None else list(settings.subnets) or None)
+        groups_ids = pick(
+            existing_security_group_ids,
+            None if existing_security_groups is not None else list(settings.security_groups) or None,
+        )
+        imported_network = bool(subnets) or existing_vpc is not None
+        imported_groups = bool(groups_ids) or existing_security_groups is not None
+        subnet_count = len(subnets) if subnets else 2
+        if existing_vpc is not None and not subnets:
+            try:
+                subnet_count = len(select_subnets(existing_vpc, subnet_selection))
+            except RuntimeError:  # no such subnets: PipelineNetwork reports it with the other errors
+                pass
+        has_key = not imported_bucket or bool(
+            key_arn or existing_key or (existing_bucket is not None and existing_bucket.encryption_key)
+        )
+        # The definition may compile in another process (the SageMaker SDK's import alone takes ~2 s) while the
         # constructs below are built; the created network has two subnets and one job security group.
+        if compile_in_background is None:
+            compile_in_background = background.started()
         compile_job = DynamicPipelineConstruct.start_compile(
             project,
             graph,
-            subnets=len(subnets) if subnets else 2,
-            security_groups=len(groups_ids) if subnets and groups_ids else 1,
-            kms_key=not bucket or bool(key_arn),
+            subnets=subnet_count,
+            security_groups=(
+                len(groups_ids or existing_security_groups or ()) if imported_network and imported_groups else 1
+            ),
+            kms_key=has_key,
             region=self._known_region,
+            in_process=not compile_in_background,
         )
         self.artifact_store = ArtifactStore(
-            self, "ArtifactStore", existing_bucket_name=bucket, existing_kms_key_arn=key_arn
+            self,
+            "ArtifactStore",
+            existing_bucket_name=bucket,
+            existing_kms_key_arn=key_arn,
+            existing_bucket=existing_bucket,
+            existing_key=existing_key,
         )
         self.network = PipelineNetwork(
             self,
             "Network",
             existing_subnet_ids=subnets,
             existing_security_group_ids=groups_ids,
-            s3_prefix_list_id=None if subnets else s3_prefix_list_id,
-            extra_endpoints=None if subnets else extra_endpoints,
+            existing_vpc=existing_vpc,
+            subnet_selection=subnet_selection,
+            existing_security_groups=existing_security_groups,
+            s3_prefix_list_id=None if imported_network else s3_prefix_list_id,
+            extra_endpoints=None if imported_network else extra_endpoints,
         )
         groups = model_package_groups(project, graph)
-        role_arn = pick(existing_role_arn, settings.role_arn)
+        role_arn = pick(existing_role_arn, None if existing_role is not None else settings.role_arn)
+        imported_role = bool(role_arn) or existing_role is not None
         schedule = pick(schedule, project.pipeline.schedule)
         created_role: dict[str, Any] = (
             {}
-            if role_arn
+            if imported_role
             else {
                 "job_limits": _job_limits(compile_job.result().definition, parameter_defaults, schedule),
                 "pipeline_tag": project.pipeline.pipelineName,
@@ -135,12 +189,13 @@ class MlPipelineStack(cdk.Stack):
             self,
             "ExecutionRole",
             existing_role_arn=role_arn,
-            step_kinds=None if role_arn else step_kinds(project, graph),
-            artifact_store=None if role_arn else self.artifact_store,
-            network=None if role_arn else self.network,
-            ecr_repository_arns=None if role_arn else self._repository_arns(project, graph),
+            existing_role=existing_role,
+            step_kinds=None if imported_role else step_kinds(project, graph),
+            artifact_store=None if imported_role else self.artifact_store,
+            network=None if imported_role else self.network,
+            ecr_repository_arns=None if imported_role else self._repository_arns(project, graph),
             model_package_group_arns=None
-            if role_arn
+            if imported_role
             else [
                 self.format_arn(service="sagemaker", resource="model-package-group", resource_name=g) for g in groups
             ],
@@ -163,7 +218,7 @@ class MlPipelineStack(cdk.Stack):
             PipelineSchedule(
                 self,
                 "Schedule",
-                pipeline_arn=self.pipeline.pipeline_arn,
+                pipeline=self.pipeline,
                 expression=schedule.expression,
                 parameters=schedule.parameters,
                 enabled=schedule.enabled,

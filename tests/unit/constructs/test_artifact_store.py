@@ -5,6 +5,8 @@ from __future__ import annotations
 import aws_cdk as cdk
 import pytest
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_s3 as s3
 from aws_cdk.assertions import Match, Template
 from security import new_app, run_cfn_lint, run_checkov, synth_template, write_template
 
@@ -252,10 +254,10 @@ def test_grant_read_write_covers_objects_listing_and_key(created: Created) -> No
     by_resource = {str(s["Resource"]): s for s in statements}
     objects = by_resource[str({"Fn::Join": ["", [{"Fn::GetAtt": [bucket_id, "Arn"]}, "/pipelines/*"]]})]
     assert set(_actions(objects)) == {
-        "s3:GetObject",
-        "s3:PutObject",
         "s3:AbortMultipartUpload",
+        "s3:GetObject",
         "s3:ListMultipartUploadParts",
+        "s3:PutObject",
     }
     listing = [s for s in statements if "s3:ListBucket" in _actions(s)]
     assert listing and all(s["Condition"] == {"StringLike": {"s3:prefix": ["pipelines/*"]}} for s in listing)
@@ -310,6 +312,111 @@ def test_imported_bucket_without_key_has_no_key_grant() -> None:
     assert "s3:GetObject" in actions and not [a for a in actions if a.startswith("kms:")]
 
 
+# -- imported as CDK interfaces (s3.IBucket, kms.IKey) ----------------------------------------
+
+KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _grant_statements(stack: cdk.Stack) -> list[dict]:
+    return [stack.resolve(s) for s in _statements(Template.from_stack(stack))]
+
+
+def test_imported_bucket_and_key_interfaces_create_nothing_and_grant_through_them() -> None:
+    stack = cdk.Stack(new_app(), "Interfaces")
+    bucket = s3.Bucket.from_bucket_name(stack, "Bucket", "my-artifacts")
+    key = kms.Key.from_key_arn(stack, "Key", KEY_ARN)
+    store = ArtifactStore(stack, "Store", existing_bucket=bucket, existing_key=key)
+    store.grant_read_write(_grantee(stack), prefix="pipelines/")
+    template = Template.from_stack(stack)
+    for kind in ("AWS::S3::Bucket", "AWS::S3::BucketPolicy", "AWS::KMS::Key"):
+        template.resource_count_is(kind, 0)
+    assert store.bucket is bucket and store.key is key and store.access_logs_bucket is None
+    template.has_resource_properties(
+        "AWS::IAM::Policy",
+        {
+            "PolicyDocument": {
+                "Statement": Match.array_with(
+                    [
+                        Match.object_like(
+                            {
+                                "Action": [
+                                    "s3:AbortMultipartUpload",
+                                    "s3:GetObject",
+                                    "s3:ListMultipartUploadParts",
+                                    "s3:PutObject",
+                                ],
+                                "Effect": "Allow",
+                                "Resource": {
+                                    "Fn::Join": [
+                                        "",
+                                        ["arn:", {"Ref": "AWS::Partition"}, ":s3:::my-artifacts/pipelines/*"],
+                                    ]
+                                },
+                            }
+                        ),
+                        Match.object_like(
+                            {
+                                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                                "Effect": "Allow",
+                                "Resource": KEY_ARN,
+                            }
+                        ),
+                    ]
+                )
+            }
+        },
+    )
+
+
+def test_imported_interfaces_grant_exactly_what_the_string_props_grant() -> None:
+    by_name = cdk.Stack(new_app(), "ByName")
+    ArtifactStore(by_name, "Store", existing_bucket_name="my-artifacts", existing_kms_key_arn=KEY_ARN).grant_read_write(
+        _grantee(by_name)
+    )
+    by_interface = cdk.Stack(new_app(), "ByInterface")
+    ArtifactStore(
+        by_interface,
+        "Store",
+        existing_bucket=s3.Bucket.from_bucket_name(by_interface, "Bucket", "my-artifacts"),
+        existing_key=kms.Key.from_key_arn(by_interface, "Key", KEY_ARN),
+    ).grant_read_write(_grantee(by_interface))
+    assert _grant_statements(by_interface) == _grant_statements(by_name)
+
+
+def test_the_key_of_an_imported_bucket_is_used_when_no_key_is_given() -> None:
+    stack = cdk.Stack(new_app(), "BucketKey")
+    key = kms.Key.from_key_arn(stack, "Key", KEY_ARN)
+    bucket = s3.Bucket.from_bucket_attributes(stack, "Bucket", bucket_name="my-artifacts", encryption_key=key)
+    store = ArtifactStore(stack, "Store", existing_bucket=bucket)
+    store.grant_read_write(_grantee(stack))
+    assert store.key is not None and store.key.key_arn == KEY_ARN
+    assert KEY_ARN in [s["Resource"] for s in _grant_statements(stack)]
+
+
+def test_an_interface_and_its_string_twin_are_rejected_together_in_one_error() -> None:
+    stack = cdk.Stack(new_app(), "Twins")
+    with pytest.raises(ValueError) as error:
+        ArtifactStore(
+            stack,
+            "Store",
+            existing_bucket=s3.Bucket.from_bucket_name(stack, "Bucket", "my-artifacts"),
+            existing_bucket_name="my-artifacts",
+            existing_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN),
+            existing_kms_key_arn=KEY_ARN,
+            bucket_name="new-bucket",
+        )
+    message = str(error.value)
+    assert "Either provide existing_bucket or existing_bucket_name, but not both" in message
+    assert "Either provide existing_key or existing_kms_key_arn, but not both" in message
+    assert "Either provide existing_bucket or the props of a new bucket (bucket_name), but not both" in message
+
+
+def test_existing_key_needs_an_existing_bucket() -> None:
+    stack = cdk.Stack(new_app(), "KeyAlone")
+    with pytest.raises(ValueError, match="existing_key is only used with existing_bucket or existing_bucket_name"):
+        ArtifactStore(stack, "Store", existing_key=kms.Key.from_key_arn(stack, "Key", KEY_ARN))
+
+
 # -- input errors ----------------------------------------------------------------------------
 
 
@@ -336,7 +443,7 @@ def test_all_input_errors_are_reported_at_once() -> None:
             noncurrent_version_expiration=cdk.Duration.hours(1),
         )
     message = str(error.value)
-    assert "existing_kms_key_arn is only used with existing_bucket_name" in message
+    assert "existing_kms_key_arn is only used with existing_bucket or existing_bucket_name" in message
     assert "noncurrent_version_expiration must be a whole number of days, at least 1 (got 1 hour)" in message
 
 

@@ -7,11 +7,16 @@ import os
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import aws_cdk as cdk
+from aws_cdk import aws_iam as iam
 from aws_cdk.assertions import Match, Template
 from security import nag_findings
 
 from constructs_lib.config.loader import load_project
 from constructs_lib.constructs.artifact_store import ArtifactStore
+from constructs_lib.constructs.dynamic_pipeline import DynamicPipelineConstruct
+from constructs_lib.constructs.execution_role import ExecutionRole
+from constructs_lib.constructs.pipeline_network import PipelineNetwork
+from constructs_lib.constructs.pipeline_schedule import PipelineSchedule
 from constructs_lib.graph.builder import build_graph
 from constructs_lib.stacks.ml_pipeline_stack import MlPipelineStack
 from tests.conftest import ROOT
@@ -53,3 +58,30 @@ def test_pipeline_stack_synthesizes_nag_clean_in_a_bare_app() -> None:
     stack = MlPipelineStack(app, "Bare", project=project, graph=build_graph(project))
     assert nag_findings(stack) == []
     Template.from_stack(stack).resource_count_is("AWS::SageMaker::Pipeline", 1)
+
+
+def test_each_construct_synthesizes_nag_clean_in_a_bare_app() -> None:
+    """PipelineNetwork, ExecutionRole, DynamicPipelineConstruct (with its grants) and PipelineSchedule, composed by
+    hand as a user's app would, with CDK's default feature flags."""
+    app = cdk.App()
+    stack = cdk.Stack(app, "Constructs")
+    project = load_project(None, cwd=ROOT, environ={})
+    store, network = ArtifactStore(stack, "Store"), PipelineNetwork(stack, "Net")
+    role = ExecutionRole(stack, "Role", step_kinds=["Processing", "Training"], artifact_store=store, network=network)
+    pipeline = DynamicPipelineConstruct(
+        stack,
+        "Pipeline",
+        project=project,
+        graph=build_graph(project),
+        artifact_store=store,
+        network=network,
+        execution_role=role,
+    )
+    PipelineSchedule(stack, "Schedule", pipeline=pipeline, expression="rate(7 days)")
+    operator = iam.Role(stack, "Operator", assumed_by=iam.AccountRootPrincipal())
+    pipeline.grant_start_pipeline_execution(operator)
+    pipeline.grant_read(operator)
+    template = Template.from_stack(stack)
+    for kind in ("AWS::EC2::VPC", "AWS::IAM::Role", "AWS::SageMaker::Pipeline", "AWS::Events::Rule"):
+        assert template.find_resources(kind), kind
+    assert nag_findings(stack) == []
