@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.conftest import OWN_EXAMPLES, own_example_sets, requires_shared, seed_example_sets
+from tests.conftest import requires_shared
 from tests.integration.test_local_run import run_cli
 
 HANDLER = """
@@ -58,19 +58,9 @@ def test_original_scripts_run_unchanged_locally(source, example, tmp_path) -> No
         "tests.unit.compiler.test_original_scripts_run",
         reason="the original's container layout (issue 10) is not merged yet",
     )
-    from tests.unit.compiler.conftest import compile_globs, stand_in_project
+    from tests.unit.compiler.conftest import compile_globs
 
-    if source == "own":
-        globs, files_by_dir = own_example_sets()[example], scripts.OWN_SCRIPTS[example]
-        project = stand_in_project(globs, tmp_path / "project", OWN_EXAMPLES)
-    else:
-        globs, files_by_dir = seed_example_sets()[example], scripts.SCRIPTS[example]
-        project = stand_in_project(globs, tmp_path / "project")
-    for source_dir, files in files_by_dir.items():
-        for relative, text in files.items():
-            path = project / source_dir / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+    globs, project = scripts.project_with_original_scripts(source, example, tmp_path / "project")
     compiled = compile_globs(globs, project)
     definition = json.loads(compiled.definition)
     for step in definition["Steps"]:

@@ -156,6 +156,23 @@ HOUSING_SCRIPTS = {
 OWN_SCRIPTS = {"housing": {"examples/housing/modelscripts": HOUSING_SCRIPTS}}
 
 
+def project_with_original_scripts(source: str, example: str, workdir: Path) -> tuple[list[str], Path]:
+    """(config globs, project root): an example's configs (``seed``: the original's, ``own``: ours in its shape) in
+    ``workdir`` with the scripts above, written against the original's container paths, in place of the stand-ins."""
+    if source == "own":
+        globs, scripts = own_example_sets()[example], OWN_SCRIPTS[example]
+        project = stand_in_project(globs, workdir, OWN_EXAMPLES)
+    else:
+        globs, scripts = seed_example_sets()[example], SCRIPTS[example]
+        project = stand_in_project(globs, workdir)
+    for source_dir, files in scripts.items():
+        for relative, text in files.items():
+            path = project / source_dir / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+    return globs, project
+
+
 @pytest.mark.parametrize(
     ("source", "example"),
     [
@@ -164,17 +181,7 @@ OWN_SCRIPTS = {"housing": {"examples/housing/modelscripts": HOUSING_SCRIPTS}}
     ],
 )
 def test_scripts_written_for_the_original_run_unchanged(source, example, tmp_path) -> None:
-    if source == "own":
-        globs, scripts = own_example_sets()[example], OWN_SCRIPTS[example]
-        project = stand_in_project(globs, tmp_path / "project", OWN_EXAMPLES)
-    else:
-        globs, scripts = seed_example_sets()[example], SCRIPTS[example]
-        project = stand_in_project(globs, tmp_path / "project")
-    for source_dir, files in scripts.items():
-        for relative, text in files.items():
-            path = project / source_dir / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
+    globs, project = project_with_original_scripts(source, example, tmp_path / "project")
     compiled = compile_globs(globs, project)
     definition = json.loads(compiled.definition)
     run = LocalPipeline(definition, compiled.assets, project, tmp_path / "run", seed_object)
