@@ -10,10 +10,9 @@ parameter) stay in the step builders, where those names are made.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from constructs_lib.graph.rules import Rule, load_rules
 
 if TYPE_CHECKING:
     from constructs_lib.compiler.context import CompileContext
@@ -27,21 +26,7 @@ RULE_MODULES = (
     "unused_tune_section",
 )
 
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    name: str
-    description: str
-    check: Callable[[CompileContext], None]
-
-
-def _load(name: str) -> Rule:
-    module = importlib.import_module(f"{__name__}.{name}")
-    return Rule(module.ID, name, " ".join((module.__doc__ or "").split()), module.check)
-
-
-RULES: tuple[Rule, ...] = tuple(_load(name) for name in RULE_MODULES)
+RULES: tuple[Rule[CompileContext], ...] = load_rules(__name__, RULE_MODULES)
 
 
 def run_time_checks(ctx: CompileContext) -> None:

@@ -9,9 +9,10 @@ hostile corpora (tests/fixtures): a rule's message is part of its contract.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import ModuleType
+from typing import Any, Generic, TypeVar
 
 from constructs_lib.config.loader import ProjectConfig
 from constructs_lib.config.schema import ModelConfig, StepClass
@@ -64,20 +65,29 @@ RULE_MODULES = (
 )
 
 
+Subject = TypeVar("Subject")
+
+
 @dataclass(frozen=True)
-class Rule:
+class Rule(Generic[Subject]):
+    """One check: its module's ``ID``, module name, docstring (on one line) and ``check(subject)``."""
+
     id: str
     name: str
     description: str
-    check: Callable[[GraphCheck], None]
+    check: Callable[[Subject], None]
 
 
-def _load(name: str) -> Rule:
-    module: ModuleType = importlib.import_module(f"{__name__}.{name}")
-    return Rule(module.ID, name, " ".join((module.__doc__ or "").split()), module.check)
+def load_rules(package: str, names: Sequence[str]) -> tuple[Rule[Any], ...]:
+    """The rules of modules ``<package>.<name>``, in ``names`` order (the compiler's run-time rules use it too)."""
+    rules = []
+    for name in names:
+        module: ModuleType = importlib.import_module(f"{package}.{name}")
+        rules.append(Rule(module.ID, name, " ".join((module.__doc__ or "").split()), module.check))
+    return tuple(rules)
 
 
-RULES: tuple[Rule, ...] = tuple(_load(name) for name in RULE_MODULES)
+RULES: tuple[Rule[GraphCheck], ...] = load_rules(__name__, RULE_MODULES)
 
 
 def run_rules(check: GraphCheck) -> None:
